@@ -1,0 +1,78 @@
+"""Session fixtures shared by every test tier: real Kafka and real PostgreSQL, started once.
+
+Order (DESIGN.md): KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL if set; testcontainers where a
+Docker engine answers; else the same local provisioning as `make up` (deploy/local.py).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+
+@dataclass(frozen=True)
+class TestInfra:
+    kafka_bootstrap: str
+    database_url: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[TestInfra]:
+    kafka, dsn = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
+    containers = []
+    if (not kafka or not dsn) and _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        if not kafka:
+            containers.append(KafkaContainer("apache/kafka:4.1.1").with_kraft())
+            containers[-1].start()
+            kafka = containers[-1].get_bootstrap_server()
+        if not dsn:
+            containers.append(PostgresContainer("postgres:17", driver=None))
+            containers[-1].start()
+            dsn = containers[-1].get_connection_url()
+    if not kafka or not dsn:
+        from deploy import local
+
+        started = local.ensure_infra()
+        kafka, dsn = kafka or started.kafka_bootstrap, dsn or started.database_url
+    yield TestInfra(kafka_bootstrap=kafka, database_url=dsn)
+    for c in containers:
+        c.stop()
+
+
+def _with_database(dsn: str, name: str) -> str:
+    base, _, _ = dsn.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def make_database(infra: TestInfra) -> Callable[[str], Awaitable[str]]:
+    """Creates an empty database per call, so tiers and modules never see each other's tables."""
+
+    async def create(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        conn = await asyncpg.connect(infra.database_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return _with_database(infra.database_url, name)
+
+    return create

@@ -1,0 +1,168 @@
+"""Every bianmin event type: one envelope subclass with a typed payload each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from contracts.envelope import Envelope, Payload
+
+Channel = Literal["window", "village_point", "appointment", "home_visit", "phone", "online"]
+CaseKind = Literal["immediate", "promised", "joint", "escalated", "returned"]
+CompletionResult = Literal["granted", "refused"]
+RecipientKind = Literal["resident", "staff"]
+
+_DEADLINE = Field(description="Promised deadline: end of the last working day, UTC.", examples=["2026-12-04T15:59:59.999999Z"])
+
+
+class CaseSubmittedPayload(Payload):
+    case_no: str = Field(description="Human case number shown to the resident.", examples=["QS-20261123-0001"])
+    item_code: str = Field(description="Service item applied for.", examples=["YB-001"])
+    item_name: str = Field(description="Name of the service item.", examples=["城乡居民医保参保登记"])
+    kind: CaseKind = Field(description="Case kind (即办件, 承诺件 …).", examples=["promised"])
+    department_code: str = Field(description="Department that decides this item by the catalogue.", examples=["medical_insurance"])
+    channel: Channel = Field(description="How the case reached the centre.", examples=["window"])
+    village_id: str | None = Field(default=None, description="Village point that took the case in, if any.", examples=[None])
+    applicant_name: str = Field(description="Applicant's name.", examples=["张三"])
+    applicant_id_masked: str = Field(description="Masked ID-card number; the full number never travels.",
+                                     examples=["3301**********1234"])
+    applicant_phone: str = Field(description="Applicant's mobile number, E.164; only notify needs it.", examples=["+8613800138000"])
+    materials_provided: list[str] = Field(description="Codes of the materials handed in.", examples=[["id_card", "hukou"]])
+    materials_tolerated_missing: list[str] = Field(
+        default_factory=list, description="Tolerable materials accepted as missing (容缺受理), to be brought later.", examples=[[]])
+    promised_limit_days: int = Field(ge=0, description="Promised limit in working days.", examples=[5])
+    promised_deadline: AwareDatetime = _DEADLINE
+
+
+class CaseSubmitted(Envelope):
+    """A case was taken in at a window or a village point (受理)."""
+
+    TOPIC: ClassVar[str] = "bianmin.case-submitted.v1"
+    CARRIES_PHONE: ClassVar[bool] = True
+    event_type: Literal["CaseSubmitted"] = "CaseSubmitted"
+    payload: CaseSubmittedPayload
+
+
+class CaseAssignedPayload(Payload):
+    department_code: str = Field(description="Department the case is assigned to.", examples=["medical_insurance"])
+    department_name: str = Field(description="Its name.", examples=["医保站"])
+    staff_id: str | None = Field(default=None, description="Staff member assigned, if one is.", examples=["staff-0012"])
+    promised_deadline: AwareDatetime = _DEADLINE
+
+
+class CaseAssigned(Envelope):
+    """A case was given to the department that decides it (分办)."""
+
+    TOPIC: ClassVar[str] = "bianmin.case-assigned.v1"
+    event_type: Literal["CaseAssigned"] = "CaseAssigned"
+    payload: CaseAssignedPayload
+
+
+class CaseTransferredPayload(Payload):
+    from_department_code: str = Field(description="Department that held the case.", examples=["medical_insurance"])
+    to_department_code: str = Field(description="Department that now holds it.", examples=["social_security"])
+    to_department_name: str = Field(description="Its name.", examples=["社保站"])
+    reason: str = Field(min_length=1, max_length=500, description="Why it was passed on.", examples=["属社保业务"])
+    transfer_count: int = Field(ge=1, description="How many times this case has been transferred so far.", examples=[1])
+
+
+class CaseTransferred(Envelope):
+    """A case was passed to another department (转办)."""
+
+    TOPIC: ClassVar[str] = "bianmin.case-transferred.v1"
+    event_type: Literal["CaseTransferred"] = "CaseTransferred"
+    payload: CaseTransferredPayload
+
+
+class CaseCompletedPayload(Payload):
+    department_code: str = Field(description="Department that decided.", examples=["medical_insurance"])
+    result: CompletionResult = Field(description="Granted or refused.", examples=["granted"])
+    note: str = Field(default="", max_length=1000, description="Reasons; for a refusal, the grounds and appeal rights.",
+                      examples=["已办结，参保登记生效"])
+    on_time: bool = Field(description="Completed by the promised deadline.", examples=[True])
+    promised_deadline: AwareDatetime = _DEADLINE
+
+
+class CaseCompleted(Envelope):
+    """A case was decided and closed (办结)."""
+
+    TOPIC: ClassVar[str] = "bianmin.case-completed.v1"
+    event_type: Literal["CaseCompleted"] = "CaseCompleted"
+    payload: CaseCompletedPayload
+
+
+class DeadlineBreachedPayload(Payload):
+    department_code: str = Field(description="Department holding the late case.", examples=["medical_insurance"])
+    staff_id: str | None = Field(default=None, description="Staff member holding it, if any.", examples=["staff-0012"])
+    promised_deadline: AwareDatetime = _DEADLINE
+    detected_at: AwareDatetime = Field(description="When the breach was noticed, UTC.", examples=["2026-12-05T00:00:05Z"])
+
+
+class DeadlineBreached(Envelope):
+    """An open case passed its promised deadline (红灯 / 超期). Emitted once per case."""
+
+    TOPIC: ClassVar[str] = "bianmin.deadline-breached.v1"
+    event_type: Literal["DeadlineBreached"] = "DeadlineBreached"
+    payload: DeadlineBreachedPayload
+
+
+class CaseRatedPayload(Payload):
+    score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.", examples=[5])
+    comment: str = Field(default="", max_length=500, description="Resident's comment.", examples=["办事很快"])
+    bad_rating: bool = Field(description="Score of 2 or less: a follow-up (回访) is owed.", examples=[False])
+
+
+class CaseRated(Envelope):
+    """The resident rated a completed case (好差评)."""
+
+    TOPIC: ClassVar[str] = "bianmin.case-rated.v1"
+    event_type: Literal["CaseRated"] = "CaseRated"
+    payload: CaseRatedPayload
+
+
+class NotificationSentPayload(Payload):
+    message_id: UUID = Field(description="Id of the SMS; also the provider's idempotency key.",
+                             examples=["01936f6e-2222-7000-8000-000000000002"])
+    recipient_kind: RecipientKind = Field(description="Resident or staff.", examples=["resident"])
+    recipient_masked: str = Field(description="Masked phone number.", examples=["138****8000"])
+    template_code: str = Field(description="Template the text was rendered from.", examples=["case_submitted"])
+    trigger_event_id: UUID = Field(description="Event that caused the message.", examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])
+    provider: str = Field(description="SMS provider used.", examples=["dev"])
+    provider_message_id: str = Field(description="Provider's receipt id.", examples=["dev-01936f6e"])
+
+
+class NotificationSent(Envelope):
+    """An SMS was handed to the provider."""
+
+    TOPIC: ClassVar[str] = "bianmin.notification-sent.v1"
+    event_type: Literal["NotificationSent"] = "NotificationSent"
+    payload: NotificationSentPayload
+
+
+EVENT_TYPES: tuple[type[Envelope], ...] = (
+    CaseSubmitted, CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, CaseRated, NotificationSent,
+)
+EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
+
+
+def event_type_name(cls: type[Envelope]) -> str:
+    return cls.model_fields["event_type"].default
+
+
+def parse_event(raw: bytes | str | dict) -> Envelope:
+    """Parse any bianmin event by its `event_type`; raises ValueError on anything unreadable."""
+    import json
+
+    data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
+    if not isinstance(data, dict):
+        raise ValueError("event is not a JSON object")
+    cls = EVENTS_BY_NAME.get(data.get("event_type", ""))
+    if cls is None:
+        raise ValueError(f"unknown event_type {data.get('event_type')!r}")
+    return cls.model_validate(data)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in {"datetime", "annotations"}]

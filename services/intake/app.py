@@ -1,0 +1,30 @@
+"""Intake wiring: settings, runtime, routes, subscriptions, catalogue seeding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from contracts.events import CaseRated, CaseSubmitted
+from services.intake import handlers, store
+from services.intake.settings import IntakeSettings
+from services.kit.service import Runtime, create_service, new_runtime
+
+NAME = "intake"
+
+
+async def seed(runtime: Runtime) -> None:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await store.seed_catalogue(conn)
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    runtime = new_runtime(NAME, settings)
+    handlers.subscribe(runtime)
+    return create_service(
+        name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
+        description="便民 intake: catalogue, taking cases in at one window, materials, ratings.",
+        publishes=[CaseSubmitted, CaseRated], routers=[handlers.router], on_start=[seed],
+    )

@@ -1,0 +1,80 @@
+"""Intake's use cases: load state, ask the domain, append events and update the read model in one transaction."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import phonenumbers
+
+from contracts.envelope import Actor, Envelope, new_event_id
+from contracts.workdays import SHANGHAI, default_calendar
+from services.intake import domain, store
+from services.kit.clock import Clock
+from services.kit.errors import ApiError
+from services.kit.eventstore import Origin, append
+
+SOURCE = "intake"
+
+
+def normalise_phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ApiError(422, "PHONE_INVALID", "手机号码格式不正确") from exc
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise ApiError(422, "PHONE_INVALID", "请填写有效的手机号码，用于接收办件短信")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCase, actor: Actor) -> Envelope:
+    """Take a case in: number it, fix its deadline on the working-day calendar, emit CaseSubmitted."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        prefix = await store.township_prefix(conn, cmd.township_id)
+        if prefix is None:
+            raise domain.UnknownTownship()
+        item = await store.load_item(conn, cmd.item_code)
+        if item is None:
+            raise domain.UnknownItem()
+        deadline = default_calendar().deadline_for(now, item.promised_limit_days)
+        case_no = await store.next_case_no(conn, township_id=cmd.township_id, prefix=prefix,
+                                           day=now.astimezone(SHANGHAI).date())
+        events = domain.decide_submit(cmd, item=item, case_no=case_no, deadline=deadline)
+        case_id = new_event_id()
+        [submitted] = await append(conn, source=SOURCE, case_id=case_id, township_id=cmd.township_id,
+                                   origin=Origin(actor=actor), events=events, now=now)
+        await store.insert_case(conn, case_id=case_id, township_id=cmd.township_id, payload=submitted.payload,
+                                submitted_at=now)
+    return submitted
+
+
+async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: int, comment: str, actor: Actor,
+                    may_see) -> Envelope:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        found = await store.lock_case_state(conn, case_id)
+        if found is None:
+            raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
+        state, township_id = found
+        may_see(township_id)
+        events = domain.decide_rating(state, score=score, comment=comment)
+        [rated] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
+                               origin=Origin(actor=actor), events=events, now=now)
+        await store.mark_rated(conn, case_id, score=score, at=now)
+    return rated
+
+
+async def apply_external(conn: asyncpg.Connection, event: Envelope) -> None:
+    """Follow routing's events so the resident-facing status is current."""
+    match event.event_type:
+        case "CaseAssigned":
+            await store.set_status(conn, event.case_id, "assigned", department_code=event.payload.department_code)
+        case "CaseTransferred":
+            await store.set_status(conn, event.case_id, "assigned", department_code=event.payload.to_department_code)
+        case "CaseCompleted":
+            await store.mark_completed(conn, event.case_id, result=event.payload.result, at=event.occurred_at)
+        case "DeadlineBreached":
+            await store.mark_overdue(conn, event.case_id)
+

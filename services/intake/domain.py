@@ -1,0 +1,138 @@
+"""Intake's pure rules: taking a case in (受理), the one-time notice (一次性告知), rating (好差评)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from contracts.events import CaseRated, CaseRatedPayload, CaseSubmitted, CaseSubmittedPayload
+from contracts.envelope import NewEvent
+from contracts.errors import DomainError
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+class UnknownItem(DomainError):
+    status, code, message = 404, "ITEM_NOT_FOUND", "服务事项不存在"
+
+
+class UnknownTownship(DomainError):
+    status, code, message = 404, "TOWNSHIP_NOT_FOUND", "乡镇不存在"
+
+
+class InvalidIdCard(DomainError):
+    status, code, message = 422, "ID_CARD_INVALID", "身份证号码格式或校验位不正确"
+
+
+class MaterialsIncomplete(DomainError):
+    status, code = 422, "MATERIALS_INCOMPLETE"
+    message = "申请材料不齐全，请一次性补齐以下材料后再提交"
+
+
+class UnknownMaterial(DomainError):
+    status, code, message = 422, "MATERIAL_UNKNOWN", "提交了本事项不需要的材料代码"
+
+
+class CaseNotCompleted(DomainError):
+    status, code, message = 409, "CASE_NOT_COMPLETED", "办件尚未办结，暂不能评价"
+
+
+class CaseAlreadyRated(DomainError):
+    status, code, message = 409, "CASE_ALREADY_RATED", "该办件已评价，不能重复评价"
+
+
+@dataclass(frozen=True)
+class Material:
+    code: str
+    name: str
+    essential: bool
+
+
+@dataclass(frozen=True)
+class Item:
+    item_code: str
+    name: str
+    kind: str
+    department_code: str
+    promised_limit_days: int
+    materials: tuple[Material, ...]
+
+
+@dataclass(frozen=True)
+class SubmitCase:
+    township_id: str
+    item_code: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str  # already normalised to E.164
+    channel: str
+    village_id: str | None
+    materials_provided: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What intake needs to know of a case to decide on it."""
+
+    status: str  # submitted | assigned | completed
+    rated: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def valid_id_number(number: str) -> bool:
+    """GB 11643 18-digit citizen number with its ISO 7064 check character."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    check = _ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True)) % 11]
+    return number[17].upper() == check
+
+
+def mask_id_number(number: str) -> str:
+    return number[:4] + "*" * 10 + number[-4:]
+
+
+def missing_materials(item: Item, provided: tuple[str, ...]) -> tuple[list[Material], list[Material]]:
+    """(essential missing, tolerable missing), each complete: the one-time notice lists everything at once."""
+    unknown = sorted(set(provided) - {m.code for m in item.materials})
+    if unknown:
+        raise UnknownMaterial(details={"unknown_materials": unknown})
+    essential = [m for m in item.materials if m.essential and m.code not in provided]
+    tolerable = [m for m in item.materials if not m.essential and m.code not in provided]
+    return essential, tolerable
+
+
+def decide_submit(cmd: SubmitCase, *, item: Item, case_no: str, deadline: datetime) -> list[NewEvent]:
+    if not valid_id_number(cmd.applicant_id_number):
+        raise InvalidIdCard()
+    essential, tolerable = missing_materials(item, cmd.materials_provided)
+    if essential:
+        raise MaterialsIncomplete(details={"missing_materials": [{"code": m.code, "name": m.name} for m in essential]})
+    payload = CaseSubmittedPayload(
+        case_no=case_no, item_code=item.item_code, item_name=item.name, kind=item.kind,
+        department_code=item.department_code, channel=cmd.channel, village_id=cmd.village_id,
+        applicant_name=cmd.applicant_name, applicant_id_masked=mask_id_number(cmd.applicant_id_number),
+        applicant_phone=cmd.applicant_phone, materials_provided=sorted(cmd.materials_provided),
+        materials_tolerated_missing=[m.code for m in tolerable], promised_limit_days=item.promised_limit_days,
+        promised_deadline=deadline,
+    )
+    return [NewEvent(CaseSubmitted, payload)]
+
+
+def decide_rating(state: CaseState, *, score: int, comment: str) -> list[NewEvent]:
+    if state.rated:
+        raise CaseAlreadyRated()
+    if state.status != "completed":
+        raise CaseNotCompleted()
+    return [NewEvent(CaseRated, CaseRatedPayload(score=score, comment=comment, bad_rating=score <= 2))]
+
+
+# Status the resident sees, by the event that last changed it.
+STATUS_AFTER: dict[str, str] = {
+    "CaseSubmitted": "submitted", "CaseAssigned": "assigned", "CaseTransferred": "assigned",
+    "CaseCompleted": "completed",
+}

@@ -1,0 +1,105 @@
+"""Intake's SQL: catalogue, case numbers and the cases read model."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.intake.catalogue import ITEMS, TOWNSHIPS
+from services.intake.domain import CaseState, Item, Material
+
+
+async def seed_catalogue(conn: asyncpg.Connection) -> None:
+    """Upsert the demo catalogue, so a changed limit or material list takes effect on restart."""
+    await conn.executemany(
+        "INSERT INTO townships (township_id, name, case_prefix) VALUES ($1, $2, $3)"
+        " ON CONFLICT (township_id) DO UPDATE SET name = excluded.name",
+        [(t["township_id"], t["name"], t["case_prefix"]) for t in TOWNSHIPS],
+    )
+    await conn.executemany(
+        "INSERT INTO service_items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (item_code) DO UPDATE SET name = excluded.name, category = excluded.category,"
+        " kind = excluded.kind, department_code = excluded.department_code, handling_level = excluded.handling_level,"
+        " legal_limit_days = excluded.legal_limit_days, promised_limit_days = excluded.promised_limit_days,"
+        " materials = excluded.materials",
+        [(i["item_code"], i["name"], i["category"], i["kind"], i["department_code"], i["handling_level"],
+          i["legal_limit_days"], i["promised_limit_days"], json.dumps(i["materials"], ensure_ascii=False)) for i in ITEMS],
+    )
+
+
+async def list_townships(conn: asyncpg.Connection) -> list[dict]:
+    return [dict(r) for r in await conn.fetch("SELECT township_id, name FROM townships ORDER BY township_id")]
+
+
+async def township_prefix(conn: asyncpg.Connection, township_id: str) -> str | None:
+    return await conn.fetchval("SELECT case_prefix FROM townships WHERE township_id = $1", township_id)
+
+
+async def list_items(conn: asyncpg.Connection) -> list[dict]:
+    rows = await conn.fetch("SELECT * FROM service_items ORDER BY item_code")
+    return [{**dict(r), "materials": json.loads(r["materials"])} for r in rows]
+
+
+async def load_item(conn: asyncpg.Connection, item_code: str) -> Item | None:
+    row = await conn.fetchrow("SELECT * FROM service_items WHERE item_code = $1", item_code)
+    if row is None:
+        return None
+    materials = tuple(Material(m["code"], m["name"], m["essential"]) for m in json.loads(row["materials"]))
+    return Item(item_code=row["item_code"], name=row["name"], kind=row["kind"], department_code=row["department_code"],
+                promised_limit_days=row["promised_limit_days"], materials=materials)
+
+
+async def next_case_no(conn: asyncpg.Connection, *, township_id: str, prefix: str, day: date) -> str:
+    number = await conn.fetchval(
+        "INSERT INTO case_counters (township_id, day, last_no) VALUES ($1, $2, 1)"
+        " ON CONFLICT (township_id, day) DO UPDATE SET last_no = case_counters.last_no + 1 RETURNING last_no",
+        township_id, day,
+    )
+    return f"{prefix}-{day:%Y%m%d}-{number:04d}"
+
+
+async def insert_case(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, payload, submitted_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO cases (case_id, case_no, township_id, item_code, item_name, department_code, channel,"
+        " applicant_name, applicant_id_masked, status, promised_deadline, submitted_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11)",
+        case_id, payload.case_no, township_id, payload.item_code, payload.item_name, payload.department_code,
+        payload.channel, payload.applicant_name, payload.applicant_id_masked, payload.promised_deadline, submitted_at,
+    )
+
+
+async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
+    row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+    return dict(row) if row else None
+
+
+async def lock_case_state(conn: asyncpg.Connection, case_id: UUID) -> tuple[CaseState, str] | None:
+    row = await conn.fetchrow("SELECT status, rated_at, township_id FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
+    if row is None:
+        return None
+    return CaseState(status=row["status"], rated=row["rated_at"] is not None), row["township_id"]
+
+
+async def set_status(conn: asyncpg.Connection, case_id: UUID, status: str, *, department_code: str | None = None) -> None:
+    # A late CaseAssigned must not reopen a case already completed.
+    await conn.execute(
+        "UPDATE cases SET status = CASE WHEN status = 'completed' THEN status ELSE $2 END,"
+        " department_code = coalesce($3, department_code) WHERE case_id = $1",
+        case_id, status, department_code,
+    )
+
+
+async def mark_completed(conn: asyncpg.Connection, case_id: UUID, *, result: str, at: datetime) -> None:
+    await conn.execute("UPDATE cases SET status = 'completed', result = $2, completed_at = $3 WHERE case_id = $1",
+                       case_id, result, at)
+
+
+async def mark_overdue(conn: asyncpg.Connection, case_id: UUID) -> None:
+    await conn.execute("UPDATE cases SET overdue = true WHERE case_id = $1", case_id)
+
+
+async def mark_rated(conn: asyncpg.Connection, case_id: UUID, *, score: int, at: datetime) -> None:
+    await conn.execute("UPDATE cases SET rating_score = $2, rated_at = $3 WHERE case_id = $1", case_id, score, at)

@@ -1,0 +1,146 @@
+"""Intake against real PostgreSQL and Kafka: endpoints, outbox relay, subscribers, dead letters."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts.envelope import Actor, new_event_id
+from contracts.events import CaseCompleted, CaseCompletedPayload, CaseSubmitted
+from services.intake.app import create_app
+from services.intake.settings import IntakeSettings
+from services.intake.tests.builders import case_body
+from services.kit.testing import auth_header, eventually, running_app
+
+pytestmark = pytest.mark.integration
+STAFF = auth_header("staff", "qingshui")
+
+
+@pytest.fixture(scope="module")
+async def intake(infra, make_database):
+    settings = IntakeSettings(DATABASE_URL=await make_database("it_intake"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        yield client, app.state.runtime
+
+
+async def _consume_until(bootstrap: str, topic: str, match) -> dict:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=f"probe-{uuid4().hex}", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        async def probe():
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    if match(r):
+                        return r
+            return None
+        return await eventually(probe, timeout=30, what=f"a matching record on {topic}")
+    finally:
+        await consumer.stop()
+
+
+async def test_catalogue_and_townships_need_a_token(intake):
+    client, _ = intake
+    assert (await client.get("/api/v1/catalogue")).status_code == 401
+    bad = await client.get("/api/v1/catalogue", headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401 and bad.json()["code"] == "TOKEN_INVALID"
+    items = (await client.get("/api/v1/catalogue", headers=STAFF)).json()
+    assert {"SB-002", "YB-001"} <= {i["item_code"] for i in items}
+    townships = (await client.get("/api/v1/townships", headers=STAFF)).json()
+    assert "qingshui" in {t["township_id"] for t in townships}
+
+
+async def test_submit_publishes_case_submitted_without_id_number(intake, infra):
+    client, _ = intake
+    resp = await client.post("/api/v1/cases", json=case_body(), headers=STAFF)
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert created["case_no"].startswith("QS-") and created["status"] == "submitted"
+    assert created["materials_tolerated_missing"] == ["photo"]
+    record = await _consume_until(infra.kafka_bootstrap, CaseSubmitted.TOPIC,
+                                  lambda r: r.key == created["case_id"].encode())
+    headers = dict(record.headers)
+    assert headers["event_type"] == b"CaseSubmitted" and headers["traceparent"].startswith(b"00-")
+    body = json.loads(record.value)
+    assert body["stream_version"] == 1 and "11010519491231002X" not in record.value.decode()
+    assert body["payload"]["applicant_id_masked"] == "1101**********002X"
+
+
+async def test_one_time_notice_and_bad_input(intake):
+    client, _ = intake
+    resp = await client.post("/api/v1/cases", json=case_body(materials=["id_card"]), headers=STAFF)
+    assert resp.status_code == 422 and resp.json()["code"] == "MATERIALS_INCOMPLETE"
+    assert [m["code"] for m in resp.json()["details"]["missing_materials"]] == ["hukou", "bank_card"]
+    bad_phone = case_body(applicant={"name": "李四", "id_number": "11010519491231002X", "phone": "12345"})
+    assert (await client.post("/api/v1/cases", json=bad_phone, headers=STAFF)).json()["code"] == "PHONE_INVALID"
+    assert (await client.post("/api/v1/cases", json=case_body(item_code="NOPE"), headers=STAFF)).status_code == 404
+    missing = await client.post("/api/v1/cases", json={"item_code": "SB-002"}, headers=STAFF)
+    assert missing.status_code == 422 and missing.json()["code"] == "VALIDATION_FAILED"
+
+
+async def test_other_township_is_refused(intake):
+    client, _ = intake
+    resp = await client.post("/api/v1/cases", json=case_body(township_id="baishi"), headers=STAFF)
+    assert resp.status_code == 403 and resp.json()["code"] == "TOWNSHIP_FORBIDDEN"
+    created = (await client.post("/api/v1/cases", json=case_body(), headers=STAFF)).json()
+    other = await client.get(f"/api/v1/cases/{created['case_id']}", headers=auth_header("staff", "baishi"))
+    assert other.status_code == 403 and "其他乡镇" in other.json()["message"]
+    assert (await client.get(f"/api/v1/cases/{created['case_id']}", headers=auth_header("inspector", None))).status_code == 200
+
+
+async def test_rating_follows_completion_event_from_kafka(intake, infra):
+    client, runtime = intake
+    created = (await client.post("/api/v1/cases", json=case_body(), headers=STAFF)).json()
+    case_id = created["case_id"]
+    early = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=STAFF)
+    assert early.status_code == 409 and early.json()["code"] == "CASE_NOT_COMPLETED"
+
+    completed = CaseCompleted(
+        event_id=new_event_id(), schema_version="1.0", occurred_at=datetime.now(UTC), source="routing",
+        case_id=UUID(case_id), stream_version=2, township_id="qingshui", actor=Actor(kind="staff", id="s1"),
+        correlation_id=UUID(case_id), payload=CaseCompletedPayload(
+            department_code="social_security", result="granted", on_time=True,
+            promised_deadline=created["promised_deadline"]),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):  # a duplicate delivery must be a no-op
+            await producer.send_and_wait(CaseCompleted.TOPIC, completed.to_json_bytes(), key=case_id.encode())
+    finally:
+        await producer.stop()
+
+    async def completed_status():
+        view = (await client.get(f"/api/v1/cases/{case_id}", headers=STAFF)).json()
+        return view if view["status"] == "completed" else None
+
+    view = await eventually(completed_status, what="intake to apply CaseCompleted")
+    assert view["result"] == "granted"
+    async with runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", completed.event_id) == 1
+
+    rated = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 2, "comment": "等太久"}, headers=STAFF)
+    assert rated.status_code == 201 and rated.json()["bad_rating"] is True
+    again = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=STAFF)
+    assert again.json()["code"] == "CASE_ALREADY_RATED"
+
+
+async def test_health_readiness_openapi_asyncapi(intake):
+    client, _ = intake
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await eventually(lambda: _ready(client), what="readiness")
+    assert ready["checks"] == {"database": True, "kafka": True, "relay": True}
+    assert "/api/v1/cases" in (await client.get("/openapi.json")).json()["paths"]
+    doc = (await client.get("/asyncapi")).json()
+    assert doc["asyncapi"].startswith("3.") and any("case-submitted" in c for c in json.dumps(doc["channels"]).split('"'))
+
+
+async def _ready(client):
+    resp = await client.get("/readyz")
+    return resp.json() if resp.status_code == 200 else None

@@ -1,0 +1,65 @@
+"""PostgreSQL pool per service schema, and the versioned migrations applied at start."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+KIT_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see only this service's schema."""
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await admin.close()
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"},
+    )
+
+
+def _migration_files(*dirs: Path) -> list[tuple[str, Path]]:
+    files: list[tuple[str, Path]] = []
+    for d in dirs:
+        prefix = "kit" if d == KIT_MIGRATIONS else "svc"
+        files += [(f"{prefix}/{p.name}", p) for p in sorted(d.glob("*.sql"))]
+    return files
+
+
+async def apply_migrations(pool: asyncpg.Pool, schema: str, service_dir: Path) -> list[str]:
+    """Apply unapplied numbered SQL files in order, each in its own transaction.
+
+    An advisory lock keeps two instances of a service from migrating at once; a checksum
+    catches an applied file that was edited afterwards (add a new file instead).
+    """
+    applied_now: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrate:{schema}")
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"]: r["checksum"] for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")}
+            for name, path in _migration_files(KIT_MIGRATIONS, service_dir / "migrations"):
+                sql = path.read_text(encoding="utf-8")
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if name in done:
+                    if done[name] != checksum:
+                        raise RuntimeError(f"migration {name} was changed after it was applied")
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", name, checksum)
+                applied_now.append(name)
+                log.info("migration applied", extra={"schema": schema, "migration": name})
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"migrate:{schema}")
+    return applied_now

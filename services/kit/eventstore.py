@@ -1,0 +1,62 @@
+"""Appending a case's events to the service's own stream (which is also its outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Actor, Envelope, NewEvent, new_event_id
+from services.kit.telemetry import current_traceparent
+
+NOTIFY_CHANNEL = "bianmin_outbox"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who and what caused the events being appended."""
+
+    actor: Actor
+    causation_id: UUID | None = None
+
+
+async def append(
+    conn: asyncpg.Connection, *, source: str, case_id: UUID, township_id: str, origin: Origin,
+    events: list[NewEvent], now: datetime,
+) -> list[Envelope]:
+    """Number, stamp and insert events inside the caller's transaction.
+
+    The table lock serialises appends, so `position` order is commit order and the relay
+    never passes over a row that commits later with a lower number.
+    """
+    if not events:
+        return []
+    await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+    version = await conn.fetchval("SELECT coalesce(max(stream_version), 0) FROM events WHERE case_id = $1", case_id)
+    traceparent = current_traceparent()
+    stamped: list[Envelope] = []
+    for new in events:
+        version += 1
+        envelope = new.type(
+            event_id=new_event_id(), schema_version=new.type.SCHEMA_VERSION, occurred_at=now, source=source,
+            case_id=case_id, stream_version=version, township_id=township_id, actor=origin.actor,
+            correlation_id=case_id, causation_id=origin.causation_id, payload=new.payload,
+        )
+        await conn.execute(
+            "INSERT INTO events (event_id, case_id, stream_version, event_type, topic, body, traceparent)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            envelope.event_id, case_id, version, envelope.event_type, new.type.TOPIC,
+            envelope.model_dump_json(), traceparent,
+        )
+        stamped.append(envelope)
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    return stamped
+
+
+async def load_stream(conn: asyncpg.Connection, case_id: UUID) -> list[Envelope]:
+    from contracts.events import parse_event
+
+    rows = await conn.fetch("SELECT body FROM events WHERE case_id = $1 ORDER BY stream_version", case_id)
+    return [parse_event(r["body"]) for r in rows]

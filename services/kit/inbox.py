@@ -1,0 +1,111 @@
+"""Consuming events exactly once in effect: apply + record the event id in one transaction,
+commit the offset after it, retry with a delay, and dead-letter what cannot be handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope
+from contracts.events import parse_event
+from contracts.topics import dlq_of
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+# Failures of the infrastructure, not of the message: wait and retry without limit, so an
+# outage stalls the partition instead of dead-lettering good events.
+TRANSIENT = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+             asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.TooManyConnectionsError,
+             asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    first_delay: float = 0.2
+    max_delay: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+
+
+class Inbox:
+    """Registers subscribers whose handlers run inside the consumer's own transaction."""
+
+    def __init__(self, *, broker: KafkaBroker, group_id: str, retry: RetryPolicy = RetryPolicy()) -> None:
+        self._broker, self._group_id, self._retry = broker, group_id, retry
+        self.pool: asyncpg.Pool | None = None  # set in lifespan, before the broker starts
+        self.dead_lettered = 0
+
+    def subscribe(self, topics: list[str], apply: Apply, *, description: str) -> None:
+        async def handle(msg: KafkaMessage) -> None:
+            await self.process(msg, apply)
+
+        handle.__name__ = f"{self._group_id}_{apply.__name__}"
+        self._broker.subscriber(
+            *topics, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
+            description=description, max_poll_records=50,
+        )(handle)
+
+    async def process(self, msg: KafkaMessage, apply: Apply) -> None:
+        record = msg.raw_message
+        try:
+            event = parse_event(record.value)
+        except (ValueError, ValidationError) as exc:
+            await self._dead_letter(record, f"unreadable: {exc}"[:2000])
+        else:
+            await self._apply_with_retries(record, event, apply)
+        await msg.ack()  # commits the offset only now, after the transaction or the dead letter
+
+    async def _apply_with_retries(self, record, event: Envelope, apply: Apply) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._apply_once(record.topic, event, apply)
+                return
+            except TRANSIENT as exc:
+                log.warning("transient failure, will retry", extra={"event_id": str(event.event_id), "error": repr(exc)})
+                await asyncio.sleep(self._retry.delay(min(attempt, 10)))
+            except Exception as exc:
+                if attempt >= self._retry.max_attempts:
+                    log.exception("giving up, dead-lettering", extra={"event_id": str(event.event_id)})
+                    await self._dead_letter(record, f"failed {attempt} times: {exc!r}"[:2000])
+                    return
+                await asyncio.sleep(self._retry.delay(attempt))
+
+    async def _apply_once(self, topic: str, event: Envelope, apply: Apply) -> None:
+        assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+                event.event_id, topic,
+            )
+            if fresh:
+                await apply(conn, event)
+
+    async def _dead_letter(self, record, reason: str) -> None:
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
+        headers.update({
+            "dlq_reason": reason, "dlq_source_topic": record.topic, "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset), "dlq_consumer_group": self._group_id,
+        })
+        await self._broker.publish(record.value or b"", topic=dlq_of(record.topic), key=record.key, headers=headers)
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                'INSERT INTO dead_letters (topic, partition, "offset", reason) VALUES ($1, $2, $3, $4)',
+                record.topic, record.partition, record.offset, reason,
+            )
+        self.dead_lettered += 1
+        log.error("message dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})

@@ -1,0 +1,139 @@
+"""Builds a service process: FastAPI + FastStream Kafka broker + pool + relay in one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.specification import AsyncAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from contracts.envelope import Envelope
+from services.kit.clock import Clock, clock_from
+from services.kit.db import apply_migrations, create_pool
+from services.kit.errors import install_error_handlers
+from services.kit.inbox import Inbox
+from services.kit.outbox import OutboxRelay
+from services.kit.settings import ServiceSettings
+from services.kit.telemetry import setup_tracing
+from services.kit.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Everything a service's handlers need at run time, created in lifespan."""
+
+    name: str
+    settings: ServiceSettings
+    clock: Clock
+    broker: KafkaBroker
+    inbox: Inbox
+    pool: asyncpg.Pool | None = None
+    relay: OutboxRelay | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
+    tracer_provider = setup_tracing(name)
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers, client_id=f"bianmin-{name}",
+        acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        graceful_timeout=15.0,
+    )
+
+
+def declare_publishers(broker: KafkaBroker, events: list[type[Envelope]]) -> dict[str, Any]:
+    """Publishers exist for the AsyncAPI document and are what the relay sends through."""
+    return {
+        cls.TOPIC: broker.publisher(cls.TOPIC, schema=cls, description=(cls.__doc__ or "").strip(), title=cls.TOPIC)
+        for cls in events
+    }
+
+
+def create_service(
+    *, name: str, settings: ServiceSettings, version: str, description: str, service_dir: Path,
+    runtime: Runtime, publishes: list[type[Envelope]], routers: list[Any],
+    background: list[BackgroundTask] = (), on_start: list[BackgroundTask] = (),
+) -> FastAPI:
+    publishers = declare_publishers(runtime.broker, publishes)
+
+    async def publish(*, topic: str, body: bytes, key: bytes, headers: dict[str, str]) -> Any:
+        return await publishers[topic].publish(body, key=key, headers=headers, no_confirm=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.pool = await create_pool(settings.database_url, name, max_size=settings.db_pool_max)
+        await apply_migrations(runtime.pool, name, service_dir)
+        runtime.inbox.pool = runtime.pool
+        for hook in on_start:
+            await hook(runtime)
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
+                            replication=settings.kafka_replication)
+        await runtime.broker.start()
+        runtime.relay = OutboxRelay(dsn=settings.database_url, schema=name, publish=publish)
+        runtime.relay.start()
+        tasks = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}") for task in background]
+        log.info("service started", extra={"service": name, "port": settings.port})
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await runtime.relay.stop()
+            await runtime.broker.stop()
+            await runtime.pool.close()
+
+    app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    install_error_handlers(app)
+    asyncapi = AsyncAPI(runtime.broker, title=f"bianmin {name}", version=version, description=description)
+
+    @app.get("/healthz", tags=["health"], summary="Process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", tags=["health"], summary="Database, Kafka and relay are usable")
+    async def readyz() -> JSONResponse:
+        checks = {"database": False, "kafka": False, "relay": bool(runtime.relay and runtime.relay.active)}
+        with contextlib.suppress(Exception):
+            async with runtime.pool.acquire(timeout=2) as conn:  # type: ignore[union-attr]
+                checks["database"] = await conn.fetchval("SELECT true")
+        with contextlib.suppress(Exception):
+            checks["kafka"] = await runtime.broker.ping(timeout=2)
+        ready = all(checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/asyncapi", tags=["docs"], summary="AsyncAPI document of this service's topics")
+    async def asyncapi_doc() -> JSONResponse:
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+def new_runtime(name: str, settings: ServiceSettings) -> Runtime:
+    broker = make_broker(settings, name)
+    return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
+                   inbox=Inbox(broker=broker, group_id=f"bianmin-{name}"))

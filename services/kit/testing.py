@@ -1,0 +1,42 @@
+"""Helpers for integration tests: run a service app in-process against real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import httpx
+from fastapi import FastAPI
+
+from services.kit.auth import DEV_SECRET, issue_token
+
+T = TypeVar("T")
+
+
+def auth_header(role: str, township_id: str | None = "qingshui", sub: str = "tester") -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(secret=DEV_SECRET, role=role, township_id=township_id, sub=sub)}"}
+
+
+@asynccontextmanager
+async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Runs the app's lifespan (pool, migrations, broker, relay) and yields an HTTP client on it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, interval: float = 0.1,
+                     what: str = "condition") -> T:
+    """Polls until probe returns something truthy; fails with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
