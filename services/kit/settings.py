@@ -20,5 +20,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8100
     db_pool_max: int = 10
+    # Lets a second copy of the system (e.g. the end-to-end suite) share a broker without
+    # splitting partitions with the first one's consumer groups.
+    consumer_group_suffix: str = Field(default="", validation_alias=AliasChoices("BIANMIN_CONSUMER_GROUP_SUFFIX"))
     kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
     kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))

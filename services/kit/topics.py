@@ -17,8 +17,9 @@ async def ensure_topics(bootstrap: str, *, partitions: int = 3, replication: int
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in ALL_TOPICS
-                   if t not in existing]
+        # Kept forever: partners and new consumers may replay a topic from the start.
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=replication,
+                            topic_configs={"retention.ms": "-1"}) for t in ALL_TOPICS if t not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)

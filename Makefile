@@ -1,0 +1,64 @@
+# bianmin: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SYS ?= python3
+UV_VERSION := 0.13.8
+BOOT := .local/bootstrap
+UV := $(BOOT)/bin/uv
+PY := .venv/bin/python
+PYTEST := $(PY) -m pytest
+ROLE ?= staff
+TOWNSHIP ?= qingshui
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	@mkdir -p .local
+	$(PYTHON_SYS) -m venv $(BOOT)
+	$(BOOT)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: .venv/.synced ## Install Python packages (locked) and the Kafka jars
+	@$(PY) deploy/local.py jars
+
+up: install ## Start Kafka, PostgreSQL and the four services in the background
+	@$(PY) deploy/local.py up
+	@$(PY) deploy/services.py up
+
+down: ## Stop the services, Kafka and PostgreSQL
+	@$(PY) deploy/services.py down || true
+	@$(PY) deploy/local.py down
+
+demo: up ## A scripted day at a township centre, against the running system
+	@$(PY) -m deploy.demo
+
+test: install ## Run the whole suite (unit, integration, end-to-end) on real Kafka and PostgreSQL
+	$(PYTEST)
+
+test-unit: install ## Pure rules only, no I/O
+	$(PYTEST) -m unit
+
+test-integration: install ## Each service against real Kafka and PostgreSQL
+	$(PYTEST) -m integration
+
+test-e2e: install ## Services as processes, public interfaces only
+	$(PYTEST) -m e2e
+
+bench: install ## Benchmarks: throughput and latency percentiles, printed
+	$(PY) -m bench.submit_to_audit
+
+token: .venv/.synced ## Print a development token: make token ROLE=staff TOWNSHIP=qingshui
+	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)"
+
+schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
+	$(PY) -m contracts.generate
+
+lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
+	$(UV) lock
+
+.PHONY: help install up down demo test test-unit test-integration test-e2e bench token schemas lock

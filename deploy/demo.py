@@ -1,0 +1,138 @@
+"""A scripted day at 清水镇便民服务中心, driven through the public HTTP APIs of a running system.
+
+Run with `make demo` (it starts the system first). Prints what staff and residents would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deploy.services import SERVICES  # noqa: E402
+from services.kit.testing import auth_header  # noqa: E402
+from tests.builders import id_number  # noqa: E402
+
+URL = {name: f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
+WINDOW = auth_header("staff", "qingshui", sub="window-01")
+AGENT = auth_header("village_agent", "qingshui", sub="agent-dongcun")
+HEAD = auth_header("centre_head", "qingshui", sub="head-qingshui")
+INSPECTOR = auth_header("inspector", None, sub="inspector-01")
+CLOCK_FILE = ROOT / ".local" / "clock-offset"
+
+RESIDENTS = [
+    ("王秀英", "SB-002", ["id_card", "hukou", "bank_card", "photo"], "window"),
+    ("李建国", "YB-001", ["id_card", "hukou"], "window"),
+    ("赵桂兰", "MZ-003", ["id_card", "hukou", "income_statement"], "village_point"),
+    ("陈志强", "TY-006", ["id_card", "discharge_cert", "photo"], "window"),
+]
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+async def wait_for(probe, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = await probe()
+        if result:
+            return result
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"演示中断：等待“{what}”超时")
+
+
+async def take_in(client: httpx.AsyncClient, seed: int, name: str, item: str, materials: list[str], channel: str) -> dict:
+    body = {"item_code": item, "township_id": "qingshui", "channel": channel,
+            "applicant": {"name": name, "id_number": id_number(seed), "phone": f"139{seed:08d}"},
+            "materials": materials}
+    resp = await client.post(f"{URL['intake']}/api/v1/cases", json=body, headers=AGENT if channel == "village_point" else WINDOW)
+    data = resp.json()
+    if resp.status_code != 201:
+        say(f"  × {name}：{data['message']}")
+        return data
+    say(f"  ✓ {name} 申请 {item} 已受理，编号 {data['case_no']}，承诺办结时间 {data['promised_deadline']}")
+    return data
+
+
+async def routed(client: httpx.AsyncClient, case_id: str) -> dict:
+    async def probe():
+        resp = await client.get(f"{URL['routing']}/api/v1/cases/{case_id}", headers=WINDOW)
+        return resp.json() if resp.status_code == 200 else None
+    return await wait_for(probe, "分办")
+
+
+async def day(client: httpx.AsyncClient) -> None:
+    say("== 上午：窗口与代办点受理 ==")
+    incomplete = await take_in(client, 7, "孙丽", "SB-002", ["id_card"], "window")
+    if incomplete.get("code") == "MATERIALS_INCOMPLETE":
+        missing = "、".join(m["name"] for m in incomplete["details"]["missing_materials"])
+        say(f"    一次性告知：请补齐 {missing}")
+    cases = [await take_in(client, 10 + i, *r) for i, r in enumerate(RESIDENTS)]
+    cases = [c for c in cases if "case_id" in c]
+
+    say("== 分办到部门 ==")
+    for c in cases:
+        view = await routed(client, c["case_id"])
+        say(f"  {c['case_no']} → {view.get('department_name', view['department_code'])}（{view.get('staff_id') or '待指定'}）")
+
+    say("== 转办与办结 ==")
+    first, second, third, fourth = cases
+    await client.post(f"{URL['routing']}/api/v1/cases/{third['case_id']}/transfer", headers=WINDOW,
+                      json={"to_department_code": "social_security", "reason": "涉及养老保险待遇，转社保站办理"})
+    say(f"  {third['case_no']} 转办社保站")
+    for c, result, note in ((first, "granted", "待遇已核定，次月发放"), (second, "granted", "参保登记完成"),
+                            (third, "refused", "家庭收入超过低保标准，不予批准；如有异议可在60日内申请行政复议")):
+        await client.post(f"{URL['routing']}/api/v1/cases/{c['case_id']}/complete", headers=WINDOW,
+                          json={"result": result, "note": note})
+        say(f"  {c['case_no']} 办结（{'准予' if result == 'granted' else '不予'}）")
+
+    say("== 群众评价 ==")
+    for c, score, comment in ((first, 5, "一次就办好了"), (third, 2, "跑了两个窗口")):
+        async def completed(case=c):
+            view = (await client.get(f"{URL['intake']}/api/v1/cases/{case['case_id']}", headers=WINDOW)).json()
+            return view["status"] == "completed"
+        await wait_for(completed, "办结同步")
+        resp = await client.post(f"{URL['intake']}/api/v1/cases/{c['case_id']}/rating", headers=WINDOW,
+                                 json={"score": score, "comment": comment})
+        say(f"  {c['case_no']} 评价 {score} 分{'（差评，需回访）' if resp.json().get('bad_rating') else ''}")
+
+    say("== 二十天后：超期预警 ==")
+    CLOCK_FILE.write_text(str(30 * 86400))
+    try:
+        async def breached():
+            view = (await client.get(f"{URL['routing']}/api/v1/cases/{fourth['case_id']}", headers=WINDOW)).json()
+            return view.get("overdue")
+        await wait_for(breached, "超期判定", timeout=60)
+        say(f"  {fourth['case_no']} 已超期，已短信通知值班人员")
+    finally:
+        CLOCK_FILE.write_text("0")
+
+    say("== 短信记录 ==")
+    for c in cases:
+        data = (await client.get(f"{URL['notify']}/api/v1/messages", params={"case_id": c["case_id"]}, headers=WINDOW)).json()
+        for m in data["messages"] if isinstance(data, dict) else data:
+            say(f"  [{m['recipient_kind']}] {m['text']}")
+
+    say("== 纪检监察：办件轨迹与完整性 ==")
+    history = (await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/history", headers=INSPECTOR)).json()
+    for e in history["events"]:
+        say(f"  {e['occurred_at']}  {e['source']:<8} {e['event_type']}")
+    integrity = (await client.get(f"{URL['audit']}/api/v1/integrity", headers=INSPECTOR)).json()
+    say(f"  审计链校验：{'通过' if integrity['valid'] else '发现异常'}，共 {integrity['records']} 条记录")
+
+
+async def main() -> int:
+    async with httpx.AsyncClient(timeout=15) as client:
+        await day(client)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,180 @@
+"""Starts and stops the four services as processes (make up / make down, end-to-end tests, benchmarks)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".local" / "run"
+LOG_DIR = ROOT / ".local" / "logs"
+SERVICES: dict[str, int] = {"intake": 8101, "routing": 8102, "notify": 8103, "audit": 8104}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    pid_path: Path
+    proc: subprocess.Popen | None = None
+    pid: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.pid = self.proc.pid
+        self.pid_path.write_text(str(self.pid))
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:
+                return resp.status == 200
+        except Exception:
+            return False
+
+    def alive(self) -> bool:
+        if self.proc is not None:
+            return self.proc.poll() is None
+        return self.pid is not None and _pid_alive(self.pid)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited during start-up; see {self.log_path}:\n{_tail(self.log_path)}")
+            if self.ready():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no flushing — what a crash looks like."""
+        if self.pid and self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+            if self.proc:
+                self.proc.wait(10)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if not self.pid or not self.alive():
+            self.pid_path.unlink(missing_ok=True)
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            if self.proc:
+                try:
+                    self.proc.wait(0.2)
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                time.sleep(0.2)
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+        self.pid_path.unlink(missing_ok=True)
+
+
+@dataclass
+class System:
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def start(self, names: list[str] | None = None) -> None:
+        for name in names or list(self.services):
+            self.services[name].start()
+        for name in names or list(self.services):
+            self.services[name].wait_ready()
+
+    def stop(self) -> None:
+        for svc in self.services.values():
+            svc.stop()
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+
+def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_env: dict[str, str] | None = None,
+                 log_dir: Path = LOG_DIR, run_dir: Path = RUN_DIR) -> System:
+    base = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": database_url,
+            "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    system = System()
+    for name, port in SERVICES.items():
+        env = {**base, f"{name.upper()}_PORT": str(port + port_offset)}
+        system.services[name] = ServiceProcess(name=name, port=port + port_offset, env=env,
+                                               log_path=log_dir / f"{name}.log", pid_path=run_dir / f"{name}.pid")
+    return system
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie or a reused pid is not our service
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        return "services." in cmdline and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def up() -> int:
+    sys.path.insert(0, str(ROOT))
+    from deploy import local
+
+    infra = local.ensure_infra()
+    system = build_system(kafka=infra.kafka_bootstrap, database_url=infra.database_url,
+                          extra_env={"BIANMIN_CLOCK_FILE": os.environ.get("BIANMIN_CLOCK_FILE", str(ROOT / ".local" / "clock-offset"))})
+    for svc in system.services.values():
+        if svc.pid_path.exists() and _pid_alive(int(svc.pid_path.read_text() or 0)):
+            svc.pid = int(svc.pid_path.read_text())
+            print(f"{svc.name:8s} already running  {svc.url}  (pid {svc.pid}, log {svc.log_path.relative_to(ROOT)})")
+            continue
+        svc.start()
+    for svc in system.services.values():
+        svc.wait_ready()
+        print(f"{svc.name:8s} listening on {svc.url}  (docs {svc.url}/docs, log {svc.log_path.relative_to(ROOT)})")
+    return 0
+
+
+def down() -> int:
+    system = build_system(kafka="", database_url="")
+    for svc in system.services.values():
+        if svc.pid_path.exists():
+            try:
+                svc.pid = int(svc.pid_path.read_text() or 0)
+            except ValueError:
+                svc.pid = None
+            svc.stop()
+            print(f"{svc.name:8s} stopped")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the four bianmin services as processes.")
+    parser.add_argument("command", choices=["up", "down"])
+    return up() if parser.parse_args().command == "up" else down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Audit's pure rules: canonical records, the hash chain and stream_version continuity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from contracts.envelope import Envelope
+from contracts.errors import DomainError
+
+GENESIS_HASH = "0" * 64  # prev_hash of the first record
+MAX_MISSING = 1000  # a forged huge stream_version must not make a list of a billion numbers
+
+BreakReason = Literal["hash_mismatch", "prev_hash_mismatch", "seq_gap"]
+
+
+class HistoryNotFound(DomainError):
+    status, code, message = 404, "CASE_HISTORY_NOT_FOUND", "未找到该办件的审计记录"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One row of the audit log; every field but `hash` goes into `hash`."""
+
+    seq: int
+    event_id: UUID
+    topic: str
+    event_type: str
+    case_id: UUID
+    township_id: str
+    source: str
+    stream_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    trace_id: str | None
+    envelope: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    event_id: UUID
+    reason: BreakReason
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """Verification so far, so a long chain can be checked chunk by chunk: records read,
+    the last record's seq and hash, and the first break found (later ones add nothing)."""
+
+    records: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    first_bad: ChainBreak | None = None
+
+
+@dataclass(frozen=True)
+class StreamGap:
+    case_id: UUID
+    source: str
+    missing: list[int]
+
+
+def canonical_json(value: Any) -> str:
+    """One text per value: the bytes that are hashed must not depend on dict order or escaping."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def mask_phone(phone: str) -> str:
+    """+8613800138000 -> +86138****8000; inspectors need no phone numbers."""
+    if len(phone) < 9:
+        return "****"
+    return phone[:-8] + "****" + phone[-4:]
+
+
+def _is_phone_field(name: str) -> bool:
+    return name == "phone" or name.endswith("_phone")
+
+
+def audit_envelope(event: Envelope) -> str:
+    """The event as stored and hashed: canonical JSON with every phone field of the payload masked."""
+    data = event.model_dump(mode="json")
+    data["payload"] = {k: mask_phone(v) if _is_phone_field(k) and isinstance(v, str) else v
+                       for k, v in data["payload"].items()}
+    return canonical_json(data)
+
+
+def _instant(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def hashed_fields(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": record.seq, "event_id": str(record.event_id), "topic": record.topic, "event_type": record.event_type,
+        "case_id": str(record.case_id), "township_id": record.township_id, "source": record.source,
+        "stream_version": record.stream_version, "occurred_at": _instant(record.occurred_at),
+        "recorded_at": _instant(record.recorded_at), "trace_id": record.trace_id, "envelope": record.envelope,
+    }
+
+
+def record_hash(record: AuditRecord) -> str:
+    """sha256 over the previous record's hash followed by this record's canonical fields."""
+    return hashlib.sha256((record.prev_hash + canonical_json(hashed_fields(record))).encode()).hexdigest()
+
+
+def new_record(event: Envelope, *, topic: str, seq: int, prev_hash: str, recorded_at: datetime,
+               trace_id: str | None) -> AuditRecord:
+    draft = AuditRecord(
+        seq=seq, event_id=event.event_id, topic=topic, event_type=event.event_type, case_id=event.case_id,
+        township_id=event.township_id, source=event.source, stream_version=event.stream_version,
+        occurred_at=event.occurred_at.astimezone(UTC), recorded_at=recorded_at.astimezone(UTC), trace_id=trace_id,
+        envelope=audit_envelope(event), prev_hash=prev_hash, hash="",
+    )
+    return replace(draft, hash=record_hash(draft))
+
+
+def link_fault(record: AuditRecord, *, prev_seq: int, prev_hash: str) -> BreakReason | None:
+    """Why `record` does not follow the record (prev_seq, prev_hash), or None.
+
+    A hole in seq is a deleted row (seq is assigned without holes); a wrong prev_hash is a
+    deleted, reordered or rewritten predecessor; a wrong hash is this row changed.
+    """
+    if record.seq != prev_seq + 1:
+        return "seq_gap"
+    if record.prev_hash != prev_hash:
+        return "prev_hash_mismatch"
+    if record_hash(record) != record.hash:
+        return "hash_mismatch"
+    return None
+
+
+def verify_chain(records: Iterable[AuditRecord], state: ChainState = ChainState()) -> ChainState:
+    """Fold records, in seq order, into the verification state; feed chunks one after another."""
+    count, seq, head, first_bad = state.records, state.head_seq, state.head_hash, state.first_bad
+    for record in records:
+        if first_bad is None and (reason := link_fault(record, prev_seq=seq, prev_hash=head)):
+            first_bad = ChainBreak(seq=record.seq, event_id=record.event_id, reason=reason)
+        count, seq, head = count + 1, record.seq, record.hash
+    return ChainState(records=count, head_seq=seq, head_hash=head, first_bad=first_bad)
+
+
+def first_bad_record(records: Iterable[AuditRecord]) -> ChainBreak | None:
+    return verify_chain(records).first_bad
+
+
+def missing_versions(seen: Iterable[int], *, limit: int = MAX_MISSING) -> list[int]:
+    """Versions below the highest seen that never arrived, each a lost event (at most `limit`).
+
+    Arrival order does not matter: one source's events of a case come on several topics,
+    so version 3 may arrive before version 2.
+    """
+    missing: list[int] = []
+    expected = 1
+    for version in sorted(set(seen)):
+        while expected < version and len(missing) < limit:
+            missing.append(expected)
+            expected += 1
+        if len(missing) >= limit:
+            break
+        expected = version + 1
+    return missing
+
+
+def stream_gaps(versions: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    """Per source, the missing versions of one case's streams; complete sources are left out."""
+    by_source: dict[str, list[int]] = {}
+    for source, version in versions:
+        by_source.setdefault(source, []).append(version)
+    gaps = {source: missing_versions(seen) for source, seen in sorted(by_source.items())}
+    return {source: missing for source, missing in gaps.items() if missing}

@@ -1,0 +1,23 @@
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.kit.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    port: int = 8103
+    sms_provider: Literal["dev"] = Field(default="dev", description="SMS provider; `dev` records instead of sending.")
+    send_interval: float = Field(default=0.5, gt=0, description="Seconds between polls for queued messages.")
+    send_batch: int = Field(default=10, ge=1, description="Messages claimed per poll.")
+    send_timeout: float = Field(default=10.0, gt=0, description="Seconds one provider call may take.")
+    send_max_attempts: int = Field(default=5, ge=1, description="Provider attempts before a message is `failed`.")
+    send_backoff_first: float = Field(default=5.0, ge=0, description="Seconds before the first retry; doubles each time.")
+    send_backoff_max: float = Field(default=600.0, ge=0, description="Upper bound of the retry delay.")
+    # How long an event may wait for its case's CaseSubmitted (other topic, no mutual order) before dead-lettering.
+    contact_wait_attempts: int = Field(default=10, ge=1)
+    contact_wait_first_delay: float = Field(default=0.5, ge=0)
+    contact_wait_max_delay: float = Field(default=30.0, ge=0)

@@ -1,0 +1,101 @@
+"""Routing's use cases: load state, ask the domain, append events and save the state in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Actor, Envelope, NewEvent
+from contracts.events import CaseSubmitted
+from services.kit.clock import Clock
+from services.kit.errors import ApiError
+from services.kit.eventstore import Origin, append
+from services.routing import domain, store
+from services.routing.domain import CaseState
+
+log = logging.getLogger(__name__)
+SOURCE = "routing"
+SYSTEM = Actor(kind="system", id=SOURCE)
+
+
+async def assign_submitted(conn: asyncpg.Connection, clock: Clock, *, event: CaseSubmitted) -> None:
+    """分办: open the case and give it to its department and least-loaded staff member.
+
+    Runs inside the inbox transaction that records the CaseSubmitted as processed.
+    """
+    if await store.case_exists(conn, event.case_id):
+        log.warning("case already open, submission ignored", extra={"case_id": str(event.case_id),
+                                                                    "event_id": str(event.event_id)})
+        return
+    state = domain.opened(event)
+    department = domain.assignment_department(await store.load_department(conn, state.department_code))
+    if department.code != state.department_code:
+        log.warning("department not in directory, case sent to the general window",
+                    extra={"case_id": str(event.case_id), "department_code": state.department_code})
+    load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=department.code)
+    events = domain.decide_assign(state, department=department, staff_id=domain.choose_staff(load))
+    await _append_and_save(conn, state, events, Origin(actor=SYSTEM, causation_id=event.event_id), now=clock.now())
+
+
+async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd: domain.TransferCase, actor: Actor,
+                        may_see: Callable[[str], None]) -> CaseState:
+    """转办 to another department, re-assigned there to its least-loaded staff member."""
+    async with pool.acquire() as conn, conn.transaction():
+        state = await _locked(conn, case_id, may_see)
+        target = await store.load_department(conn, cmd.to_department_code)
+        staff_id = None
+        if target is not None and target.code != state.department_code:
+            load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=target.code)
+            staff_id = domain.choose_staff(load)
+        events = domain.decide_transfer(state, cmd, target=target, staff_id=staff_id)
+        return await _append_and_save(conn, state, events, Origin(actor=actor), now=clock.now())
+
+
+async def complete_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd: domain.CompleteCase, actor: Actor,
+                        may_see: Callable[[str], None]) -> CaseState:
+    """办结: granted or refused, on time when decided by the promised deadline."""
+    async with pool.acquire() as conn, conn.transaction():
+        state = await _locked(conn, case_id, may_see)
+        now = clock.now()
+        events = domain.decide_complete(state, cmd, now=now)
+        return await _append_and_save(conn, state, events, Origin(actor=actor), now=now)
+
+
+async def flag_next_breach(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
+    """Flag one overdue case (DeadlineBreached) in its own transaction; None when none is left.
+
+    The row lock with SKIP LOCKED lets several instances scan at once without both flagging
+    a case, and `breached_at`, saved with the event, keeps it at one event across restarts.
+    """
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        state = await store.lock_next_due(conn, now=now)
+        if state is None:
+            return None
+        events = domain.decide_breach(state, now=now)
+        if not events:  # the query and the domain rule must agree, or the scan would spin on this case
+            raise RuntimeError(f"due case {state.case_id} not breachable by the domain rule")
+        await _append_and_save(conn, state, events, Origin(actor=SYSTEM), now=now)
+        log.info("deadline breached", extra={"case_id": str(state.case_id), "township_id": state.township_id})
+        return state.case_id
+
+
+async def _locked(conn: asyncpg.Connection, case_id: UUID, may_see: Callable[[str], None]) -> CaseState:
+    state = await store.lock_case(conn, case_id)
+    if state is None:
+        raise ApiError(404, "CASE_NOT_FOUND", "办件不存在或尚未分办")
+    may_see(state.township_id)
+    return state
+
+
+async def _append_and_save(conn: asyncpg.Connection, state: CaseState, events: list[NewEvent], origin: Origin, *,
+                           now: datetime) -> CaseState:
+    stamped: list[Envelope] = await append(conn, source=SOURCE, case_id=state.case_id, township_id=state.township_id,
+                                           origin=origin, events=events, now=now)
+    state = domain.fold(state, stamped)
+    await store.save_case(conn, state)
+    return state

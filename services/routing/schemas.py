@@ -1,0 +1,53 @@
+"""Request and response bodies of routing's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.events import CompletionResult
+
+
+class TransferCaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_department_code: str = Field(min_length=1, max_length=32, examples=["civil_affairs"])
+    # Emptiness is a domain rule (TRANSFER_REASON_REQUIRED), so only the length is checked here.
+    reason: str = Field(max_length=500, description="Why the case is passed on (转办理由).", examples=["属民政业务"])
+
+
+class CompleteCaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    result: CompletionResult = Field(examples=["granted"])
+    note: str = Field(default="", max_length=1000,
+                      description="Reasons; a refusal needs the grounds and the applicant's appeal rights.",
+                      examples=["已办结，待遇自次月起发放"])
+
+
+class CaseView(BaseModel):
+    """A case as department staff see it."""
+
+    case_id: UUID
+    case_no: str
+    township_id: str
+    item_code: str
+    item_name: str
+    status: str = Field(description="assigned | completed", examples=["assigned"])
+    department_code: str
+    department_name: str
+    staff_id: str | None
+    promised_deadline: datetime
+    overdue: bool = Field(description="Past the promised deadline while open, or completed late.")
+    breached_at: datetime | None = Field(description="When the deadline breach was flagged (红灯), if it was.")
+    transfer_count: int
+    completed_at: datetime | None
+    result: str | None
+    note: str
+    on_time: bool | None
+
+
+class CaseList(BaseModel):
+    cases: list[CaseView]
