@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deploy import local  # noqa: E402
-from deploy.services import build_system  # noqa: E402
-from services.kit.testing import auth_header  # noqa: E402
+from deploy.services import SERVICES, build_system  # noqa: E402
+from services.kit.testing import auth_header, start_group_at_end  # noqa: E402
 from tests.builders import case_body  # noqa: E402
 
 STAFF = auth_header("staff", "qingshui", sub="bench")
@@ -120,9 +120,12 @@ def main() -> int:
     infra = local.ensure_infra()
     database_url = asyncio.run(fresh_database(infra.database_url))
     work = ROOT / ".local" / "bench"
+    suffix = f"-bench-{uuid.uuid4().hex[:6]}"
+    for name in SERVICES:
+        asyncio.run(start_group_at_end(infra.kafka_bootstrap, f"bianmin-{name}{suffix}"))
     system = build_system(kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=20000,
                           log_dir=work / "logs", run_dir=work / "run",
-                          extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-bench-{uuid.uuid4().hex[:6]}",
+                          extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": suffix,
                                      "BIANMIN_LOG_LEVEL": "WARNING"})
     system.start()
     try:

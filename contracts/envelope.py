@@ -40,7 +40,7 @@ class Envelope(BaseModel):
 
     TOPIC: ClassVar[str]
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    # Events that carry a resident's phone number; only notify may subscribe to them.
+    # Events that carry a resident's phone number: only on topics notify needs; audit masks it.
     CARRIES_PHONE: ClassVar[bool] = False
 
     event_id: UUID = Field(description="Unique, time-ordered (UUIDv7) id of this event.",

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.services import System, build_system
-from services.kit.testing import auth_header
+from deploy.services import SERVICES, System, build_system
+from services.kit.testing import auth_header, start_group_at_end
 
 PORT_OFFSET = 10000  # 18101..18104, so a running `make up` does not collide
 
@@ -19,10 +19,13 @@ async def system(infra, make_database, tmp_path_factory) -> System:
     work = tmp_path_factory.mktemp("e2e")
     clock_file = work / "clock-offset"
     clock_file.write_text("0")
+    suffix = f"-e2e-{uuid.uuid4().hex[:6]}"
+    for name in SERVICES:  # read only this session's traffic, not the broker's whole history
+        await start_group_at_end(infra.kafka_bootstrap, f"bianmin-{name}{suffix}")
     system = build_system(
         kafka=infra.kafka_bootstrap, database_url=await make_database("e2e"), port_offset=PORT_OFFSET,
         log_dir=work / "logs", run_dir=work / "run",
-        extra_env={"BIANMIN_CLOCK_FILE": str(clock_file), "BIANMIN_CONSUMER_GROUP_SUFFIX": f"-e2e-{uuid.uuid4().hex[:6]}",
+        extra_env={"BIANMIN_CLOCK_FILE": str(clock_file), "BIANMIN_CONSUMER_GROUP_SUFFIX": suffix,
                    "ROUTING_DEADLINE_SCAN_SECONDS": "0.5", "NOTIFY_SEND_INTERVAL": "0.2"},
     )
     system.clock_file = clock_file  # type: ignore[attr-defined]

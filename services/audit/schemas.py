@@ -27,7 +27,8 @@ class HistoryEvent(BaseModel):
 
 class SourceGap(BaseModel):
     source: str = Field(title="来源服务", examples=["routing"])
-    missing: list[int] = Field(title="缺失的流版本号", description="Versions never received: lost events.", examples=[[2]])
+    missing: list[int] = Field(title="缺失的流版本号", description="Versions never received: lost events.",
+                               examples=[[2]])
 
 
 class CaseHistoryView(BaseModel):
@@ -51,12 +52,14 @@ class StreamGapView(BaseModel):
 
 
 class IntegrityReport(BaseModel):
-    valid: bool = Field(title="哈希链完整", description="True when every record links to its predecessor and hashes right.")
+    valid: bool = Field(title="哈希链完整", description="Every record links to its predecessor and hashes right. "
+                        "Lost stream versions are listed in stream_gaps and do not make the chain invalid.")
     records: int = Field(title="记录数")
     head_seq: int | None = Field(title="最新序号", description="Null while the log is empty.")
     head_hash: str | None = Field(title="最新哈希")
     first_bad: ChainBreakView | None = Field(title="首个异常记录")
-    stream_gaps: list[StreamGapView] = Field(title="缺失事件", description="Lost stream versions, oldest streams first, at most 100.")
+    stream_gaps: list[StreamGapView] = Field(title="缺失事件",
+                                             description="Lost stream versions, oldest streams first, at most 100.")
     verified_at: datetime = Field(title="核验时间")
 
 

@@ -23,7 +23,7 @@ from contracts.envelope import Envelope
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
 from services.kit.errors import install_error_handlers
-from services.kit.inbox import Inbox
+from services.kit.inbox import Inbox, RetryPolicy
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
 from services.kit.telemetry import setup_tracing
@@ -133,7 +133,8 @@ def create_service(
     return app
 
 
-def new_runtime(name: str, settings: ServiceSettings) -> Runtime:
+def new_runtime(name: str, settings: ServiceSettings, *, retry: RetryPolicy | None = None) -> Runtime:
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
-                   inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}"))
+                   inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",
+                               retry=retry or RetryPolicy()))

@@ -1,4 +1,9 @@
-"""Notify's pure rules: which event tells whom with which template, phone masking, send retries."""
+"""Notify's pure rules: which event tells whom with which template, phone masking, send retries.
+
+    CaseSubmitted     -> resident  case_submitted
+    CaseCompleted     -> resident  case_completed_granted | case_completed_refused
+    DeadlineBreached  -> staff     deadline_breached (department's duty phone, else the centre head)
+"""
 
 from __future__ import annotations
 

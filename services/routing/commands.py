@@ -47,12 +47,13 @@ async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd:
     async with pool.acquire() as conn, conn.transaction():
         state = await _locked(conn, case_id, may_see)
         target = await store.load_department(conn, cmd.to_department_code)
-        staff_id = None
-        if target is not None and target.code != state.department_code:
-            load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=target.code)
-            staff_id = domain.choose_staff(load)
-        events = domain.decide_transfer(state, cmd, target=target, staff_id=staff_id)
-        return await _append_and_save(conn, state, events, Origin(actor=actor), now=clock.now())
+        events = domain.decide_transfer(state, cmd, target=target)
+        # Staff rows are locked before `append` locks the events table, in the same order as assignment.
+        load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=target.code)
+        state = await _append(conn, state, events, Origin(actor=actor), now=clock.now())
+        state = domain.with_staff(state, domain.choose_staff(load))
+        await store.save_case(conn, state)
+        return state
 
 
 async def complete_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd: domain.CompleteCase, actor: Actor,
@@ -92,10 +93,15 @@ async def _locked(conn: asyncpg.Connection, case_id: UUID, may_see: Callable[[st
     return state
 
 
-async def _append_and_save(conn: asyncpg.Connection, state: CaseState, events: list[NewEvent], origin: Origin, *,
-                           now: datetime) -> CaseState:
+async def _append(conn: asyncpg.Connection, state: CaseState, events: list[NewEvent], origin: Origin, *,
+                  now: datetime) -> CaseState:
     stamped: list[Envelope] = await append(conn, source=SOURCE, case_id=state.case_id, township_id=state.township_id,
                                            origin=origin, events=events, now=now)
-    state = domain.fold(state, stamped)
+    return domain.fold(state, stamped)
+
+
+async def _append_and_save(conn: asyncpg.Connection, state: CaseState, events: list[NewEvent], origin: Origin, *,
+                           now: datetime) -> CaseState:
+    state = await _append(conn, state, events, origin, now=now)
     await store.save_case(conn, state)
     return state

@@ -111,6 +111,7 @@ def choose_staff(open_cases_by_staff: Mapping[str, int]) -> str | None:
 
 
 def assignment_department(found: Department | None) -> Department:
+    """The catalogue's department if the directory knows it, else the general window."""
     return found if found is not None else GENERAL_WINDOW
 
 
@@ -123,13 +124,13 @@ def opened(event: CaseSubmitted) -> CaseState:
 
 
 def decide_assign(state: CaseState, *, department: Department, staff_id: str | None) -> list[NewEvent]:
+    """分办: CaseAssigned to the department and the chosen staff member (none if the unit has nobody on duty)."""
     transition(state.status, "assign")
     return [_assigned(department, staff_id, state.promised_deadline)]
 
 
-def decide_transfer(state: CaseState, cmd: TransferCase, *, target: Department | None,
-                    staff_id: str | None) -> list[NewEvent]:
-    """CaseTransferred, then CaseAssigned naming the staff member of the new department."""
+def decide_transfer(state: CaseState, cmd: TransferCase, *, target: Department | None) -> list[NewEvent]:
+    """转办: CaseTransferred to another known department, with a reason."""
     transition(state.status, "transfer")
     reason = cmd.reason.strip()
     if not reason:
@@ -138,14 +139,23 @@ def decide_transfer(state: CaseState, cmd: TransferCase, *, target: Department |
         raise SameDepartment()
     if target is None:
         raise UnknownDepartment(details={"to_department_code": cmd.to_department_code})
-    transferred = CaseTransferredPayload(
+    payload = CaseTransferredPayload(
         from_department_code=state.department_code, to_department_code=target.code, to_department_name=target.name,
         reason=reason, transfer_count=state.transfer_count + 1,
     )
-    return [NewEvent(CaseTransferred, transferred), _assigned(target, staff_id, state.promised_deadline)]
+    return [NewEvent(CaseTransferred, payload)]
+
+
+def with_staff(state: CaseState, staff_id: str | None) -> CaseState:
+    """The staff member picked in the new department after a transfer.
+
+    CaseTransferred v1 names no staff member, so this pick lives in routing's state only.
+    """
+    return replace(state, staff_id=staff_id)
 
 
 def decide_complete(state: CaseState, cmd: CompleteCase, *, now: datetime) -> list[NewEvent]:
+    """办结: on time when decided at or before the promised deadline; a refusal states its reasons."""
     transition(state.status, "complete")
     note = cmd.note.strip()
     if cmd.result == "refused" and not note:
@@ -166,6 +176,7 @@ def decide_breach(state: CaseState, *, now: datetime) -> list[NewEvent]:
 
 
 def evolve(state: CaseState, event: Envelope) -> CaseState:
+    """The state after one of routing's own events."""
     p = event.payload
     match event.event_type:
         case "CaseAssigned":

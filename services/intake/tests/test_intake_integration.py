@@ -14,7 +14,7 @@ from contracts.events import CaseCompleted, CaseCompletedPayload, CaseSubmitted
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import case_body
-from services.kit.testing import auth_header, eventually, running_app
+from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
@@ -22,7 +22,10 @@ STAFF = auth_header("staff", "qingshui")
 
 @pytest.fixture(scope="module")
 async def intake(infra, make_database):
-    settings = IntakeSettings(DATABASE_URL=await make_database("it_intake"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap)
+    suffix = f"-it-{uuid4().hex[:6]}"
+    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-intake{suffix}")
+    settings = IntakeSettings(DATABASE_URL=await make_database("it_intake"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
+                              BIANMIN_CONSUMER_GROUP_SUFFIX=suffix)
     app = create_app(settings)
     async with running_app(app) as client:
         yield client, app.state.runtime

@@ -1,0 +1,126 @@
+"""The event store and relay against real PostgreSQL: versions, commit order, republish safety."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from contracts.envelope import Actor, NewEvent
+from contracts.events import CaseRated, CaseRatedPayload
+from services.kit.db import apply_migrations, create_pool
+from services.kit.eventstore import Origin, append
+from services.kit.outbox import OutboxRelay
+
+pytestmark = pytest.mark.integration
+NO_SERVICE_MIGRATIONS = Path(__file__).parent / "no_such_service"
+
+
+@pytest.fixture
+async def store(make_database):
+    dsn = await make_database("it_kit")
+    pool = await create_pool(dsn, "kit")
+    await apply_migrations(pool, "kit", NO_SERVICE_MIGRATIONS)
+    yield dsn, pool
+    await pool.close()
+
+
+def _rated(score: int = 5) -> NewEvent:
+    return NewEvent(CaseRated, CaseRatedPayload(score=score, comment="", bad_rating=score <= 2))
+
+
+async def _append(conn, case_id, n=1):
+    return await append(conn, source="intake", case_id=case_id, township_id="qingshui",
+                        origin=Origin(actor=Actor(kind="staff", id="s")), events=[_rated() for _ in range(n)],
+                        now=datetime.now(UTC))
+
+
+async def test_versions_are_gapless_per_case(store):
+    _, pool = store
+    case_a, case_b = uuid4(), uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        first = await _append(conn, case_a, 2)
+        other = await _append(conn, case_b, 1)
+        third = await _append(conn, case_a, 1)
+    assert [e.stream_version for e in first + third] == [1, 2, 3]
+    assert other[0].stream_version == 1
+
+
+async def test_migrations_are_applied_once_and_guarded(store):
+    dsn, pool = store
+    assert await apply_migrations(pool, "kit", NO_SERVICE_MIGRATIONS) == []
+    async with pool.acquire() as conn:
+        names = await conn.fetch("SELECT name FROM schema_migrations")
+    assert [r["name"] for r in names] == ["kit/000_event_store.sql"]
+
+
+async def test_position_order_is_commit_order_under_concurrency(store):
+    """A transaction that starts appending later cannot get a lower position and commit after."""
+    _, pool = store
+    first_in = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_writer():
+        async with pool.acquire() as conn, conn.transaction():
+            await _append(conn, uuid4())
+            first_in.set()
+            await release.wait()  # holds its transaction open
+
+    async def fast_writer():
+        await first_in.wait()
+        async with pool.acquire() as conn, conn.transaction():
+            await _append(conn, uuid4())
+
+    slow = asyncio.create_task(slow_writer())
+    fast = asyncio.create_task(fast_writer())
+    await first_in.wait()
+    done, _ = await asyncio.wait({fast}, timeout=0.5)
+    assert not done, "the second append must wait for the first to commit"
+    release.set()
+    await asyncio.gather(slow, fast)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT position, xmin::text::bigint AS tx FROM events ORDER BY position")
+    assert [r["tx"] for r in rows] == sorted(r["tx"] for r in rows)
+
+
+async def test_relay_publishes_in_order_and_marks_published(store):
+    dsn, pool = store
+    case_id = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await _append(conn, case_id, 5)
+    sent: list[tuple[str, bytes]] = []
+
+    async def publish(*, topic, body, key, headers):
+        sent.append((headers["event_type"], body))
+
+    relay = OutboxRelay(dsn=dsn, schema="kit", publish=publish, poll_interval=0.05)
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": "kit"})
+    try:
+        assert await relay.publish_pending(conn) == 5
+        assert await relay.publish_pending(conn) == 0
+    finally:
+        await conn.close()
+    versions = [int(body.split(b'"stream_version":')[1].split(b",")[0]) for _, body in sent]
+    assert versions == [1, 2, 3, 4, 5]
+
+
+async def test_relay_failure_leaves_rows_unpublished(store):
+    dsn, pool = store
+    async with pool.acquire() as conn, conn.transaction():
+        await _append(conn, uuid4(), 2)
+
+    async def broken(**_):
+        raise ConnectionError("broker away")
+
+    relay = OutboxRelay(dsn=dsn, schema="kit", publish=broken)
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": "kit"})
+    try:
+        with pytest.raises(ConnectionError):
+            await relay.publish_pending(conn)
+        assert await conn.fetchval("SELECT count(*) FROM events WHERE published_at IS NULL") == 2
+    finally:
+        await conn.close()

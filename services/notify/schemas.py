@@ -1,0 +1,23 @@
+"""Response bodies of notify's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts.events import RecipientKind
+
+
+class MessageView(BaseModel):
+    id: UUID = Field(description="Message id; also the provider's idempotency key.")
+    recipient_kind: RecipientKind = Field(examples=["resident"])
+    phone: str = Field(description="Masked phone number.", examples=["138****8000"])
+    template_code: str = Field(examples=["case_submitted"])
+    text: str = Field(examples=["【便民服务】张三您好，您申请的城乡居民养老保险待遇申领已受理，办件编号QS-20261123-0001，"
+                                "承诺于2026年12月7日前办结。"])
+    status: str = Field(description="queued, sent or failed.", examples=["sent"])
+    attempts: int = Field(description="Provider calls made so far.", examples=[1])
+    created_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,93 @@
+"""The background sender: queued messages go to the provider, then `sent` + NotificationSent in one transaction.
+
+At-least-once towards the provider: a crash after the provider accepted a message and before
+the commit sends it again, with the same message id as the provider's idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+
+from contracts.envelope import Actor
+from services.kit.clock import Clock
+from services.kit.eventstore import Origin, append
+from services.kit.service import Runtime
+from services.notify import domain, store
+from services.notify.providers import PROVIDER_KEY, SmsProvider
+
+log = logging.getLogger(__name__)
+SOURCE = "notify"
+ACTOR = Actor(kind="system", id="notify")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    message: domain.QueuedMessage
+    provider_message_id: str | None = None
+    error: str | None = None
+
+
+async def send_loop(runtime: Runtime) -> None:
+    """Runs for the life of the process: a failed round is logged and retried at the next poll."""
+    settings = runtime.settings
+    policy = domain.SendPolicy(max_attempts=settings.send_max_attempts, first_delay=settings.send_backoff_first,
+                               max_delay=settings.send_backoff_max)
+    while True:
+        claimed = 0
+        try:
+            claimed = await send_due(runtime.pool, runtime.clock, provider=runtime.extras[PROVIDER_KEY], policy=policy,
+                                     batch=settings.send_batch, timeout=settings.send_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sender round failed; retrying at the next poll")
+        if claimed < settings.send_batch:  # a full batch means more may be due right now
+            await asyncio.sleep(settings.send_interval)
+
+
+async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, policy: domain.SendPolicy,
+                   batch: int, timeout: float) -> int:
+    """One round: lock up to `batch` due messages, send each, record every outcome. Returns how many were claimed."""
+    async with pool.acquire() as conn, conn.transaction():
+        messages = await store.claim_due(conn, now=clock.now(), limit=batch)
+        # Provider calls first, then the writes: the events table lock taken by append is held only briefly.
+        attempts = [await _attempt(provider, m, timeout=timeout) for m in messages]
+        for attempt in attempts:
+            await _record(conn, attempt, provider=provider.name, policy=policy, clock=clock)
+    return len(messages)
+
+
+async def _attempt(provider: SmsProvider, message: domain.QueuedMessage, *, timeout: float) -> Attempt:
+    try:
+        provider_id = await asyncio.wait_for(
+            provider.send(message_id=message.message_id, phone=message.phone, text=message.text), timeout)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("sms attempt failed", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
+                                                 "attempt": message.attempts + 1, "error_type": type(exc).__name__})
+        return Attempt(message, error=repr(exc)[:500] or type(exc).__name__)
+    return Attempt(message, provider_message_id=provider_id)
+
+
+async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, policy: domain.SendPolicy,
+                  clock: Clock) -> None:
+    message, now = attempt.message, clock.now()
+    if attempt.error is not None:
+        status, next_at = policy.after_failure(attempts=message.attempts + 1, now=now)
+        await store.mark_attempt_failed(conn, message.message_id, status=status, error=attempt.error,
+                                        next_attempt_at=next_at)
+        if status == "failed":
+            log.error("sms given up", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
+                                             "attempts": message.attempts + 1})
+        return
+    await store.mark_sent(conn, message.message_id, provider=provider, provider_message_id=attempt.provider_message_id,
+                          at=now)
+    events = domain.decide_sent(message, provider=provider, provider_message_id=attempt.provider_message_id)
+    await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
+                 origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id), events=events, now=now)
+    log.info("sms sent", extra={"message_id": str(message.message_id), "case_id": str(message.case_id)})

@@ -1,0 +1,284 @@
+"""Notify against real PostgreSQL and Kafka: subscribers, queue, sender, provider retries, endpoint, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
+from contracts.topics import dlq_of
+from services.kit.service import Runtime
+from services.kit.testing import auth_header, eventually, running_app
+from services.notify import commands, sender, store, templates
+from services.notify.app import create_app
+from services.notify.domain import SendPolicy, mask_phone
+from services.notify.providers import PROVIDER_KEY, DevSmsProvider
+from services.notify.settings import NotifySettings
+from services.notify.tests.builders import breached, completed, submitted, unique_phone
+from services.notify.tests.fakes import FixedClock, ScriptedProvider
+from services.notify.tests.probes import consume_until, publish, skip_other_suites_cases, start_at_the_end
+
+pytestmark = pytest.mark.integration
+STAFF = auth_header("staff", "qingshui")
+MAX_SEND_ATTEMPTS = 4
+GROUP = "bianmin-notify"
+SUBSCRIBED = (CaseSubmitted, CaseCompleted, DeadlineBreached)
+
+
+@dataclass
+class Notify:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    provider: ScriptedProvider
+    group: str
+
+
+@pytest.fixture(scope="module")
+async def notify(infra, make_database):
+    suffix = f"-it-{uuid4().hex[:8]}"  # our own group: a running system or another test run keeps its partitions
+    settings = NotifySettings(
+        DATABASE_URL=await make_database("it_notify"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
+        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
+        send_max_attempts=MAX_SEND_ATTEMPTS, contact_wait_attempts=5, contact_wait_first_delay=0.2,
+    )
+    await start_at_the_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", [t.TOPIC for t in SUBSCRIBED])
+    app = create_app(settings)
+    skip_other_suites_cases(app.state.runtime.inbox)
+    async with running_app(app) as client:
+        runtime = app.state.runtime
+        scripted = ScriptedProvider(runtime.extras[PROVIDER_KEY])  # the same slot the app wires the provider in
+        runtime.extras[PROVIDER_KEY] = scripted
+        yield Notify(client, runtime, scripted, group=f"{GROUP}{suffix}")
+
+
+async def _messages(client, case_id: UUID, *, headers=STAFF) -> list[dict]:
+    resp = await client.get("/api/v1/messages", params={"case_id": str(case_id)}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+async def _settled(client, case_id: UUID, *, count: int = 1, status: str = "sent", headers=STAFF) -> list[dict]:
+    async def probe():
+        found = await _messages(client, case_id, headers=headers)
+        return found if len(found) == count and all(m["status"] == status for m in found) else None
+    return await eventually(probe, what=f"{count} {status} message(s) of case {case_id}")
+
+
+async def _notification_events(runtime, case_id: UUID) -> int:
+    async with runtime.pool.acquire() as conn:
+        return await conn.fetchval(
+            "SELECT count(*) FROM events WHERE case_id = $1 AND event_type = 'NotificationSent'", case_id)
+
+
+async def test_messages_need_a_token_and_a_case_id(notify):
+    client = notify.client
+    assert (await client.get("/api/v1/messages", params={"case_id": str(uuid4())})).json()["code"] == "TOKEN_MISSING"
+    missing = await client.get("/api/v1/messages", headers=STAFF)
+    assert missing.status_code == 422 and missing.json()["code"] == "VALIDATION_FAILED"
+    assert "请求内容" in missing.json()["message"] and missing.json()["details"][0]["field"] == "case_id"
+    assert (await client.get("/api/v1/messages", params={"case_id": "QS-1"}, headers=STAFF)).status_code == 422
+    assert await _messages(client, uuid4()) == []
+
+
+async def test_submission_sends_the_resident_an_sms_and_announces_it(notify, infra):
+    client, runtime = notify.client, notify.runtime
+    phone = unique_phone()
+    event = submitted(phone=phone, materials_tolerated_missing=["photo"])
+    await publish(infra.kafka_bootstrap, event)
+
+    [message] = await _settled(client, event.case_id)
+    expected_text = templates.case_submitted(applicant_name="张三", item_name="城乡居民养老保险待遇申领",
+                                             case_no="QS-20261123-0001", deadline=event.payload.promised_deadline,
+                                             tolerated_missing=True)
+    assert message["phone"] == mask_phone(phone) and phone[3:] not in json.dumps(message)
+    assert (message["recipient_kind"], message["template_code"], message["attempts"]) == ("resident", "case_submitted", 1)
+    assert message["text"] == expected_text and message["sent_at"] is not None
+    async with runtime.pool.acquire() as conn:
+        logged = await conn.fetchrow("SELECT phone, text FROM dev_sms_log WHERE message_id = $1", UUID(message["id"]))
+    assert dict(logged) == {"phone": phone, "text": expected_text}
+
+    # Another running system may announce the same case too: match our message id.
+    record = await consume_until(infra.kafka_bootstrap, NotificationSent.TOPIC,
+                                  lambda r: json.loads(r.value)["payload"]["message_id"] == message["id"])
+    body = json.loads(record.value)
+    assert body["source"] == "notify" and body["actor"] == {"kind": "system", "id": "notify"}
+    assert body["causation_id"] == str(event.event_id) and body["stream_version"] == 1
+    assert body["payload"]["message_id"] == message["id"] and body["payload"]["provider"] == "dev"
+    assert body["payload"]["recipient_masked"] == mask_phone(phone) and phone[3:] not in record.value.decode()
+
+
+async def test_duplicate_delivery_queues_one_message(notify, infra):
+    client, runtime = notify.client, notify.runtime
+    event = submitted(phone=unique_phone())
+    first, _ = await publish(infra.kafka_bootstrap, event, event)
+    # A later event on the same partition is handled only after both copies were.
+    marker = submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, marker, partition=first.partition)
+    await _settled(client, marker.case_id)
+
+    [message] = await _settled(client, event.case_id)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        assert await conn.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", event.event_id) == 1
+        # Even past the inbox's own check, the queue's unique key refuses a second message for the event.
+        await commands.on_case_submitted(conn, event, now=runtime.clock.now())
+    assert [m["id"] for m in await _messages(client, event.case_id)] == [message["id"]]
+    assert await _notification_events(runtime, event.case_id) == 1
+
+
+async def test_completion_tells_the_resident_the_result(notify, infra):
+    client = notify.client
+    granted, refused = submitted(phone=unique_phone()), submitted(phone=unique_phone())
+    long_note = "已办结，养老保险待遇自次月起按月发放至您登记的社会保障卡银行账户，请注意查收。"
+    await publish(infra.kafka_bootstrap, granted, refused)
+    await publish(infra.kafka_bootstrap, completed(case_id=granted.case_id, note=long_note),
+                   completed(case_id=refused.case_id, result="refused", note="不符合领取条件"))
+
+    _, done = await _settled(client, granted.case_id, count=2)
+    assert done["template_code"] == "case_completed_granted" and done["phone"] == mask_phone(granted.payload.applicant_phone)
+    assert "准予办理" in done["text"] and "…" in done["text"] and long_note not in done["text"]
+    _, refusal = await _settled(client, refused.case_id, count=2)
+    assert refusal["template_code"] == "case_completed_refused"
+    assert "原因：不符合领取条件。" in refusal["text"] and "行政复议" in refusal["text"]
+
+
+async def test_completion_before_its_submission_waits_for_the_contact(notify, infra, monkeypatch):
+    client = notify.client
+    event = submitted(phone=unique_phone())
+    misses: list[UUID] = []
+    load_contact = store.load_contact
+
+    async def spying_load_contact(conn, case_id):
+        contact = await load_contact(conn, case_id)
+        if contact is None:
+            misses.append(case_id)
+        return contact
+
+    monkeypatch.setattr(store, "load_contact", spying_load_contact)
+    await publish(infra.kafka_bootstrap, completed(case_id=event.case_id))
+    await eventually(lambda: _true(event.case_id in misses), what="the completion to find no contact yet")
+    await publish(infra.kafka_bootstrap, event)
+
+    found = await _settled(client, event.case_id, count=2)
+    assert [m["template_code"] for m in found] == ["case_submitted", "case_completed_granted"]
+
+
+async def test_completion_of_a_case_never_submitted_is_dead_lettered(notify, infra):
+    runtime = notify.runtime
+    orphan = completed(case_id=uuid4())
+    [sent] = await publish(infra.kafka_bootstrap, orphan)
+
+    async def dead_letter():
+        async with runtime.pool.acquire() as conn:
+            return await conn.fetchval('SELECT reason FROM dead_letters WHERE topic = $1 AND partition = $2'
+                                       ' AND "offset" = $3', CaseCompleted.TOPIC, sent.partition, sent.offset)
+    reason = await eventually(dead_letter, what="the orphan completion to be dead-lettered")
+    assert "ContactUnknown" in reason and "failed 5 times" in reason
+    record = await consume_until(infra.kafka_bootstrap, dlq_of(CaseCompleted.TOPIC), lambda r: (
+        r.key == str(orphan.case_id).encode() and dict(r.headers)["dlq_consumer_group"] == notify.group.encode()))
+    assert b"ContactUnknown" in dict(record.headers)["dlq_reason"]
+    # Topics are kept forever: complete the case's history so a consumer group replaying it later
+    # (e.g. a fresh end-to-end system) finds the contact instead of waiting out its retries.
+    await publish(infra.kafka_bootstrap, submitted(case_id=orphan.case_id, phone=unique_phone()))
+
+
+async def test_breach_tells_the_departments_duty_phone_or_the_centre_head(notify, infra):
+    client = notify.client
+    case = submitted(phone=unique_phone())
+    other = submitted(phone=unique_phone(), township_id="hexi", case_no="HX-20261123-0007", department_code="veterans")
+    await publish(infra.kafka_bootstrap, case, other)
+    await publish(infra.kafka_bootstrap, breached(case_id=case.case_id),
+                   breached(case_id=other.case_id, township_id="hexi", department_code="veterans"))
+
+    _, staff = await _settled(client, case.case_id, count=2)
+    assert (staff["recipient_kind"], staff["phone"], staff["template_code"]) == ("staff", "139****0002", "deadline_breached")
+    assert "办件QS-20261123-0001" in staff["text"] and "超期2天3小时" in staff["text"]
+    _, head = await _settled(client, other.case_id, count=2, headers=auth_header("staff", "hexi"))
+    assert head["phone"] == "139****0001" and "HX-20261123-0007" in head["text"] and "中心督办" in head["text"]
+
+
+async def test_other_township_is_refused(notify, infra):
+    client = notify.client
+    event = submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, event)
+    await _settled(client, event.case_id)
+    other = await client.get("/api/v1/messages", params={"case_id": str(event.case_id)},
+                             headers=auth_header("staff", "baishi"))
+    assert other.status_code == 403 and other.json()["code"] == "TOWNSHIP_FORBIDDEN" and "其他乡镇" in other.json()["message"]
+    assert len(await _messages(client, event.case_id, headers=auth_header("inspector", None))) == 1
+
+
+async def test_provider_failing_twice_then_succeeding_ends_sent(notify, infra):
+    client, runtime, scripted = notify.client, notify.runtime, notify.provider
+    phone = unique_phone()
+    scripted.fail(phone, times=2)
+    event = submitted(phone=phone)
+    await publish(infra.kafka_bootstrap, event)
+
+    [message] = await _settled(client, event.case_id)
+    assert message["attempts"] == 3 and scripted.calls[UUID(message["id"])] == 3
+    async with runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM dev_sms_log WHERE message_id = $1", UUID(message["id"])) == 1
+        assert await conn.fetchval("SELECT last_error FROM messages WHERE message_id = $1", UUID(message["id"])) is None
+    assert await _notification_events(runtime, event.case_id) == 1
+
+
+async def test_provider_failing_for_good_gives_up_and_the_sender_goes_on(notify, infra):
+    client, runtime, scripted = notify.client, notify.runtime, notify.provider
+    phone = unique_phone()
+    scripted.fail(phone, times=None)
+    doomed, fine = submitted(phone=phone), submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, doomed)
+
+    [message] = await _settled(client, doomed.case_id, status="failed")
+    assert message["attempts"] == MAX_SEND_ATTEMPTS and message["sent_at"] is None
+    async with runtime.pool.acquire() as conn:
+        error = await conn.fetchval("SELECT last_error FROM messages WHERE message_id = $1", UUID(message["id"]))
+        assert "ProviderDown" in error
+        assert await conn.fetchval("SELECT count(*) FROM dev_sms_log WHERE message_id = $1", UUID(message["id"])) == 0
+    assert await _notification_events(runtime, doomed.case_id) == 0
+    await publish(infra.kafka_bootstrap, fine)
+    await _settled(client, fine.case_id)
+
+
+async def test_concurrent_senders_never_send_a_message_twice(notify):
+    client, runtime = notify.client, notify.runtime
+    # Due only tomorrow, so the app's own sender leaves them to the two senders of this test.
+    tomorrow = FixedClock(runtime.clock.now() + timedelta(days=1))
+    events = [submitted(phone=unique_phone()) for _ in range(6)]
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        for event in events:
+            await commands.on_case_submitted(conn, event, now=tomorrow.now())
+    provider = ScriptedProvider(DevSmsProvider(runtime.pool), delay=0.05)
+    while sum(await asyncio.gather(*(sender.send_due(runtime.pool, tomorrow, provider=provider, policy=SendPolicy(),
+                                                     batch=4, timeout=5) for _ in range(2)))):
+        pass  # rounds of two concurrent senders until nothing is due
+
+    for event in events:
+        [message] = await _messages(client, event.case_id)
+        assert message["status"] == "sent" and provider.calls[UUID(message["id"])] == 1
+        assert await _notification_events(runtime, event.case_id) == 1
+
+
+async def test_health_readiness_and_documents(notify):
+    client = notify.client
+    ready = await eventually(lambda: _ready(client), what="readiness")
+    assert ready["checks"] == {"database": True, "kafka": True, "relay": True}
+    assert "/api/v1/messages" in (await client.get("/openapi.json")).json()["paths"]
+    channels = json.dumps((await client.get("/asyncapi")).json()["channels"])
+    for topic in ("notification-sent", "case-submitted", "case-completed", "deadline-breached"):
+        assert topic in channels
+
+
+async def _ready(client):
+    resp = await client.get("/readyz")
+    return resp.json() if resp.status_code == 200 else None
+
+
+async def _true(value: bool) -> bool:
+    return value

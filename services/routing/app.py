@@ -1,0 +1,34 @@
+"""Routing wiring: settings, runtime, routes, subscriptions, directory seeding, deadline scanner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
+from services.kit.service import Runtime, create_service, new_runtime
+from services.routing import handlers, store
+from services.routing.deadlines import DeadlineScanner
+from services.routing.settings import RoutingSettings
+
+NAME = "routing"
+
+
+async def seed(runtime: Runtime) -> None:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await store.seed_directory(conn)
+
+
+def create_app(settings: RoutingSettings | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+    runtime = new_runtime(NAME, settings)
+    scanner = DeadlineScanner(interval=settings.deadline_scan_seconds)
+    runtime.extras["deadline_scanner"] = scanner
+    handlers.subscribe(runtime)
+    return create_service(
+        name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
+        description="便民 routing: assignment, transfers, completion and deadlines of cases, for department staff.",
+        publishes=[CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached], routers=[handlers.router],
+        on_start=[seed], background=[scanner.scan_deadlines],
+    )

@@ -1,0 +1,125 @@
+from datetime import timedelta
+
+import pytest
+
+from contracts.events import CaseAssigned, CaseTransferred, DeadlineBreached
+from services.routing import domain
+from services.routing.directory import DEPARTMENTS, STAFF, TOWNSHIPS
+from services.routing.tests.builders import DEADLINE, case_state, case_submitted, stamped
+
+pytestmark = pytest.mark.unit
+
+CIVIL = domain.Department("civil_affairs", "民政办")
+
+
+def test_staff_with_fewest_open_cases_is_chosen_and_ties_go_to_the_lowest_id():
+    assert domain.choose_staff({"b": 1, "a": 3, "c": 1}) == "b"
+    assert domain.choose_staff({"z": 0, "y": 0}) == "y"
+    assert domain.choose_staff({}) is None
+
+
+def test_transition_table():
+    assert domain.transition("new", "assign") == "assigned"
+    assert domain.transition("assigned", "complete") == "completed"
+    for action in ("transfer", "complete", "breach", "assign"):
+        with pytest.raises(domain.CaseAlreadyCompleted):
+            domain.transition("completed", action)
+    with pytest.raises(domain.InvalidTransition):
+        domain.transition("assigned", "assign")
+
+
+def test_submitted_case_is_assigned_to_its_department_and_staff():
+    submitted = case_submitted(deadline=DEADLINE)
+    state = domain.opened(submitted)
+    [event] = domain.decide_assign(state, department=domain.Department("social_security", "社保站"), staff_id="s-1")
+    assert event.type is CaseAssigned
+    assert (event.payload.department_name, event.payload.staff_id) == ("社保站", "s-1")
+    assert event.payload.promised_deadline == DEADLINE
+    with pytest.raises(domain.InvalidTransition):
+        domain.decide_assign(case_state(), department=CIVIL, staff_id=None)
+
+
+def test_department_missing_from_directory_goes_to_the_general_window():
+    assert domain.assignment_department(None) == domain.GENERAL_WINDOW
+    assert domain.assignment_department(CIVIL) == CIVIL
+
+
+def test_transfer_names_both_departments_and_counts():
+    cmd = domain.TransferCase(to_department_code="civil_affairs", reason="  属民政业务 ")
+    [transferred] = domain.decide_transfer(case_state(transfer_count=1), cmd, target=CIVIL)
+    assert transferred.type is CaseTransferred
+    payload = transferred.payload
+    assert (payload.from_department_code, payload.to_department_name) == ("social_security", "民政办")
+    assert (payload.transfer_count, payload.reason) == (2, "属民政业务")
+
+
+@pytest.mark.parametrize(("state", "cmd", "target", "error"), [
+    (case_state(status="completed"), domain.TransferCase("civil_affairs", "理由"), CIVIL, domain.CaseAlreadyCompleted),
+    (case_state(), domain.TransferCase("social_security", "理由"), domain.Department("social_security", "社保站"),
+     domain.SameDepartment),
+    (case_state(), domain.TransferCase("nowhere", "理由"), None, domain.UnknownDepartment),
+    (case_state(), domain.TransferCase("civil_affairs", "   "), CIVIL, domain.TransferReasonRequired),
+])
+def test_transfer_guards(state, cmd, target, error):
+    with pytest.raises(error) as raised:
+        domain.decide_transfer(state, cmd, target=target)
+    assert raised.value.status in (409, 422) and raised.value.code.isupper()
+
+
+def test_completion_on_time_is_inclusive_of_the_deadline():
+    grant = domain.CompleteCase(result="granted", note="")
+    [on_time] = domain.decide_complete(case_state(), grant, now=DEADLINE)
+    [late] = domain.decide_complete(case_state(), grant, now=DEADLINE + timedelta(microseconds=1))
+    assert on_time.payload.on_time is True and late.payload.on_time is False
+    assert on_time.payload.department_code == "social_security"
+
+
+def test_refusal_needs_reasons_and_completion_happens_once():
+    with pytest.raises(domain.RefusalNoteRequired):
+        domain.decide_complete(case_state(), domain.CompleteCase(result="refused", note=" "), now=DEADLINE)
+    [refused] = domain.decide_complete(case_state(), domain.CompleteCase("refused", "不符合条件；可申请复议"), now=DEADLINE)
+    assert refused.payload.result == "refused"
+    with pytest.raises(domain.CaseAlreadyCompleted):
+        domain.decide_complete(case_state(status="completed"), domain.CompleteCase("granted", ""), now=DEADLINE)
+
+
+def test_breach_only_once_only_while_open_only_after_the_deadline():
+    after = DEADLINE + timedelta(seconds=1)
+    assert domain.decide_breach(case_state(), now=DEADLINE) == []
+    [breach] = domain.decide_breach(case_state(), now=after)
+    assert breach.type is DeadlineBreached
+    assert (breach.payload.staff_id, breach.payload.detected_at) == ("qs-social_security-01", after)
+    assert domain.decide_breach(case_state(breached_at=after), now=after + timedelta(days=1)) == []
+    assert domain.decide_breach(case_state(status="completed"), now=after) == []
+
+
+def test_evolve_follows_routing_events():
+    state = domain.opened(case_submitted(deadline=DEADLINE))
+    assert state.status == "new"
+    assigned = domain.decide_assign(state, department=CIVIL, staff_id="c-1")
+    state = domain.fold(state, [stamped(e, state) for e in assigned])
+    assert (state.status, state.department_name, state.staff_id) == ("assigned", "民政办", "c-1")
+    moved = domain.decide_transfer(state, domain.TransferCase("social_security", "属社保"),
+                                   target=domain.Department("social_security", "社保站"))
+    state = domain.fold(state, [stamped(e, state) for e in moved])
+    assert (state.department_code, state.staff_id, state.transfer_count) == ("social_security", None, 1)
+    state = domain.with_staff(state, "s-2")
+    done = domain.decide_complete(state, domain.CompleteCase("granted", "好"), now=DEADLINE + timedelta(days=1))
+    state = domain.fold(state, [stamped(e, state) for e in done])
+    assert (state.status, state.result, state.on_time) == ("completed", "granted", False)
+
+
+def test_overdue_flag():
+    late = DEADLINE + timedelta(hours=1)
+    assert domain.is_overdue(case_state(), now=late)
+    assert not domain.is_overdue(case_state(), now=DEADLINE)
+    assert not domain.is_overdue(case_state(status="completed", on_time=True), now=late)
+    assert domain.is_overdue(case_state(status="completed", on_time=False), now=DEADLINE)
+
+
+def test_directory_staffs_every_department_in_every_demo_township():
+    units = {(s["township_id"], s["department_code"]) for s in STAFF}
+    assert units == {(t, d) for t in TOWNSHIPS for d in DEPARTMENTS}
+    assert len({s["staff_id"] for s in STAFF}) == len(STAFF)
+    assert domain.GENERAL_WINDOW.code in DEPARTMENTS
+

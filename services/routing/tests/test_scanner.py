@@ -1,0 +1,51 @@
+"""The scanner loop itself, with the database step replaced: it survives failures and counts its scans."""
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from services.kit.testing import eventually
+from services.routing import commands
+from services.routing.deadlines import DeadlineScanner
+
+pytestmark = pytest.mark.unit
+
+
+async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
+    outcomes = iter([RuntimeError("database went away"), "case-1", "case-2", None])
+
+    async def flag_next_breach(pool, clock):
+        outcome = next(outcomes, None)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(commands, "flag_next_breach", flag_next_breach)
+    scanner = DeadlineScanner(interval=0.01)
+    task = asyncio.create_task(scanner.scan_deadlines(SimpleNamespace(pool=None, clock=None)))
+    try:
+        async def two_scans() -> bool:
+            return scanner.scans >= 2
+
+        await eventually(two_scans, timeout=5, interval=0.01, what="two scans after the failure")
+        assert (scanner.failures, scanner.breaches) == (1, 2)
+        assert not task.done()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_one_scan_stops_at_its_limit():
+    scanner = DeadlineScanner(interval=1, max_per_scan=3)
+    calls = []
+
+    async def always_one_more(pool, clock):
+        calls.append(1)
+        return "case"
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(commands, "flag_next_breach", always_one_more)
+        assert await scanner.scan_once(SimpleNamespace(pool=None, clock=None)) == 3
+    assert len(calls) == 3

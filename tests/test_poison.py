@@ -1,0 +1,48 @@
+"""An unreadable message lands in its topic's .dlq and the consumers go on."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts.events import CaseSubmitted
+from contracts.topics import dlq_of
+from services.kit.testing import eventually
+from tests import scenario
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_poison_message_is_dead_lettered_and_consumers_continue(http, infra):
+    marker = f"poison-{uuid.uuid4().hex}".encode()
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(CaseSubmitted.TOPIC, b"{not json at all " + marker, key=marker)
+    finally:
+        await producer.stop()
+
+    created = await scenario.submit(http, seed=31)  # behind the poison message on the same topic
+    await scenario.routing_case(http, created["case_id"])
+    await scenario.history_with(http, created["case_id"], ["CaseSubmitted", "CaseAssigned"])
+
+    consumer = AIOKafkaConsumer(dlq_of(CaseSubmitted.TOPIC), bootstrap_servers=infra.kafka_bootstrap,
+                                auto_offset_reset="earliest", group_id=f"probe-{uuid.uuid4().hex}")
+    await consumer.start()
+    groups: set[str] = set()
+    try:
+        async def all_groups_dead_lettered():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    if r.key == marker:
+                        headers = dict(r.headers)
+                        assert headers["dlq_source_topic"] == CaseSubmitted.TOPIC.encode()
+                        assert b"unreadable" in headers["dlq_reason"]
+                        groups.add(headers["dlq_consumer_group"].decode())
+            return {g.split("-e2e-")[0] for g in groups} >= {"bianmin-routing", "bianmin-notify", "bianmin-audit"}
+
+        await eventually(all_groups_dead_lettered, timeout=60, what="the poison message in the DLQ from every consumer")
+    finally:
+        await consumer.stop()
