@@ -66,3 +66,40 @@ async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | Non
 async def _fetch_partitions(consumer, topic: str) -> set[int]:
     await consumer._client.force_metadata_update()  # metadata for a topic this consumer never subscribed to
     return consumer._client.cluster.partitions_for_topic(topic) or set()
+
+
+async def publish_events(bootstrap: str, *events, partition: int | None = None,
+                         extra_headers: dict[str, str] | None = None) -> list:
+    """Sends envelopes as a producing service's relay would: topic per type, key = case id, type headers."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        sent = []
+        for event in events:
+            headers = event.kafka_headers() | (extra_headers or {})
+            sent.append(await producer.send_and_wait(
+                event.TOPIC, event.to_json_bytes(), key=str(event.case_id).encode(), partition=partition,
+                headers=[(k, v.encode()) for k, v in headers.items()]))
+        return sent
+    finally:
+        await producer.stop()
+
+
+async def consume_until(bootstrap: str, topic: str, match, *, timeout: float = 30.0):
+    """The first record on `topic` (read from the start) for which `match(record)` is true."""
+    from uuid import uuid4
+
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=f"probe-{uuid4().hex}", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        async def probe():
+            batch = await consumer.getmany(timeout_ms=500)
+            return next((r for records in batch.values() for r in records if match(r)), None)
+        return await eventually(probe, timeout=timeout, what=f"a matching record on {topic}")
+    finally:
+        await consumer.stop()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope
-from services.kit.testing import auth_header, eventually
+from services.kit.testing import auth_header, eventually, publish_events
 
 INSPECTOR = auth_header("inspector", None, sub="inspector-01")
 
@@ -20,16 +19,7 @@ def new_traceparent() -> tuple[str, str]:
 
 
 async def publish(bootstrap: str, events: list[Envelope], *, traceparent: str | None = None) -> None:
-    """Send as a producing service's relay would: topic per type, key = case id, type headers."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            headers = event.kafka_headers() | ({"traceparent": traceparent} if traceparent else {})
-            await producer.send_and_wait(type(event).TOPIC, event.to_json_bytes(), key=str(event.case_id).encode(),
-                                         headers=[(k, v.encode()) for k, v in headers.items()])
-    finally:
-        await producer.stop()
+    await publish_events(bootstrap, *events, extra_headers={"traceparent": traceparent} if traceparent else None)
 
 
 async def history_of(client: httpx.AsyncClient, case_id: UUID, events: list[Envelope], *,

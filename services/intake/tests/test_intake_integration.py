@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts.envelope import Actor, new_event_id
 from contracts.events import CaseCompleted, CaseCompletedPayload, CaseSubmitted
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import case_body
-from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
+from services.kit.testing import auth_header, consume_until, eventually, publish_events, running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
@@ -29,23 +28,6 @@ async def intake(infra, make_database):
     app = create_app(settings)
     async with running_app(app) as client:
         yield client, app.state.runtime
-
-
-async def _consume_until(bootstrap: str, topic: str, match) -> dict:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"probe-{uuid4().hex}", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        async def probe():
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                for r in records:
-                    if match(r):
-                        return r
-            return None
-        return await eventually(probe, timeout=30, what=f"a matching record on {topic}")
-    finally:
-        await consumer.stop()
 
 
 async def test_catalogue_and_townships_need_a_token(intake):
@@ -66,7 +48,7 @@ async def test_submit_publishes_case_submitted_without_id_number(intake, infra):
     created = resp.json()
     assert created["case_no"].startswith("QS-") and created["status"] == "submitted"
     assert created["materials_tolerated_missing"] == ["photo"]
-    record = await _consume_until(infra.kafka_bootstrap, CaseSubmitted.TOPIC,
+    record = await consume_until(infra.kafka_bootstrap, CaseSubmitted.TOPIC,
                                   lambda r: r.key == created["case_id"].encode())
     headers = dict(record.headers)
     assert headers["event_type"] == b"CaseSubmitted" and headers["traceparent"].startswith(b"00-")
@@ -111,13 +93,7 @@ async def test_rating_follows_completion_event_from_kafka(intake, infra):
             department_code="social_security", result="granted", on_time=True,
             promised_deadline=created["promised_deadline"]),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
-    await producer.start()
-    try:
-        for _ in range(2):  # a duplicate delivery must be a no-op
-            await producer.send_and_wait(CaseCompleted.TOPIC, completed.to_json_bytes(), key=case_id.encode())
-    finally:
-        await producer.stop()
+    await publish_events(infra.kafka_bootstrap, completed, completed)  # a duplicate delivery must be a no-op
 
     async def completed_status():
         view = (await client.get(f"/api/v1/cases/{case_id}", headers=STAFF)).json()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.envelope import Envelope
-from services.kit.testing import eventually, start_group_at_end  # noqa: F401  (re-exported for the tests)
+from services.kit.testing import eventually, publish_events, start_group_at_end  # noqa: F401  (re-exported for the tests)
 
 
 def group_of(settings) -> str:
@@ -18,14 +18,7 @@ def group_of(settings) -> str:
 
 
 async def publish(bootstrap: str, *events: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(event.TOPIC, event.to_json_bytes(), key=str(event.case_id).encode(),
-                                         headers=[(k, v.encode()) for k, v in event.kafka_headers().items()])
-    finally:
-        await producer.stop()
+    await publish_events(bootstrap, *events)
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
