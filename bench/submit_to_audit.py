@@ -58,8 +58,7 @@ async def watch_audit(client: httpx.AsyncClient, audit_url: str, pending: dict[s
     while not stop.is_set() or len(seen) < len(pending):
         resp = await client.get(f"{audit_url}/api/v1/events", params={"after_seq": after, "limit": 1000}, headers=INSPECTOR)
         resp.raise_for_status()
-        data = resp.json()
-        rows = data["events"] if isinstance(data, dict) else data
+        rows = resp.json()
         now = time.perf_counter()
         for row in rows:
             after = max(after, row["seq"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from contracts.workdays import SHANGHAI  # noqa: E402
 from deploy.services import SERVICES  # noqa: E402
 from services.kit.testing import auth_header  # noqa: E402
 from tests.builders import id_number  # noqa: E402
@@ -57,7 +59,8 @@ async def take_in(client: httpx.AsyncClient, seed: int, name: str, item: str, ma
     if resp.status_code != 201:
         say(f"  × {name}：{data['message']}")
         return data
-    say(f"  ✓ {name} 申请 {item} 已受理，编号 {data['case_no']}，承诺办结时间 {data['promised_deadline']}")
+    deadline = datetime.fromisoformat(data["promised_deadline"]).astimezone(SHANGHAI)
+    say(f"  ✓ {name} 申请 {item} 已受理，编号 {data['case_no']}，承诺 {deadline:%Y年%m月%d日} 前办结")
     return data
 
 
@@ -103,27 +106,36 @@ async def day(client: httpx.AsyncClient) -> None:
                                  json={"score": score, "comment": comment})
         say(f"  {c['case_no']} 评价 {score} 分{'（差评，需回访）' if resp.json().get('bad_rating') else ''}")
 
-    say("== 二十天后：超期预警 ==")
+    say("== 一个月后：超期预警 ==")
     CLOCK_FILE.write_text(str(30 * 86400))
     try:
         async def breached():
             view = (await client.get(f"{URL['routing']}/api/v1/cases/{fourth['case_id']}", headers=WINDOW)).json()
-            return view.get("overdue")
+            return view.get("breached_at")
         await wait_for(breached, "超期判定", timeout=60)
         say(f"  {fourth['case_no']} 已超期，已短信通知值班人员")
     finally:
         CLOCK_FILE.write_text("0")
 
     say("== 短信记录 ==")
+    expected = {first["case_id"]: 2, second["case_id"]: 2, third["case_id"]: 2, fourth["case_id"]: 2}
     for c in cases:
-        data = (await client.get(f"{URL['notify']}/api/v1/messages", params={"case_id": c["case_id"]}, headers=WINDOW)).json()
-        for m in data["messages"] if isinstance(data, dict) else data:
-            say(f"  [{m['recipient_kind']}] {m['text']}")
+        async def sent(case=c):
+            data = (await client.get(f"{URL['notify']}/api/v1/messages", params={"case_id": case["case_id"]},
+                                     headers=WINDOW)).json()
+            done = [m for m in data if m["status"] == "sent"]
+            return done if len(done) >= expected[case["case_id"]] else None
+        for m in await wait_for(sent, "短信发送", timeout=60):
+            say(f"  [{'群众' if m['recipient_kind'] == 'resident' else '工作人员'} {m['phone']}] {m['text']}")
 
     say("== 纪检监察：办件轨迹与完整性 ==")
-    history = (await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/history", headers=INSPECTOR)).json()
-    for e in history["events"]:
-        say(f"  {e['occurred_at']}  {e['source']:<8} {e['event_type']}")
+    async def full_history():
+        resp = await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/history", headers=INSPECTOR)
+        events = resp.json().get("events", []) if resp.status_code == 200 else []
+        return events if {"CaseRated", "CaseCompleted", "CaseTransferred"} <= {e["event_type"] for e in events} else None
+    for e in await wait_for(full_history, "审计记录", timeout=120):
+        at = datetime.fromisoformat(e["occurred_at"]).astimezone(SHANGHAI)
+        say(f"  {at:%m-%d %H:%M:%S}  {e['source']:<8} {e['event_type']}")
     integrity = (await client.get(f"{URL['audit']}/api/v1/integrity", headers=INSPECTOR)).json()
     say(f"  审计链校验：{'通过' if integrity['valid'] else '发现异常'}，共 {integrity['records']} 条记录")
 

@@ -68,7 +68,7 @@ async def resident_messages(api, case_id: str, count: int) -> list[dict]:
         if resp.status_code != 200:
             return None
         data = resp.json()
-        items = data["messages"] if isinstance(data, dict) else data
+        items = data
         sent = [m for m in items if m["recipient_kind"] == "resident" and m["status"] == "sent"]
         return items if len(sent) >= count else None
 

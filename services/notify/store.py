@@ -55,10 +55,13 @@ async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: 
 
 
 async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[QueuedMessage]:
-    """Lock due messages for this transaction; other senders skip them instead of waiting."""
+    """Lock due messages for this transaction; other senders skip them instead of waiting.
+
+    A message never tried is always due, so a clock moved back (demo, tests) cannot park it.
+    """
     rows = await conn.fetch(
         "SELECT message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text,"
-        " attempts FROM messages WHERE status = 'queued' AND next_attempt_at <= $1"
+        " attempts FROM messages WHERE status = 'queued' AND (attempts = 0 OR next_attempt_at <= $1)"
         " ORDER BY next_attempt_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit,
     )
     return [QueuedMessage(**dict(r)) for r in rows]
