@@ -1,8 +1,9 @@
 """Cases per second from HTTP submit to audit-visible, with latency percentiles and memory.
 
 Starts its own copy of the system (fresh database, own consumer groups, ports 28101..28104)
-on the local Kafka and PostgreSQL, then runs the same load at several concurrencies side
-by side. Run: make bench   (BENCH_CASES=… BENCH_CONCURRENCY=1,8 to change the load)
+on the local Kafka and PostgreSQL, then runs paced loads (below capacity: latency) and closed-loop loads (at
+capacity: throughput) side by side. Run: make bench   (BENCH_CASES=…, BENCH_RATES=5,10 paced submissions per second,
+BENCH_CONCURRENCY=1,8 closed-loop clients)
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ INSPECTOR = auth_header("inspector", None, sub="bench")
 
 @dataclass
 class Run:
-    concurrency: int
+    load: str
     cases: int
     wall: float
     http_ms: list[float]
     visible_ms: list[float]
 
     def row(self) -> str:
-        return (f"{self.concurrency:>11} {self.cases:>6} {self.cases / self.wall:>10.1f} "
+        return (f"{self.load:>11} {self.cases:>6} {self.cases / self.wall:>10.1f} "
                 f"{pct(self.http_ms, 50):>8.1f} {pct(self.http_ms, 95):>8.1f} "
                 f"{pct(self.visible_ms, 50):>8.1f} {pct(self.visible_ms, 95):>8.1f} {pct(self.visible_ms, 99):>8.1f} "
                 f"{max(self.visible_ms):>8.1f}")
@@ -55,42 +56,56 @@ def pct(values: list[float], p: int) -> float:
 async def watch_audit(client: httpx.AsyncClient, audit_url: str, pending: dict[str, float], seen: dict[str, float],
                       stop: asyncio.Event) -> None:
     after = 0
-    while not stop.is_set() or len(seen) < len(pending):
+    while not stop.is_set() or not pending.keys() <= seen.keys():
         resp = await client.get(f"{audit_url}/api/v1/events", params={"after_seq": after, "limit": 1000}, headers=INSPECTOR)
         resp.raise_for_status()
         rows = resp.json()
         now = time.perf_counter()
         for row in rows:
             after = max(after, row["seq"])
-            if row["event_type"] == "CaseSubmitted" and row["case_id"] in pending and row["case_id"] not in seen:
-                seen[row["case_id"]] = now
+            # Recorded whether or not the HTTP answer is back yet: audit can be that fast.
+            if row["event_type"] == "CaseSubmitted":
+                seen.setdefault(row["case_id"], now)
         if not rows:
             await asyncio.sleep(0.02)
 
 
-async def run_load(system, *, cases: int, concurrency: int, seed0: int) -> Run:
+async def run_load(system, *, cases: int, seed0: int, concurrency: int = 0, rate: float = 0.0) -> Run:
+    """Either `concurrency` closed-loop clients, or an open loop of `rate` submissions per second."""
     pending: dict[str, float] = {}
     seen: dict[str, float] = {}
     http_ms: list[float] = []
     stop = asyncio.Event()
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency + 4)) as client:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=max(concurrency, 32) + 4)) as client:
         watcher = asyncio.create_task(watch_audit(client, system["audit"].url, pending, seen, stop))
+
+        async def submit(i: int) -> None:
+            started = time.perf_counter()
+            resp = await client.post(f"{system['intake'].url}/api/v1/cases", json=case_body(seed0 + i), headers=STAFF)
+            resp.raise_for_status()
+            http_ms.append((time.perf_counter() - started) * 1000)
+            pending[resp.json()["case_id"]] = started
+
         queue = iter(range(cases))
 
         async def worker() -> None:
             for i in queue:
-                started = time.perf_counter()
-                resp = await client.post(f"{system['intake'].url}/api/v1/cases", json=case_body(seed0 + i), headers=STAFF)
-                resp.raise_for_status()
-                http_ms.append((time.perf_counter() - started) * 1000)
-                pending[resp.json()["case_id"]] = started
+                await submit(i)
 
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        if rate:
+            tasks = []
+            for i in range(cases):
+                await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+                tasks.append(asyncio.create_task(submit(i)))
+            await asyncio.gather(*tasks)
+        else:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
         stop.set()
         await asyncio.wait_for(watcher, timeout=300)
-        wall = max(seen.values()) - t0
-    return Run(concurrency, cases, wall, http_ms, [(seen[c] - pending[c]) * 1000 for c in pending])
+        wall = max(seen[c] for c in pending) - t0
+    load = f"{rate:g}/s" if rate else f"{concurrency} conc"
+    return Run(load, cases, wall, http_ms, [(seen[c] - pending[c]) * 1000 for c in pending])
 
 
 def rss_mb(pid: int | None) -> float:
@@ -115,7 +130,8 @@ async def fresh_database(dsn: str) -> str:
 
 def main() -> int:
     cases = int(os.environ.get("BENCH_CASES", "300"))
-    levels = [int(x) for x in os.environ.get("BENCH_CONCURRENCY", "1,4,16").split(",")]
+    levels = [int(x) for x in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
+    rates = [float(x) for x in os.environ.get("BENCH_RATES", "5,10").split(",") if x]
     infra = local.ensure_infra()
     database_url = asyncio.run(fresh_database(infra.database_url))
     work = ROOT / ".local" / "bench"
@@ -129,12 +145,13 @@ def main() -> int:
     system.start()
     try:
         asyncio.run(run_load(system, cases=20, concurrency=4, seed0=900_000))  # warm-up, not reported
-        runs = [asyncio.run(run_load(system, cases=cases, concurrency=c, seed0=c * 10_000)) for c in levels]
+        runs = [asyncio.run(run_load(system, cases=cases, rate=r, seed0=int(r * 1000) + 500_000)) for r in rates]
+        runs += [asyncio.run(run_load(system, cases=cases, concurrency=c, seed0=c * 10_000)) for c in levels]
         memory = {name: rss_mb(svc.pid) for name, svc in system.services.items()}
     finally:
         system.stop()
     print(f"\nbench: HTTP submit -> audit-visible (CaseSubmitted in the audit feed), {cases} cases per run")
-    print(f"{'concurrency':>11} {'cases':>6} {'cases/s':>10} {'http p50':>8} {'http p95':>8} "
+    print(f"{'load':>11} {'cases':>6} {'cases/s':>10} {'http p50':>8} {'http p95':>8} "
           f"{'vis p50':>8} {'vis p95':>8} {'vis p99':>8} {'vis max':>8}   (ms)")
     for run in runs:
         print(run.row())

@@ -55,6 +55,7 @@ def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
         acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         graceful_timeout=15.0,
+        log_level=logging.DEBUG,  # FastStream logs every message received/processed at this level
     )
 
 
