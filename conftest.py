@@ -47,14 +47,20 @@ def infra() -> Iterator[TestInfra]:
             containers.append(PostgresContainer("postgres:17", driver=None))
             containers[-1].start()
             dsn = containers[-1].get_connection_url()
+    started: list[str] = []
     if not kafka or not dsn:
         from deploy import local
 
-        started = local.ensure_infra()
-        kafka, dsn = kafka or started.kafka_bootstrap, dsn or started.database_url
+        provisioned = local.ensure_infra()
+        kafka, dsn, started = kafka or provisioned.kafka_bootstrap, dsn or provisioned.database_url, provisioned.started
     yield TestInfra(kafka_bootstrap=kafka, database_url=dsn)
     for c in containers:
         c.stop()
+    # Stop only what this session started; a running `make up` stays up.
+    if "kafka" in started:
+        local.stop_kafka()
+    if "postgres" in started:
+        local.stop_postgres()
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.events import parse_event
 from contracts.topics import dlq_of
+from services.kit.offsets import OffsetCommitter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Inbox:
         self._broker, self._group_id, self._retry = broker, group_id, retry
         self.pool: asyncpg.Pool | None = None  # set in lifespan, before the broker starts
         self.dead_lettered = 0
+        self.offsets = OffsetCommitter()
 
     def subscribe(self, topics: list[str], apply: Apply, *, description: str) -> None:
         async def handle(msg: KafkaMessage) -> None:
@@ -63,17 +65,24 @@ class Inbox:
             event = parse_event(record.value)
         except (ValueError, ValidationError) as exc:
             await self._dead_letter(record, f"unreadable: {exc}"[:2000])
+            dead = True
         else:
-            await self._apply_with_retries(record, event, apply)
-        await msg.ack()  # commits the offset only now, after the transaction or the dead letter
+            dead = not await self._apply_with_retries(record, event, apply)
+        # Only now, after the transaction or the dead letter; a dead letter at once, so it is sent once.
+        await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
 
-    async def _apply_with_retries(self, record, event: Envelope, apply: Apply) -> None:
+    async def close(self) -> None:
+        """Commits what was handled; called before the broker stops its consumers."""
+        await self.offsets.close()
+
+    async def _apply_with_retries(self, record, event: Envelope, apply: Apply) -> bool:
+        """True once applied (or found a duplicate); False when dead-lettered."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 await self._apply_once(record.topic, event, apply)
-                return
+                return True
             except TRANSIENT as exc:
                 log.warning("transient failure, will retry", extra={"event_id": str(event.event_id), "error": repr(exc)})
                 await asyncio.sleep(self._retry.delay(min(attempt, 10)))
@@ -81,7 +90,7 @@ class Inbox:
                 if attempt >= self._retry.max_attempts:
                     log.exception("giving up, dead-lettering", extra={"event_id": str(event.event_id)})
                     await self._dead_letter(record, f"failed {attempt} times: {exc!r}"[:2000])
-                    return
+                    return False
                 await asyncio.sleep(self._retry.delay(attempt))
 
     async def _apply_once(self, topic: str, event: Envelope, apply: Apply) -> None:

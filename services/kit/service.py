@@ -100,6 +100,7 @@ def create_service(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
             await runtime.relay.stop()
+            await runtime.inbox.close()
             await runtime.broker.stop()
             await runtime.pool.close()
 

@@ -120,3 +120,32 @@ def test_retry_delay_is_capped():
     policy = RetryPolicy(first_delay=0.2, max_delay=1.0)
     assert [policy.delay(n) for n in (1, 2, 3, 4, 10)] == [0.2, 0.4, 0.8, 1.0, 1.0]
     assert json.dumps(policy.max_attempts)
+
+
+async def test_group_offset_reaches_the_end_once_messages_are_handled(harness, infra):
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    inbox, producer, applied, _, _ = harness
+    events = [_event(uuid4()) for _ in range(5)]
+    for e in events:
+        await _send(producer, e.to_json_bytes(), str(e.case_id).encode())
+    await eventually(lambda: _async(all(e.event_id in applied for e in events)), what="all five applied")
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        async def caught_up():
+            committed = await admin.list_consumer_group_offsets(inbox._group_id)
+            ends = await _end_offsets(infra.kafka_bootstrap, list(committed))
+            return committed and all(committed[tp].offset == ends[tp] for tp in committed)
+        await eventually(caught_up, timeout=15, what="the committed offsets to reach the topic end")
+    finally:
+        await admin.close()
+
+
+async def _end_offsets(bootstrap, partitions):
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
