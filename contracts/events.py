@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, Field
 
@@ -142,8 +142,46 @@ class NotificationSent(Envelope):
     payload: NotificationSentPayload
 
 
+# Stream id of audit's checkpoints, in place of a case id:
+# uuid5(NAMESPACE_URL, "bianmin-audit-chain") = aa7c9a79-1323-5da3-96a1-68d4b69826bd.
+AUDIT_CHAIN_ID: UUID = uuid5(NAMESPACE_URL, "bianmin-audit-chain")
+AUDIT_TOWNSHIP_ID = "county"  # the audit chain spans every township
+
+
+class AuditCheckpointedPayload(Payload):
+    head_seq: int = Field(ge=1, description="Seq of the newest audit record this checkpoint covers.", examples=[1842])
+    head_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hash of that record: sha256, lower-case hex.",
+                           examples=["9f2c4e0b7a1d3c5e8f6a2b4d0c1e3f5a7b9d2c4e6f8a0b1c3d5e7f9a2b4c6d8e"])
+    records: int = Field(ge=1, description="Records in the audit log up to and including head_seq.", examples=[1842])
+    previous_head_seq: int = Field(ge=0, description="head_seq of the previous checkpoint; 0 for the first.",
+                                   examples=[1790])
+    key_id: str = Field(pattern=r"^[0-9a-f]{16}$",
+                        description="First 16 hex digits of sha256 over the raw 32-byte Ed25519 public key.",
+                        examples=["3b1f0c9e2d7a4f86"])
+    signature: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$",
+                           description="Base64 of the 64-byte Ed25519 signature over the checkpoint's canonical text "
+                           "(docs/adr/0007-audit.md; services/audit/checkpoints.py signed_text).",
+                           examples=["O7Eu2jwpjbXeJVl/VNkk8uF+eKJq2JU+2CGO5oLwu76QIeLzAJ0VLJEb8fJexoOpAnFBZnZ6+9jlvQ+wEk7Lig=="])
+
+
+class AuditCheckpointed(Envelope):
+    """Audit signed the head of its hash chain (审计链检查点). Inspectors keep these to detect a
+    deleted tail or a rewritten log. case_id is AUDIT_CHAIN_ID, stream_version the checkpoint
+    number (1, 2, 3 … without gaps), township_id "county"."""
+
+    TOPIC: ClassVar[str] = "bianmin.audit-checkpointed.v1"
+    event_type: Literal["AuditCheckpointed"] = "AuditCheckpointed"
+    case_id: UUID = Field(description="Always AUDIT_CHAIN_ID = uuid5(NAMESPACE_URL, 'bianmin-audit-chain').",
+                          examples=[str(AUDIT_CHAIN_ID)])
+    stream_version: int = Field(ge=1, description="Checkpoint number: 1, 2, 3 … without gaps.", examples=[7])
+    township_id: str = Field(max_length=32, description="Always `county`: the chain spans every township.",
+                             examples=[AUDIT_TOWNSHIP_ID])
+    payload: AuditCheckpointedPayload
+
+
 EVENT_TYPES: tuple[type[Envelope], ...] = (
     CaseSubmitted, CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, CaseRated, NotificationSent,
+    AuditCheckpointed,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
 
@@ -165,4 +203,4 @@ def parse_event(raw: bytes | str | dict) -> Envelope:
     return cls.model_validate(data)
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"datetime", "annotations"}]
+__all__ = [n for n in dir() if not n.startswith("_") and n not in {"datetime", "annotations", "uuid5", "NAMESPACE_URL"}]

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from contracts.events import EVENT_TYPES
+from contracts.events import EVENT_TYPES, AuditCheckpointed
 from contracts.topics import EVENT_TOPICS
 
 pytestmark = pytest.mark.unit
@@ -43,7 +43,12 @@ def test_every_declared_topic_has_one_producer_and_a_consumer(wiring):
 
 
 def test_audit_hears_every_event(wiring):
-    assert wiring["audit"][0] == set(EVENT_TOPICS)
+    assert wiring["audit"][0] == set(EVENT_TOPICS)  # its own checkpoints too: they are chained like the rest
+
+
+def test_audit_publishes_only_its_signed_checkpoints(wiring):
+    """Audit records what the others did; all it says itself is the signed head of its chain."""
+    assert wiring["audit"][1] == {AuditCheckpointed.TOPIC}
 
 
 def test_phone_numbers_travel_only_on_topics_notify_needs(wiring):

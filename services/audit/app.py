@@ -1,4 +1,4 @@
-"""Audit wiring: settings, runtime, routes, the subscription to every event topic."""
+"""Audit wiring: settings, runtime, signing key, routes, the subscription to every event topic, the checkpointer."""
 
 from __future__ import annotations
 
@@ -6,19 +6,29 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.audit import handlers
+from contracts.events import AuditCheckpointed
+from services.audit import checkpoints, commands, handlers
 from services.audit.settings import AuditSettings
-from services.kit.service import create_service, new_runtime
+from services.kit.service import Runtime, create_service, new_runtime
 
 NAME = "audit"
+DEVELOPMENT_KEY = Path(__file__).resolve().parents[2] / ".local" / "audit-signing-key.pem"
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
     runtime = new_runtime(NAME, settings)
+    runtime.extras["checkpoints"] = commands.CheckpointStats()
     handlers.subscribe(runtime)
+
+    async def load_signing_key(rt: Runtime) -> None:
+        rt.extras["signing_key"] = checkpoints.load_signing_key(settings.signing_key_file,
+                                                                development_path=DEVELOPMENT_KEY)
+
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
-        description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors.",
-        publishes=[], routers=[handlers.router],
+        description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
+                    "signed checkpoints of the chain head on Kafka.",
+        publishes=[AuditCheckpointed], routers=[handlers.router],
+        on_start=[load_signing_key], background=[handlers.publish_checkpoints],
     )

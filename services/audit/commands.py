@@ -8,9 +8,12 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.envelope import Envelope
-from services.audit import domain, store
+from contracts.envelope import Actor, Envelope, NewEvent
+from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
+from services.audit import checkpoints, domain, store
+from services.kit import eventstore
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
 
@@ -28,6 +31,15 @@ class Integrity:
     chain: domain.ChainState
     stream_gaps: list[domain.StreamGap]
     verified_at: datetime
+    checkpoint: domain.CheckpointCheck | None = None
+
+
+@dataclass(frozen=True)
+class HeldCheckpoint:
+    """A checkpoint an inspector kept: the chain up to `seq` ended in `hash`."""
+
+    seq: int
+    hash: str
 
 
 async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: datetime) -> None:
@@ -53,16 +65,68 @@ async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[
     return CaseHistory(records=records, gaps=domain.stream_gaps((r.source, r.stream_version) for r in records))
 
 
-async def verify_integrity(pool: asyncpg.Pool, clock: Clock, *, chunk: int) -> Integrity:
-    """Walk the whole chain in seq order, a chunk at a time, and list the first lost stream versions.
+async def verify_integrity(pool: asyncpg.Pool, clock: Clock, *, chunk: int,
+                           held: HeldCheckpoint | None = None) -> Integrity:
+    """Walk the whole chain in seq order, a chunk at a time, list the first lost stream versions,
+    and hold the log against the inspector's checkpoint, if one is given.
 
-    One repeatable-read snapshot, so the chain and the gaps describe the same log.
+    One repeatable-read snapshot, so the chain, the gaps and the checkpoint describe the same log.
     """
     state = domain.ChainState()
+    check = None
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         async for records in store.record_chunks(conn, size=chunk):
             state = domain.verify_chain(records, state)
         streams = await store.gapped_streams(conn, limit=GAP_REPORT_LIMIT)
+        if held:
+            check = domain.check_checkpoint(seq=held.seq, expected_hash=held.hash,
+                                            found_hash=await store.hash_at(conn, held.seq), head_seq=state.head_seq)
     gaps = [domain.StreamGap(case_id=s["case_id"], source=s["source"], missing=domain.missing_versions(s["versions"]))
             for s in streams]
-    return Integrity(chain=state, stream_gaps=gaps, verified_at=clock.now())
+    return Integrity(chain=state, stream_gaps=gaps, verified_at=clock.now(), checkpoint=check)
+
+
+@dataclass
+class CheckpointStats:
+    """What this process's checkpointer did; on runtime.extras["checkpoints"]."""
+
+    appended: int = 0
+    last: AuditCheckpointed | None = None
+    refused: checkpoints.CheckpointRefused | None = None
+
+
+async def append_checkpoint(pool: asyncpg.Pool, key: Ed25519PrivateKey, *, now: datetime,
+                            chunk: int) -> AuditCheckpointed | None:
+    """Sign the chain head and append it as audit's own event, which the relay publishes; None
+    when only checkpoints arrived since the last one.
+
+    Only the records after the last checkpoint are verified, and they must extend it: a chain
+    that was cut or rewritten below it raises CheckpointRefused instead of being signed.
+    """
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        await store.lock_checkpoints(conn)
+        last_event = await store.last_checkpoint(conn)
+        last = checkpoints.head_of(last_event) if last_event else None
+        if last:
+            await _still_holds(conn, last)
+        progress = checkpoints.start_from(last)
+        async for records in store.record_chunks(conn, size=chunk, after_seq=last.head_seq if last else 0):
+            progress = checkpoints.advance(progress, records)
+        head = checkpoints.next_head(last, progress)
+        if head is None:
+            return None
+        [event] = await eventstore.append(
+            conn, source="audit", case_id=AUDIT_CHAIN_ID, township_id=AUDIT_TOWNSHIP_ID,
+            origin=eventstore.Origin(actor=Actor(kind="system", id="audit")),
+            events=[NewEvent(AuditCheckpointed, checkpoints.sign(key, head))], now=now)
+        if event.stream_version != head.number:
+            raise RuntimeError(f"checkpoint numbered {event.stream_version}, signed as {head.number}")
+    return event
+
+
+async def _still_holds(conn: asyncpg.Connection, last: checkpoints.Head) -> None:
+    head_seq, _ = await store.head(conn)
+    check = domain.check_checkpoint(seq=last.head_seq, expected_hash=last.head_hash,
+                                    found_hash=await store.hash_at(conn, last.head_seq), head_seq=head_seq)
+    if not check.matches:
+        raise checkpoints.CheckpointRefused(details={"seq": last.head_seq, "reason": check.problem})

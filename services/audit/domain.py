@@ -17,6 +17,13 @@ GENESIS_HASH = "0" * 64  # prev_hash of the first record
 MAX_MISSING = 1000  # a forged huge stream_version must not make a list of a billion numbers
 
 BreakReason = Literal["hash_mismatch", "prev_hash_mismatch", "seq_gap"]
+CheckpointProblem = Literal["tail_deleted", "record_missing", "hash_mismatch"]
+CHECKPOINT_MESSAGES: dict[CheckpointProblem | None, str] = {
+    None: "审计日志与检查点一致",
+    "tail_deleted": "检查点序号超出当前日志末尾：检查点之后的记录已被删除",
+    "record_missing": "检查点所指的记录不存在：记录已被删除",
+    "hash_mismatch": "检查点哈希与当前记录不符：审计日志已被改写",
+}
 
 
 class HistoryNotFound(DomainError):
@@ -59,6 +66,24 @@ class ChainState:
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
     first_bad: ChainBreak | None = None
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    """The log held against a checkpoint an inspector kept: is the record at `seq` still `expected_hash`?"""
+
+    seq: int
+    expected_hash: str
+    found_hash: str | None
+    problem: CheckpointProblem | None
+
+    @property
+    def matches(self) -> bool:
+        return self.problem is None
+
+    @property
+    def message(self) -> str:
+        return CHECKPOINT_MESSAGES[self.problem]
 
 
 @dataclass(frozen=True)
@@ -148,6 +173,18 @@ def verify_chain(records: Iterable[AuditRecord], state: ChainState = ChainState(
 
 def first_bad_record(records: Iterable[AuditRecord]) -> ChainBreak | None:
     return verify_chain(records).first_bad
+
+
+def check_checkpoint(*, seq: int, expected_hash: str, found_hash: str | None, head_seq: int) -> CheckpointCheck:
+    """A checkpoint beyond the head is a deleted tail, which the chain alone cannot show."""
+    problem: CheckpointProblem | None = None
+    if seq > head_seq:
+        problem = "tail_deleted"
+    elif found_hash is None:
+        problem = "record_missing"
+    elif found_hash != expected_hash:
+        problem = "hash_mismatch"
+    return CheckpointCheck(seq=seq, expected_hash=expected_hash, found_hash=found_hash, problem=problem)
 
 
 def missing_versions(seen: Iterable[int], *, limit: int = MAX_MISSING) -> list[int]:

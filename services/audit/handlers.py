@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Annotated
 from uuid import UUID
 
@@ -10,13 +12,15 @@ from fastapi import APIRouter, Query, Request
 
 from contracts.envelope import Envelope
 from contracts.topics import EVENT_TOPICS
-from services.audit import commands, store
+from services.audit import checkpoints, commands, store
 from services.audit.domain import AuditRecord
-from services.audit.schemas import (CaseHistoryView, ChainBreakView, FeedEntry, HistoryEvent, IntegrityReport,
-                                    SourceGap, StreamGapView)
+from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
+                                    IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
 from services.kit.auth import CurrentPrincipal, require_role, require_township
+from services.kit.errors import ApiError
 from services.kit.service import Runtime
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 HISTORY_READERS = ("inspector", "admin", "centre_head")  # centre_head for their own township only
 LOG_READERS = ("inspector", "admin")
@@ -45,22 +49,48 @@ async def get_history(case_id: UUID, request: Request, principal: CurrentPrincip
 
 
 def _integrity_report(result: commands.Integrity) -> IntegrityReport:
-    chain, bad = result.chain, result.chain.first_bad
+    chain, bad, check = result.chain, result.chain.first_bad, result.checkpoint
     empty = chain.records == 0
     return IntegrityReport(
-        valid=bad is None, records=chain.records, head_seq=None if empty else chain.head_seq,
+        valid=bad is None and (check is None or check.matches), records=chain.records,
+        head_seq=None if empty else chain.head_seq,
         head_hash=None if empty else chain.head_hash,
         first_bad=ChainBreakView(seq=bad.seq, event_id=bad.event_id, reason=bad.reason) if bad else None,
         stream_gaps=[StreamGapView(case_id=g.case_id, source=g.source, missing=g.missing) for g in result.stream_gaps],
         verified_at=result.verified_at,
+        checkpoint=CheckpointCheckView(seq=check.seq, expected_hash=check.expected_hash, found_hash=check.found_hash,
+                                       matches=check.matches, problem=check.problem, message=check.message)
+        if check else None,
     )
 
 
-@router.get("/integrity", response_model=IntegrityReport, summary="Verify the whole hash chain (完整性核验)")
-async def get_integrity(request: Request, principal: CurrentPrincipal) -> IntegrityReport:
+def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
+    if (seq is None) != (hash_ is None):
+        raise ApiError(422, "CHECKPOINT_INCOMPLETE", "核对检查点须同时提供 checkpoint_seq 和 checkpoint_hash")
+    return commands.HeldCheckpoint(seq=seq, hash=hash_) if seq is not None else None
+
+
+@router.get("/integrity", response_model=IntegrityReport,
+            summary="Verify the whole hash chain, optionally against a signed checkpoint (完整性核验)")
+async def get_integrity(
+    request: Request, principal: CurrentPrincipal,
+    checkpoint_seq: Annotated[int | None, Query(ge=1, description="head_seq of a checkpoint you hold.")] = None,
+    checkpoint_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$",
+                                                 description="head_hash of that checkpoint.")] = None,
+) -> IntegrityReport:
     require_role(principal, *LOG_READERS)
-    rt = _rt(request)
-    return _integrity_report(await commands.verify_integrity(rt.pool, rt.clock, chunk=rt.settings.integrity_chunk))
+    rt, held = _rt(request), _held(checkpoint_seq, checkpoint_hash)
+    return _integrity_report(await commands.verify_integrity(rt.pool, rt.clock, chunk=rt.settings.integrity_chunk,
+                                                             held=held))
+
+
+@router.get("/checkpoints/public-key", response_model=SigningKeyView,
+            summary="The public key that checkpoints are signed with (检查点验签公钥)")
+async def get_public_key(request: Request, principal: CurrentPrincipal) -> SigningKeyView:
+    require_role(principal, *LOG_READERS)
+    public_key = _rt(request).extras["signing_key"].public_key()
+    return SigningKeyView(algorithm="Ed25519", key_id=checkpoints.key_id(public_key),
+                          public_key_pem=checkpoints.public_pem(public_key))
 
 
 @router.get("/events", response_model=list[FeedEntry], summary="The audit log in seq order, page by page")
@@ -70,6 +100,31 @@ async def get_events(request: Request, principal: CurrentPrincipal,
     require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:
         return await store.feed(conn, after_seq=after_seq, limit=limit)
+
+
+async def publish_checkpoints(runtime: Runtime) -> None:
+    """Every AUDIT_CHECKPOINT_SECONDS, sign and append a checkpoint if the chain head moved."""
+    while True:
+        await asyncio.sleep(runtime.settings.checkpoint_seconds)
+        await _checkpoint_once(runtime, runtime.extras["checkpoints"])
+
+
+async def _checkpoint_once(runtime: Runtime, stats: commands.CheckpointStats) -> None:
+    """A failure is logged and retried next period; a refusal stays an error until the chain is repaired."""
+    try:
+        event = await commands.append_checkpoint(runtime.pool, runtime.extras["signing_key"],
+                                                 now=runtime.clock.now(), chunk=runtime.settings.integrity_chunk)
+    except checkpoints.CheckpointRefused as refused:
+        stats.refused = refused
+        log.error("audit chain does not extend the last checkpoint; not signing", extra=refused.details)
+        return
+    except Exception:
+        log.exception("checkpoint failed; retrying next period")
+        return
+    if event:
+        stats.appended, stats.last = stats.appended + 1, event
+        log.info("audit checkpoint appended", extra={"checkpoint": event.stream_version,
+                                                     "head_seq": event.payload.head_seq})
 
 
 def subscribe(runtime: Runtime) -> None:

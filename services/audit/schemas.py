@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from contracts.envelope import Actor
-from services.audit.domain import BreakReason
+from services.audit.domain import BreakReason, CheckpointProblem
 
 
 class HistoryEvent(BaseModel):
@@ -51,9 +51,21 @@ class StreamGapView(BaseModel):
     missing: list[int] = Field(title="缺失的流版本号")
 
 
+class CheckpointCheckView(BaseModel):
+    seq: int = Field(title="检查点序号", description="head_seq of the checkpoint the inspector holds.")
+    expected_hash: str = Field(title="检查点哈希", description="head_hash of that checkpoint.")
+    found_hash: str | None = Field(title="当前记录哈希", description="Hash of the record at seq now; null if there is none.")
+    matches: bool = Field(title="与检查点一致")
+    problem: CheckpointProblem | None = Field(
+        title="问题", description="tail_deleted: seq is beyond the head, records after it were deleted; "
+        "record_missing: the record at seq was deleted; hash_mismatch: the log was rewritten.")
+    message: str = Field(title="说明", examples=["检查点序号超出当前日志末尾：检查点之后的记录已被删除"])
+
+
 class IntegrityReport(BaseModel):
-    valid: bool = Field(title="哈希链完整", description="Every record links to its predecessor and hashes right. "
-                        "Lost stream versions are listed in stream_gaps and do not make the chain invalid.")
+    valid: bool = Field(title="审计日志完整", description="Every record links to its predecessor and hashes right, "
+                        "and, if a checkpoint was given, the log still holds it. Lost stream versions are listed "
+                        "in stream_gaps and do not make the log invalid.")
     records: int = Field(title="记录数")
     head_seq: int | None = Field(title="最新序号", description="Null while the log is empty.")
     head_hash: str | None = Field(title="最新哈希")
@@ -61,6 +73,16 @@ class IntegrityReport(BaseModel):
     stream_gaps: list[StreamGapView] = Field(title="缺失事件",
                                              description="Lost stream versions, oldest streams first, at most 100.")
     verified_at: datetime = Field(title="核验时间")
+    checkpoint: CheckpointCheckView | None = Field(
+        default=None, title="检查点核对", description="Present when checkpoint_seq and checkpoint_hash were given.")
+
+
+class SigningKeyView(BaseModel):
+    algorithm: str = Field(title="签名算法", examples=["Ed25519"])
+    key_id: str = Field(title="密钥标识", description="First 16 hex of sha256 over the raw public key.",
+                        examples=["3b1f0c9e2d7a4f86"])
+    public_key_pem: str = Field(title="公钥", description="SubjectPublicKeyInfo PEM. Pin it out-of-band: a key "
+                                "fetched from the service being checked proves nothing on its own.")
 
 
 class FeedEntry(BaseModel):

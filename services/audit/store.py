@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.events import AUDIT_CHAIN_ID, AuditCheckpointed
 from services.audit.domain import GENESIS_HASH, AuditRecord
 
 _COLUMNS = ("seq, event_id, topic, event_type, case_id, township_id, source, stream_version, occurred_at,"
@@ -27,6 +28,21 @@ async def head(conn: asyncpg.Connection) -> tuple[int, str]:
     return (row["seq"], row["hash"]) if row else (0, GENESIS_HASH)
 
 
+async def hash_at(conn: asyncpg.Connection, seq: int) -> str | None:
+    return await conn.fetchval("SELECT hash FROM audit_log WHERE seq = $1", seq)
+
+
+async def lock_checkpoints(conn: asyncpg.Connection) -> None:
+    """One checkpointer at a time, across instances: checkpoints are audit's own events."""
+    await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+
+
+async def last_checkpoint(conn: asyncpg.Connection) -> AuditCheckpointed | None:
+    body = await conn.fetchval("SELECT body FROM events WHERE case_id = $1 ORDER BY stream_version DESC LIMIT 1",
+                               AUDIT_CHAIN_ID)
+    return AuditCheckpointed.model_validate_json(body) if body else None
+
+
 async def insert_record(conn: asyncpg.Connection, record: AuditRecord) -> bool:
     """False when the event is already in the log (a redelivery that got past the inbox)."""
     inserted = await conn.fetchval(
@@ -44,9 +60,9 @@ async def case_records(conn: asyncpg.Connection, case_id: UUID) -> list[AuditRec
     return [_record(r) for r in rows]
 
 
-async def record_chunks(conn: asyncpg.Connection, *, size: int) -> AsyncIterator[list[AuditRecord]]:
-    """The whole log in seq order, `size` records at a time (server-side cursor; needs a transaction)."""
-    cursor = await conn.cursor(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+async def record_chunks(conn: asyncpg.Connection, *, size: int, after_seq: int = 0) -> AsyncIterator[list[AuditRecord]]:
+    """The log after `after_seq` in seq order, `size` records at a time (server-side cursor; needs a transaction)."""
+    cursor = await conn.cursor(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq", after_seq)
     while rows := await cursor.fetch(size):
         yield [_record(r) for r in rows]
 

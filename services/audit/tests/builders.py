@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from contracts.envelope import Actor, Envelope, new_event_id
-from contracts.events import (CaseAssigned, CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseRated,
-                              CaseRatedPayload, CaseSubmitted, CaseSubmittedPayload, CaseTransferred,
-                              CaseTransferredPayload)
-from services.audit import domain
+from contracts.events import (AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed, CaseAssigned,
+                              CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseRated, CaseRatedPayload,
+                              CaseSubmitted, CaseSubmittedPayload, CaseTransferred, CaseTransferredPayload)
+from services.audit import checkpoints, domain
 
 PHONE = "+8613800138000"
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -69,3 +69,19 @@ def chain_of(events: list[Envelope]) -> list[domain.AuditRecord]:
                                          recorded_at=T0 + timedelta(hours=1, seconds=seq), trace_id=None))
         prev = records[-1].hash
     return records
+
+
+def checkpoint(key, *, number: int, head_seq: int, previous_head_seq: int, head_hash: str | None = None,
+               records: int | None = None) -> AuditCheckpointed:
+    """A checkpoint signed with `key`, as audit's checkpointer would append it."""
+    head = checkpoints.Head(number=number, head_seq=head_seq, head_hash=head_hash or f"{head_seq:064x}",
+                            records=records or head_seq, previous_head_seq=previous_head_seq)
+    return _envelope(AuditCheckpointed, AUDIT_CHAIN_ID, source="audit", version=number,
+                     payload=checkpoints.sign(key, head), township=AUDIT_TOWNSHIP_ID, minutes=number,
+                     actor=Actor(kind="system", id="audit"))
+
+
+def series(key, *head_seqs: int) -> list[AuditCheckpointed]:
+    """Checkpoints 1..n over growing heads."""
+    return [checkpoint(key, number=n, head_seq=seq, previous_head_seq=prev)
+            for n, (prev, seq) in enumerate(zip((0, *head_seqs), head_seqs), start=1)]
