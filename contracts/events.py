@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from typing import ClassVar, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -192,8 +192,6 @@ def event_type_name(cls: type[Envelope]) -> str:
 
 def parse_event(raw: bytes | str | dict) -> Envelope:
     """Parse any bianmin event by its `event_type`; raises ValueError on anything unreadable."""
-    import json
-
     data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
     if not isinstance(data, dict):
         raise ValueError("event is not a JSON object")
@@ -202,5 +200,3 @@ def parse_event(raw: bytes | str | dict) -> Envelope:
         raise ValueError(f"unknown event_type {data.get('event_type')!r}")
     return cls.model_validate(data)
 
-
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"datetime", "annotations", "uuid5", "NAMESPACE_URL"}]

@@ -28,7 +28,7 @@ def main() -> int:
     SCHEMA_DIR.mkdir(exist_ok=True)
     for cls in EVENT_TYPES:
         schema_file(cls).write_text(render(cls), encoding="utf-8")
-        print(f"wrote {schema_file(cls).relative_to(Path.cwd()) if Path.cwd() in schema_file(cls).parents else schema_file(cls)}")
+        print(f"wrote {schema_file(cls)}")
     return 0
 
 

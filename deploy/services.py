@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, sys.path holds deploy/ instead of the repo root
+    sys.path.insert(0, str(ROOT))
+
+from deploy.local_common import cmdline, pid_alive, tail  # noqa: E402
+
 RUN_DIR = ROOT / ".local" / "run"
 LOG_DIR = ROOT / ".local" / "logs"
 SERVICES: dict[str, int] = {"intake": 8101, "routing": 8102, "notify": 8103, "audit": 8104}
@@ -57,7 +62,7 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
-                raise RuntimeError(f"{self.name} exited during start-up; see {self.log_path}:\n{_tail(self.log_path)}")
+                raise RuntimeError(f"{self.name} exited during start-up; see {self.log_path}:\n{tail(self.log_path, 30)}")
             if self.ready():
                 return
             time.sleep(0.2)
@@ -120,26 +125,11 @@ def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_e
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # a zombie or a reused pid is not our service
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        return "services." in cmdline and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    """Alive and still one of our services, not a zombie or a reused pid."""
+    return pid_alive(pid) and any(part.startswith("services.") for part in cmdline(pid))
 
 
 def up() -> int:
-    sys.path.insert(0, str(ROOT))
     from deploy import local
 
     infra = local.ensure_infra()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contracts.events import CaseKind
-
 TOWNSHIPS: list[dict[str, str]] = [
     {"township_id": "qingshui", "name": "清水镇便民服务中心", "case_prefix": "QS"},
     {"township_id": "baishi", "name": "白石乡便民服务中心", "case_prefix": "BS"},
@@ -39,10 +37,3 @@ ITEMS: list[dict[str, object]] = [
      "department_code": "veterans", "handling_level": "county", "legal_limit_days": 15, "promised_limit_days": 10,
      "materials": [_ID, _m("discharge_cert", "退役证明"), _m("photo", "近期免冠照片")]},
 ]
-
-DEPARTMENT_NAMES: dict[str, str] = {
-    "medical_insurance": "医保站", "social_security": "社保站", "civil_affairs": "民政办", "disabled_persons": "残联",
-    "natural_resources": "自然资源所", "veterans": "退役军人服务站", "agriculture": "农业综合服务中心",
-}
-
-KINDS: tuple[CaseKind, ...] = ("immediate", "promised", "joint", "escalated", "returned")

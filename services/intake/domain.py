@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from contracts.events import CaseRated, CaseRatedPayload, CaseSubmitted, CaseSubmittedPayload
@@ -77,7 +77,6 @@ class CaseState:
 
     status: str  # submitted | assigned | completed
     rated: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def valid_id_number(number: str) -> bool:
@@ -130,9 +129,3 @@ def decide_rating(state: CaseState, *, score: int, comment: str) -> list[NewEven
         raise CaseNotCompleted()
     return [NewEvent(CaseRated, CaseRatedPayload(score=score, comment=comment, bad_rating=score <= 2))]
 
-
-# Status the resident sees, by the event that last changed it.
-STATUS_AFTER: dict[str, str] = {
-    "CaseSubmitted": "submitted", "CaseAssigned": "assigned", "CaseTransferred": "assigned",
-    "CaseCompleted": "completed",
-}

@@ -57,8 +57,7 @@ def decode_token(token: str, *, secret: str) -> Principal:
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
-    err = ApiError(401, code, message)
-    return err
+    return ApiError(401, code, message)
 
 
 def current_principal(request: Request) -> Principal:

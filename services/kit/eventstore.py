@@ -54,9 +54,3 @@ async def append(
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return stamped
 
-
-async def load_stream(conn: asyncpg.Connection, case_id: UUID) -> list[Envelope]:
-    from contracts.events import parse_event
-
-    rows = await conn.fetch("SELECT body FROM events WHERE case_id = $1 ORDER BY stream_version", case_id)
-    return [parse_event(r["body"]) for r in rows]

@@ -42,30 +42,37 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
         await asyncio.sleep(interval)
 
 
+async def topic_partitions(bootstrap: str, topics: list[str]):
+    """Every partition of the given topics, as TopicPartitions."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+
+
 async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | None = None) -> None:
     """Commits a new consumer group's offsets at the end of its topics, so a service under test
     reads only what is sent from now on instead of replaying (and re-announcing) the whole history."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     from contracts.topics import EVENT_TOPICS
     from services.kit.topics import ensure_topics
 
     await ensure_topics(bootstrap)  # on a fresh broker no service has created them yet
+    partitions = await topic_partitions(bootstrap, topics or list(EVENT_TOPICS))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(t, p) for t in topics or list(EVENT_TOPICS)
-                      for p in sorted(consumer.partitions_for_topic(t) or await _fetch_partitions(consumer, t))]
         consumer.assign(partitions)
-        end = await consumer.end_offsets(partitions)
-        await consumer.commit({tp: end[tp] for tp in partitions})
+        await consumer.commit(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
-
-
-async def _fetch_partitions(consumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # metadata for a topic this consumer never subscribed to
-    return consumer._client.cluster.partitions_for_topic(topic) or set()
 
 
 async def publish_events(bootstrap: str, *events, partition: int | None = None,

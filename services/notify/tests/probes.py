@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from contracts.envelope import Envelope
 from services.kit.inbox import Inbox
-from services.kit.testing import consume_until, publish_events, start_group_at_end
+from services.kit.testing import consume_until, publish_events
 from services.notify.tests.builders import CASES
 
-__all__ = ["consume_until", "publish", "skip_other_suites_cases", "start_at_the_end"]
-
-
-async def start_at_the_end(bootstrap: str, group_id: str, topics: list[str]) -> None:
-    await start_group_at_end(bootstrap, group_id, topics)
+__all__ = ["consume_until", "publish", "skip_other_suites_cases"]
 
 
 def skip_other_suites_cases(inbox: Inbox) -> None:

@@ -14,7 +14,7 @@ import pytest
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
 from contracts.topics import dlq_of
 from services.kit.service import Runtime
-from services.kit.testing import auth_header, eventually, running_app
+from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.notify import commands, sender, store, templates
 from services.notify.app import create_app
 from services.notify.domain import SendPolicy, mask_phone
@@ -22,7 +22,7 @@ from services.notify.providers import PROVIDER_KEY, DevSmsProvider
 from services.notify.settings import NotifySettings
 from services.notify.tests.builders import breached, completed, submitted, unique_phone
 from services.notify.tests.fakes import FixedClock, ScriptedProvider
-from services.notify.tests.probes import consume_until, publish, skip_other_suites_cases, start_at_the_end
+from services.notify.tests.probes import consume_until, publish, skip_other_suites_cases
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
@@ -47,7 +47,7 @@ async def notify(infra, make_database):
         BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
         send_max_attempts=MAX_SEND_ATTEMPTS, contact_wait_attempts=5, contact_wait_first_delay=0.2,
     )
-    await start_at_the_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", [t.TOPIC for t in SUBSCRIBED])
+    await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", [t.TOPIC for t in SUBSCRIBED])
     app = create_app(settings)
     skip_other_suites_cases(app.state.runtime.inbox)
     async with running_app(app) as client:

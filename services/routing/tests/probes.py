@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 
 from contracts.envelope import Envelope
-from services.kit.testing import eventually, publish_events, start_group_at_end  # noqa: F401  (re-exported for the tests)
+from services.kit.testing import eventually, publish_events, topic_partitions
 
 
 def group_of(settings) -> str:
@@ -19,16 +18,6 @@ def group_of(settings) -> str:
 
 async def publish(bootstrap: str, *events: Envelope) -> None:
     await publish_events(bootstrap, *events)
-
-
-async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-        return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    finally:
-        await admin.close()
 
 
 async def read_events(bootstrap: str, cls: type[Envelope], case: Envelope) -> list[tuple[dict, dict]]:
@@ -48,7 +37,7 @@ async def wait_for_events(bootstrap: str, cls: type[Envelope], case: Envelope, *
 
 async def read_topic(bootstrap: str, topic: str, *, key: str, since: datetime) -> list[tuple[dict, dict]]:
     """Every (body, headers) with this key sent to the topic since `since`, reading each partition to its end."""
-    partitions = await _partitions(bootstrap, topic)
+    partitions = await topic_partitions(bootstrap, [topic])
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:

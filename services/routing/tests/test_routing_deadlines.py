@@ -11,12 +11,12 @@ import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from services.kit.db import apply_migrations, create_pool
-from services.kit.testing import auth_header, eventually, running_app
+from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.routing import commands, store
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.tests.builders import case_submitted
-from services.routing.tests.probes import group_of, publish, read_events, start_group_at_end, wait_for_events
+from services.routing.tests.probes import group_of, publish, read_events, wait_for_events
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui", sub="staff-qs-01")

@@ -7,12 +7,12 @@ from uuid import uuid4
 import pytest
 
 from contracts.events import CaseAssigned, CaseCompleted, CaseSubmitted, CaseTransferred
-from services.kit.testing import auth_header, eventually, running_app
+from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.routing import domain
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.tests.builders import case_submitted
-from services.routing.tests.probes import group_of, publish, start_group_at_end, wait_for_events
+from services.routing.tests.probes import group_of, publish, wait_for_events
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui", sub="staff-qs-01")
