@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from deploy.services import SERVICES, System, build_system
 from services.kit.testing import auth_header, start_group_at_end
 
-PORT_OFFSET = 10000  # 18101..18104, so a running `make up` does not collide
+# 18101..18104 by default, so a running `make up` does not collide; two suites on one machine set their own.
+PORT_OFFSET = int(os.environ.get("BIANMIN_E2E_PORT_OFFSET", "10000"))
 
 
 @pytest.fixture(scope="session")
