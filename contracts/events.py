@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Envelope, Payload
+from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, NOTIFY_CASES, ROUTING_CASES
 
 Channel = Literal["window", "village_point", "appointment", "home_visit", "phone", "online"]
 CaseKind = Literal["immediate", "promised", "joint", "escalated", "returned"]
@@ -40,7 +41,7 @@ class CaseSubmittedPayload(Payload):
 class CaseSubmitted(Envelope):
     """A case was taken in at a window or a village point (受理)."""
 
-    TOPIC: ClassVar[str] = "bianmin.case-submitted.v1"
+    TOPIC: ClassVar[str] = INTAKE_CASES
     CARRIES_PHONE: ClassVar[bool] = True
     event_type: Literal["CaseSubmitted"] = "CaseSubmitted"
     payload: CaseSubmittedPayload
@@ -56,7 +57,7 @@ class CaseAssignedPayload(Payload):
 class CaseAssigned(Envelope):
     """A case was given to the department that decides it (分办)."""
 
-    TOPIC: ClassVar[str] = "bianmin.case-assigned.v1"
+    TOPIC: ClassVar[str] = ROUTING_CASES
     event_type: Literal["CaseAssigned"] = "CaseAssigned"
     payload: CaseAssignedPayload
 
@@ -72,7 +73,7 @@ class CaseTransferredPayload(Payload):
 class CaseTransferred(Envelope):
     """A case was passed to another department (转办)."""
 
-    TOPIC: ClassVar[str] = "bianmin.case-transferred.v1"
+    TOPIC: ClassVar[str] = ROUTING_CASES
     event_type: Literal["CaseTransferred"] = "CaseTransferred"
     payload: CaseTransferredPayload
 
@@ -89,7 +90,7 @@ class CaseCompletedPayload(Payload):
 class CaseCompleted(Envelope):
     """A case was decided and closed (办结)."""
 
-    TOPIC: ClassVar[str] = "bianmin.case-completed.v1"
+    TOPIC: ClassVar[str] = ROUTING_CASES
     event_type: Literal["CaseCompleted"] = "CaseCompleted"
     payload: CaseCompletedPayload
 
@@ -104,7 +105,7 @@ class DeadlineBreachedPayload(Payload):
 class DeadlineBreached(Envelope):
     """An open case passed its promised deadline (红灯 / 超期). Emitted once per case."""
 
-    TOPIC: ClassVar[str] = "bianmin.deadline-breached.v1"
+    TOPIC: ClassVar[str] = ROUTING_CASES
     event_type: Literal["DeadlineBreached"] = "DeadlineBreached"
     payload: DeadlineBreachedPayload
 
@@ -118,7 +119,7 @@ class CaseRatedPayload(Payload):
 class CaseRated(Envelope):
     """The resident rated a completed case (好差评)."""
 
-    TOPIC: ClassVar[str] = "bianmin.case-rated.v1"
+    TOPIC: ClassVar[str] = INTAKE_CASES
     event_type: Literal["CaseRated"] = "CaseRated"
     payload: CaseRatedPayload
 
@@ -137,7 +138,7 @@ class NotificationSentPayload(Payload):
 class NotificationSent(Envelope):
     """An SMS was handed to the provider."""
 
-    TOPIC: ClassVar[str] = "bianmin.notification-sent.v1"
+    TOPIC: ClassVar[str] = NOTIFY_CASES
     event_type: Literal["NotificationSent"] = "NotificationSent"
     payload: NotificationSentPayload
 
@@ -169,7 +170,7 @@ class AuditCheckpointed(Envelope):
     deleted tail or a rewritten log. case_id is AUDIT_CHAIN_ID, stream_version the checkpoint
     number (1, 2, 3 … without gaps), township_id "county"."""
 
-    TOPIC: ClassVar[str] = "bianmin.audit-checkpointed.v1"
+    TOPIC: ClassVar[str] = AUDIT_CHECKPOINTS
     event_type: Literal["AuditCheckpointed"] = "AuditCheckpointed"
     case_id: UUID = Field(description="Always AUDIT_CHAIN_ID = uuid5(NAMESPACE_URL, 'bianmin-audit-chain').",
                           examples=[str(AUDIT_CHAIN_ID)])
@@ -184,6 +185,11 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     AuditCheckpointed,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
+
+
+EVENTS_BY_TOPIC: dict[str, tuple[type[Envelope], ...]] = {
+    topic: tuple(cls for cls in EVENT_TYPES if cls.TOPIC == topic) for topic in dict.fromkeys(c.TOPIC for c in EVENT_TYPES)
+}
 
 
 def event_type_name(cls: type[Envelope]) -> str:

@@ -7,14 +7,14 @@ from uuid import uuid4
 import pytest
 
 from contracts.envelope import Actor, new_event_id
-from contracts.events import EVENT_TYPES, CaseRated, CaseRatedPayload, parse_event
+from contracts.events import EVENT_TYPES, EVENTS_BY_TOPIC, CaseRated, CaseRatedPayload, parse_event
 from contracts.generate import SCHEMA_DIR, render, schema_file
-from contracts.topics import ALL_TOPICS, EVENT_TOPICS
+from contracts.topics import ALL_TOPICS, EVENT_TOPICS, PRODUCERS
 
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.TOPIC)
+@pytest.mark.parametrize("cls", EVENT_TYPES, ids=lambda c: c.__name__)
 def test_committed_schema_matches_model(cls):
     path = schema_file(cls)
     assert path.exists(), f"{path.name} missing: run `make schemas`"
@@ -27,9 +27,19 @@ def test_no_stale_schema_files():
 
 
 def test_topics_follow_naming_rule():
-    for topic in EVENT_TOPICS:
-        assert topic.startswith("bianmin.") and topic.split(".")[-1] == "v1"
+    """bianmin.<producing service>.<stream>.v<major>; case streams are `cases`."""
+    for topic, producer in PRODUCERS.items():
+        prefix, service, stream, version = topic.split(".")
+        assert (prefix, service, version) == ("bianmin", producer, "v1")
+        assert stream in ("cases", "checkpoints")
     assert len(set(ALL_TOPICS)) == len(ALL_TOPICS)
+
+
+def test_each_event_type_is_on_its_producers_topic():
+    for cls in EVENT_TYPES:
+        assert cls.TOPIC in EVENT_TOPICS
+        assert cls in EVENTS_BY_TOPIC[cls.TOPIC]
+    assert {cls.TOPIC for cls in EVENT_TYPES} == set(EVENT_TOPICS)
 
 
 def test_event_round_trips_and_rejects_unknown_fields():

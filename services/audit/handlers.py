@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 
 from contracts.envelope import Envelope
+from contracts.events import EVENT_TYPES
 from contracts.topics import EVENT_TOPICS
 from services.audit import checkpoints, commands, store
 from services.audit.domain import AuditRecord
@@ -131,5 +132,5 @@ def subscribe(runtime: Runtime) -> None:
     async def record_event(conn, event: Envelope) -> None:
         await commands.record_event(conn, event, now=runtime.clock.now())
 
-    runtime.inbox.subscribe(list(EVENT_TOPICS), record_event,
+    runtime.inbox.subscribe(EVENT_TOPICS, dict.fromkeys(EVENT_TYPES, record_event), start="earliest",
                             description="Appends every bianmin event to the append-only, hash-chained audit log.")

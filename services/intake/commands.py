@@ -66,15 +66,9 @@ async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: i
     return rated
 
 
-async def apply_external(conn: asyncpg.Connection, event: Envelope) -> None:
-    """Follow routing's events so the resident-facing status is current."""
-    match event.event_type:
-        case "CaseAssigned":
-            await store.set_status(conn, event.case_id, "assigned", department_code=event.payload.department_code)
-        case "CaseTransferred":
-            await store.set_status(conn, event.case_id, "assigned", department_code=event.payload.to_department_code)
-        case "CaseCompleted":
-            await store.mark_completed(conn, event.case_id, result=event.payload.result, at=event.occurred_at)
-        case "DeadlineBreached":
-            await store.mark_overdue(conn, event.case_id)
-
+async def apply_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
+    """Follow routing's events so the resident-facing status is current (inside the inbox transaction)."""
+    progress = await store.lock_progress(conn, event.case_id)
+    if progress is None:  # intake commits a case before routing can hear of it
+        raise domain.CaseUnknown(details={"case_id": str(event.case_id)})
+    await store.save_progress(conn, event.case_id, domain.evolve(progress, event))

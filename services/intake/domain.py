@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from contracts.events import CaseRated, CaseRatedPayload, CaseSubmitted, CaseSubmittedPayload
-from contracts.envelope import NewEvent
+from contracts.envelope import Envelope, NewEvent
+from contracts.events import (CaseAssigned, CaseCompleted, CaseRated, CaseRatedPayload, CaseSubmitted,
+                              CaseSubmittedPayload, CaseTransferred, DeadlineBreached)
 from contracts.errors import DomainError
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,6 +37,10 @@ class UnknownMaterial(DomainError):
 
 class CaseNotCompleted(DomainError):
     status, code, message = 409, "CASE_NOT_COMPLETED", "办件尚未办结，暂不能评价"
+
+
+class CaseUnknown(DomainError):
+    status, code, message = 404, "CASE_NOT_FOUND", "办件不存在"
 
 
 class CaseAlreadyRated(DomainError):
@@ -129,3 +134,33 @@ def decide_rating(state: CaseState, *, score: int, comment: str) -> list[NewEven
         raise CaseNotCompleted()
     return [NewEvent(CaseRated, CaseRatedPayload(score=score, comment=comment, bad_rating=score <= 2))]
 
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """The resident-facing part of a case that routing's events move."""
+
+    status: str  # submitted | assigned | completed
+    department_code: str
+    overdue: bool
+    result: str | None
+    completed_at: datetime | None
+    routing_version: int  # stream_version of the last routing event applied
+
+
+def evolve(progress: CaseProgress, event: Envelope) -> CaseProgress:
+    """Apply one of routing's events. One older than what is shown changes nothing: a projection
+    never lets a lower stream_version overwrite a higher one (a redelivery after a rebalance)."""
+    if event.stream_version <= progress.routing_version:
+        return progress
+    progress = replace(progress, routing_version=event.stream_version)
+    match event:
+        case CaseAssigned():
+            return replace(progress, status="assigned", department_code=event.payload.department_code)
+        case CaseTransferred():
+            return replace(progress, status="assigned", department_code=event.payload.to_department_code)
+        case CaseCompleted():
+            return replace(progress, status="completed", result=event.payload.result, completed_at=event.occurred_at)
+        case DeadlineBreached():
+            return replace(progress, overdue=True)
+    return progress

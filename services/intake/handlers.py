@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
+from contracts.topics import ROUTING_CASES
 from services.intake import commands, domain, store
 from services.intake.schemas import (CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest,
                                      SubmitCaseResponse)
@@ -72,7 +73,8 @@ async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request, pr
 
 
 def subscribe(runtime: Runtime) -> None:
+    apply = commands.apply_routing_event
     runtime.inbox.subscribe(
-        [CaseAssigned.TOPIC, CaseTransferred.TOPIC, CaseCompleted.TOPIC, DeadlineBreached.TOPIC],
-        commands.apply_external, description="Keeps the resident-facing status of each case current.",
+        ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: apply, DeadlineBreached: apply},
+        start="earliest", description="Keeps the resident-facing status of each case current.",
     )

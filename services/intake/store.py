@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.intake.catalogue import ITEMS, TOWNSHIPS
-from services.intake.domain import CaseState, Item, Material
+from services.intake.domain import CaseProgress, CaseState, Item, Material
 
 
 async def seed_catalogue(conn: asyncpg.Connection) -> None:
@@ -83,22 +83,20 @@ async def lock_case_state(conn: asyncpg.Connection, case_id: UUID) -> tuple[Case
     return CaseState(status=row["status"], rated=row["rated_at"] is not None), row["township_id"]
 
 
-async def set_status(conn: asyncpg.Connection, case_id: UUID, status: str, *, department_code: str | None = None) -> None:
-    # A late CaseAssigned must not reopen a case already completed.
+async def lock_progress(conn: asyncpg.Connection, case_id: UUID) -> CaseProgress | None:
+    row = await conn.fetchrow(
+        "SELECT status, department_code, overdue, result, completed_at, routing_version FROM cases"
+        " WHERE case_id = $1 FOR UPDATE", case_id)
+    return CaseProgress(**dict(row)) if row else None
+
+
+async def save_progress(conn: asyncpg.Connection, case_id: UUID, progress: CaseProgress) -> None:
     await conn.execute(
-        "UPDATE cases SET status = CASE WHEN status = 'completed' THEN status ELSE $2 END,"
-        " department_code = coalesce($3, department_code) WHERE case_id = $1",
-        case_id, status, department_code,
+        "UPDATE cases SET status = $2, department_code = $3, overdue = $4, result = $5, completed_at = $6,"
+        " routing_version = $7 WHERE case_id = $1",
+        case_id, progress.status, progress.department_code, progress.overdue, progress.result, progress.completed_at,
+        progress.routing_version,
     )
-
-
-async def mark_completed(conn: asyncpg.Connection, case_id: UUID, *, result: str, at: datetime) -> None:
-    await conn.execute("UPDATE cases SET status = 'completed', result = $2, completed_at = $3 WHERE case_id = $1",
-                       case_id, result, at)
-
-
-async def mark_overdue(conn: asyncpg.Connection, case_id: UUID) -> None:
-    await conn.execute("UPDATE cases SET overdue = true WHERE case_id = $1", case_id)
 
 
 async def mark_rated(conn: asyncpg.Connection, case_id: UUID, *, score: int, at: datetime) -> None:

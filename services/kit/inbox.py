@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -22,6 +23,10 @@ from services.kit.offsets import OffsetCommitter
 log = logging.getLogger(__name__)
 
 Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+# Where a new consumer group starts. Stated by every subscription, never left to a default:
+# "earliest" reads the whole retained history (audit must see everything; routing must assign
+# every case); a consumer with outside effects bounds them by the event's age instead (notify).
+StartPolicy = Literal["earliest", "latest"]
 
 # Failures of the infrastructure, not of the message: wait and retry without limit, so an
 # outage stalls the partition instead of dead-lettering good events.
@@ -49,25 +54,40 @@ class Inbox:
         self.dead_lettered = 0
         self.offsets = OffsetCommitter()
 
-    def subscribe(self, topics: list[str], apply: Apply, *, description: str) -> None:
-        async def handle(msg: KafkaMessage) -> None:
-            await self.process(msg, apply)
+    def subscribe(self, topics: str | tuple[str, ...], handlers: Mapping[type[Envelope], Apply], *,
+                  start: StartPolicy, description: str) -> None:
+        """One subscriber (one consumer) per call; each event goes to the handler of its type, others
+        are passed over.
 
-        handle.__name__ = f"{self._group_id}_{apply.__name__}"
+        A topic carries every event of its producing service, so a consumer names the types it
+        acts on; the rest only move the offset on.
+        """
+        topics = (topics,) if isinstance(topics, str) else topics
+        routes = {cls.model_fields["event_type"].default: apply for cls, apply in handlers.items()}
+
+        async def handle(msg: KafkaMessage) -> None:
+            await self.process(msg, routes)
+
+        handle.__name__ = f"{self._group_id}_{'_'.join(topics)}".replace(".", "_").replace("-", "_")
         self._broker.subscriber(
-            *topics, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
-            description=description, max_poll_records=50,
+            *topics, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset=start,
+            description=f"{description} Handles: {', '.join(routes)}.", max_poll_records=50,
         )(handle)
 
-    async def process(self, msg: KafkaMessage, apply: Apply) -> None:
+    async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply]) -> None:
         record = msg.raw_message
-        try:
-            event = parse_event(record.value)
-        except (ValueError, ValidationError) as exc:
-            await self._dead_letter(record, f"unreadable: {exc}"[:2000])
-            dead = True
+        header_type = _header(record, "event_type")
+        if header_type is not None and header_type not in routes:
+            dead = False  # not for this consumer: no parse, no transaction
         else:
-            dead = not await self._apply_with_retries(record, event, apply)
+            try:
+                event = parse_event(record.value)
+            except (ValueError, ValidationError) as exc:
+                await self._dead_letter(record, f"unreadable: {exc}"[:2000])
+                dead = True
+            else:
+                apply = routes.get(event.event_type)
+                dead = apply is not None and not await self._apply_with_retries(record, event, apply)
         # Only now, after the transaction or the dead letter; a dead letter at once, so it is sent once.
         await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
 
@@ -118,3 +138,10 @@ class Inbox:
             )
         self.dead_lettered += 1
         log.error("message dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
+
+
+def _header(record, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
 import asyncpg
+from pydantic import Field
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -60,11 +61,18 @@ def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
 
 
 def declare_publishers(broker: KafkaBroker, events: list[type[Envelope]]) -> dict[str, Any]:
-    """Publishers exist for the AsyncAPI document and are what the relay sends through."""
-    return {
-        cls.TOPIC: broker.publisher(cls.TOPIC, schema=cls, description=(cls.__doc__ or "").strip(), title=cls.TOPIC)
-        for cls in events
-    }
+    """One publisher per topic, listing the event types it carries, for the AsyncAPI document; the
+    relay sends through them."""
+    by_topic: dict[str, list[type[Envelope]]] = {}
+    for cls in events:
+        by_topic.setdefault(cls.TOPIC, []).append(cls)
+    publishers = {}
+    for topic, classes in by_topic.items():
+        schema = classes[0] if len(classes) == 1 else Annotated[Union[tuple(classes)], Field(discriminator="event_type")]
+        description = "Events, keyed by case id, `event_type` in a header: " + "; ".join(
+            f"{c.__name__}: {(c.__doc__ or '').strip().splitlines()[0]}" for c in classes)
+        publishers[topic] = broker.publisher(topic, schema=schema, description=description, title=topic)
+    return publishers
 
 
 def create_service(

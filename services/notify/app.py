@@ -7,7 +7,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.events import NotificationSent
-from services.kit.inbox import RetryPolicy
 from services.kit.service import Runtime, create_service, new_runtime
 from services.notify import handlers, sender, store
 from services.notify.providers import PROVIDER_KEY, build_provider
@@ -27,10 +26,7 @@ async def wire_provider(runtime: Runtime) -> None:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    # A longer retry budget than the kit's default: an event may wait for its case's CaseSubmitted.
-    retry = RetryPolicy(max_attempts=settings.contact_wait_attempts, first_delay=settings.contact_wait_first_delay,
-                        max_delay=settings.contact_wait_max_delay)
-    runtime = new_runtime(NAME, settings, retry=retry)
+    runtime = new_runtime(NAME, settings)
     handlers.subscribe(runtime)
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,

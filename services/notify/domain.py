@@ -3,6 +3,8 @@
     CaseSubmitted     -> resident  case_submitted
     CaseCompleted     -> resident  case_completed_granted | case_completed_refused
     DeadlineBreached  -> staff     deadline_breached (department's duty phone, else the centre head)
+
+Nothing is sent about an event older than the configured age.
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from contracts.envelope import NewEvent
+from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
 from contracts.events import (CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent, NotificationSentPayload,
                               RecipientKind)
 
 MessageStatus = Literal["queued", "sent", "failed"]
-
-
-class ContactUnknown(DomainError):
-    status, code, message = 409, "CASE_CONTACT_UNKNOWN", "尚未收到该办件的受理信息，暂无法发送短信"
 
 
 class NoDutyContact(DomainError):
@@ -89,26 +87,28 @@ def notices_for_submitted(event: CaseSubmitted) -> list[Notice]:
         "deadline": p.promised_deadline, "tolerated_missing": bool(p.materials_tolerated_missing)})]
 
 
-def notices_for_completed(event: CaseCompleted, contact: Contact | None) -> list[Notice]:
+def notices_for_completed(event: CaseCompleted, contact: Contact) -> list[Notice]:
     """办结: the resident learns the result; a refusal names the grounds and the appeal route."""
-    if contact is None:
-        raise ContactUnknown(details={"case_id": str(event.case_id)})
     return [Notice("resident", contact.phone, f"case_completed_{event.payload.result}", {
         "applicant_name": contact.applicant_name, "item_name": contact.item_name, "case_no": contact.case_no,
         "note": event.payload.note})]
 
 
-def notices_for_breach(event: DeadlineBreached, contact: Contact | None,
+def notices_for_breach(event: DeadlineBreached, contact: Contact,
                        directory: Sequence[DutyContact]) -> list[Notice]:
     """超期: the duty phone of the department holding the case, else the centre head, is told how late it is."""
-    if contact is None:
-        raise ContactUnknown(details={"case_id": str(event.case_id)})
     p = event.payload
     duty, via_head = duty_contact(directory, township_id=event.township_id, department_code=p.department_code)
     return [Notice("staff", duty.phone, "deadline_breached", {
         "staff_name": duty.name, "case_no": contact.case_no, "item_name": contact.item_name,
         "deadline": p.promised_deadline, "late": lateness(p.promised_deadline, p.detected_at),
         "via_centre_head": via_head})]
+
+
+def too_old_to_announce(event: Envelope, *, now: datetime, max_age: timedelta) -> bool:
+    """A message about an event older than `max_age` is news to nobody: a new consumer group that
+    replays the topics, or a long outage, must not text every past resident again."""
+    return now - event.occurred_at > max_age
 
 
 def duty_contact(directory: Sequence[DutyContact], *, township_id: str,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
 
+from contracts.envelope import Envelope
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
+from contracts.topics import INTAKE_CASES, ROUTING_CASES
 from services.kit.auth import CurrentPrincipal, require_township
 from services.kit.service import Runtime
 from services.notify import commands, domain, store
@@ -33,22 +36,18 @@ async def get_messages(request: Request, principal: CurrentPrincipal,
 
 
 def subscribe(runtime: Runtime) -> None:
-    # One subscriber per topic: a CaseCompleted waiting for its contact must not hold up the
-    # CaseSubmitted consumer that brings it.
-    clock = runtime.clock
+    # Two consumers: routing's events never wait behind intake's, and a parked event never holds either.
+    clock, max_age = runtime.clock, timedelta(hours=runtime.settings.max_event_age_hours)
 
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
-        await commands.on_case_submitted(conn, event, now=clock.now())
+        await commands.on_case_submitted(conn, event, now=clock.now(), max_age=max_age)
 
-    async def on_case_completed(conn: asyncpg.Connection, event: CaseCompleted) -> None:
-        await commands.on_case_completed(conn, event, now=clock.now())
+    async def on_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
+        await commands.on_routing_event(conn, event, now=clock.now(), max_age=max_age)
 
-    async def on_deadline_breached(conn: asyncpg.Connection, event: DeadlineBreached) -> None:
-        await commands.on_deadline_breached(conn, event, now=clock.now())
-
-    runtime.inbox.subscribe([CaseSubmitted.TOPIC], on_case_submitted,
+    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
                             description="Keeps the case's contact and tells the resident the case was taken in.")
-    runtime.inbox.subscribe([CaseCompleted.TOPIC], on_case_completed,
-                            description="Tells the resident the result of the case.")
-    runtime.inbox.subscribe([DeadlineBreached.TOPIC], on_deadline_breached,
-                            description="Tells the duty staff of the department (or the centre head) a case is late.")
+    runtime.inbox.subscribe(ROUTING_CASES, {CaseCompleted: on_routing_event, DeadlineBreached: on_routing_event},
+                            start="earliest",
+                            description="Tells the resident the result of the case, and the duty staff (or the centre "
+                                        "head) that a case is late.")

@@ -17,9 +17,6 @@ class NotifySettings(ServiceSettings):
     send_max_attempts: int = Field(default=5, ge=1, description="Provider attempts before a message is `failed`.")
     send_backoff_first: float = Field(default=5.0, ge=0, description="Seconds before the first retry; doubles each time.")
     send_backoff_max: float = Field(default=600.0, ge=0, description="Upper bound of the retry delay.")
-    # How long an event may wait for its case's CaseSubmitted (other topic, no mutual order) before it is
-    # dead-lettered: about 15 s, enough for the CaseSubmitted consumer to catch up after a restart, short
-    # enough that an event that never gets a contact holds its partition only briefly.
-    contact_wait_attempts: int = Field(default=6, ge=1)
-    contact_wait_first_delay: float = Field(default=0.5, ge=0)
-    contact_wait_max_delay: float = Field(default=8.0, ge=0)
+    # Every consumer group starts at the earliest offset (nothing is missed after a new deploy), so
+    # this bound is what keeps a fresh group, or a long outage, from texting past residents again.
+    max_event_age_hours: float = Field(default=48.0, gt=0, description="No SMS about an event older than this.")

@@ -7,6 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.envelope import Envelope
+from contracts.events import parse_event
+
 from services.notify.directory import DUTY_CONTACTS
 from services.notify.domain import Contact, DutyContact, MessageStatus, QueuedMessage
 
@@ -39,6 +42,25 @@ async def load_contact(conn: asyncpg.Connection, case_id: UUID) -> Contact | Non
         "SELECT case_id, township_id, case_no, item_name, department_code, applicant_name, phone"
         " FROM case_contacts WHERE case_id = $1", case_id)
     return Contact(**dict(row)) if row else None
+
+
+async def park(conn: asyncpg.Connection, event: Envelope, *, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO parked_events (event_id, case_id, source, stream_version, body, parked_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+        event.event_id, event.case_id, event.source, event.stream_version, event.model_dump_json(), at,
+    )
+
+
+async def release_parked(conn: asyncpg.Connection, case_id: UUID) -> list[Envelope]:
+    """Take a case's parked events out, in their producer's order."""
+    rows = await conn.fetch(
+        "DELETE FROM parked_events WHERE case_id = $1 RETURNING source, stream_version, body", case_id)
+    return [parse_event(r["body"]) for r in sorted(rows, key=lambda r: (r["source"], r["stream_version"]))]
+
+
+async def count_parked(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT count(*) FROM parked_events")
 
 
 async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: UUID, township_id: str,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 
 from contracts.envelope import Actor
 from contracts.events import CaseSubmitted
+from contracts.topics import INTAKE_CASES
 from services.kit.auth import CurrentPrincipal, Principal, require_role, require_township
 from services.kit.errors import ApiError
 from services.kit.service import Runtime
@@ -90,5 +91,5 @@ def subscribe(runtime: Runtime) -> None:
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
         await commands.assign_submitted(conn, runtime.clock, event=event)
 
-    runtime.inbox.subscribe([CaseSubmitted.TOPIC], on_case_submitted,
+    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
                             description="Assigns each case taken in to its department and a staff member (分办).")

@@ -48,7 +48,7 @@ async def harness(infra, make_database):
         await conn.execute("SELECT 1")
         applied.append(event.event_id)
 
-    inbox.subscribe([TOPIC], apply, description="test")
+    inbox.subscribe(TOPIC, {CaseRated: apply}, start="earliest", description="test")
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     await broker.start()
@@ -71,6 +71,20 @@ async def test_duplicate_is_applied_once(harness):
     await _send(producer, follower.to_json_bytes(), str(event.case_id).encode())
     await eventually(lambda: _async(follower.event_id in applied), what="the follower event")
     assert applied.count(event.event_id) == 1
+
+
+async def test_events_of_types_not_subscribed_are_passed_over(harness, infra):
+    """A service topic carries every event of its producer; a consumer acts on the types it names."""
+    from services.kit.testing import publish_events
+    from services.notify.tests.builders import submitted
+
+    _, producer, applied, _, _ = harness
+    other = submitted()  # CaseSubmitted shares intake's topic with CaseRated
+    await publish_events(infra.kafka_bootstrap, other)
+    follower = _event(other.case_id)
+    await _send(producer, follower.to_json_bytes(), str(other.case_id).encode())
+    await eventually(lambda: _async(follower.event_id in applied), what="the CaseRated behind the CaseSubmitted")
+    assert other.event_id not in applied
 
 
 async def test_transient_handler_failure_is_retried_then_applied(harness):

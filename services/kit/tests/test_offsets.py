@@ -9,7 +9,7 @@ from services.kit.offsets import OffsetCommitter
 from services.kit.testing import eventually
 
 pytestmark = pytest.mark.unit
-TP = TopicPartition("bianmin.case-rated.v1", 1)
+TP = TopicPartition("bianmin.intake.cases.v1", 1)
 
 
 class RecordingConsumer:

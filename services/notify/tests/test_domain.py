@@ -41,13 +41,11 @@ def test_completion_tells_the_resident_by_result(result):
     assert "QS-20261123-0001" in templates.render(notice.template_code, notice.params)
 
 
-def test_events_before_their_submission_raise_to_be_retried():
-    case_id = uuid4()
-    with pytest.raises(domain.ContactUnknown) as err:
-        domain.notices_for_completed(completed(case_id=case_id), None)
-    assert err.value.code == "CASE_CONTACT_UNKNOWN"
-    with pytest.raises(domain.ContactUnknown):
-        domain.notices_for_breach(breached(case_id=case_id), None, DIRECTORY)
+def test_nothing_is_announced_about_an_event_older_than_the_limit():
+    event = submitted()
+    limit = timedelta(hours=48)
+    assert not domain.too_old_to_announce(event, now=event.occurred_at + limit, max_age=limit)
+    assert domain.too_old_to_announce(event, now=event.occurred_at + limit + timedelta(seconds=1), max_age=limit)
 
 
 def test_breach_goes_to_the_departments_duty_phone():

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
-from contracts.topics import dlq_of
 from services.kit.service import Runtime
 from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.notify import commands, sender, store, templates
@@ -28,6 +27,7 @@ pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
 MAX_SEND_ATTEMPTS = 4
 GROUP = "bianmin-notify"
+MAX_AGE = timedelta(hours=48)
 SUBSCRIBED = (CaseSubmitted, CaseCompleted, DeadlineBreached)
 
 
@@ -45,9 +45,9 @@ async def notify(infra, make_database):
     settings = NotifySettings(
         DATABASE_URL=await make_database("it_notify"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
         BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
-        send_max_attempts=MAX_SEND_ATTEMPTS, contact_wait_attempts=5, contact_wait_first_delay=0.2,
+        send_max_attempts=MAX_SEND_ATTEMPTS,
     )
-    await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", [t.TOPIC for t in SUBSCRIBED])
+    await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", sorted({t.TOPIC for t in SUBSCRIBED}))
     app = create_app(settings)
     skip_other_suites_cases(app.state.runtime.inbox)
     async with running_app(app) as client:
@@ -126,7 +126,7 @@ async def test_duplicate_delivery_queues_one_message(notify, infra):
     async with runtime.pool.acquire() as conn, conn.transaction():
         assert await conn.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", event.event_id) == 1
         # Even past the inbox's own check, the queue's unique key refuses a second message for the event.
-        await commands.on_case_submitted(conn, event, now=runtime.clock.now())
+        await commands.on_case_submitted(conn, event, now=runtime.clock.now(), max_age=MAX_AGE)
     assert [m["id"] for m in await _messages(client, event.case_id)] == [message["id"]]
     assert await _notification_events(runtime, event.case_id) == 1
 
@@ -147,44 +147,63 @@ async def test_completion_tells_the_resident_the_result(notify, infra):
     assert "原因：不符合领取条件。" in refusal["text"] and "行政复议" in refusal["text"]
 
 
-async def test_completion_before_its_submission_waits_for_the_contact(notify, infra, monkeypatch):
-    client = notify.client
+async def _parked(runtime, event_id: UUID) -> bool:
+    async with runtime.pool.acquire() as conn:
+        return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM parked_events WHERE event_id = $1)", event_id)
+
+
+async def _dead_letters(runtime) -> int:
+    async with runtime.pool.acquire() as conn:
+        return await conn.fetchval("SELECT count(*) FROM dead_letters")
+
+
+async def test_completion_before_its_submission_is_parked_and_released(notify, infra):
+    client, runtime = notify.client, notify.runtime
     event = submitted(phone=unique_phone())
-    misses: list[UUID] = []
-    load_contact = store.load_contact
-
-    async def spying_load_contact(conn, case_id):
-        contact = await load_contact(conn, case_id)
-        if contact is None:
-            misses.append(case_id)
-        return contact
-
-    monkeypatch.setattr(store, "load_contact", spying_load_contact)
-    await publish(infra.kafka_bootstrap, completed(case_id=event.case_id))
-    await eventually(lambda: _true(event.case_id in misses), what="the completion to find no contact yet")
+    done = completed(case_id=event.case_id)
+    dead_before = await _dead_letters(runtime)
+    await publish(infra.kafka_bootstrap, done)
+    await eventually(lambda: _parked(runtime, done.event_id), what="the completion to be parked")
+    assert await _messages(client, event.case_id) == []
     await publish(infra.kafka_bootstrap, event)
 
     found = await _settled(client, event.case_id, count=2)
     assert [m["template_code"] for m in found] == ["case_submitted", "case_completed_granted"]
+    assert not await _parked(runtime, done.event_id)
+    assert await _dead_letters(runtime) == dead_before
 
 
-async def test_completion_of_a_case_never_submitted_is_dead_lettered(notify, infra):
-    runtime = notify.runtime
+async def test_a_parked_event_does_not_hold_up_its_partition(notify, infra):
+    """A completion whose contact has not come blocks nothing behind it, and is never dead-lettered."""
+    client, runtime = notify.client, notify.runtime
     orphan = completed(case_id=uuid4())
+    dead_before = await _dead_letters(runtime)
     [sent] = await publish(infra.kafka_bootstrap, orphan)
+    later = submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, later, completed(case_id=later.case_id), partition=sent.partition)
 
-    async def dead_letter():
-        async with runtime.pool.acquire() as conn:
-            return await conn.fetchval('SELECT reason FROM dead_letters WHERE topic = $1 AND partition = $2'
-                                       ' AND "offset" = $3', CaseCompleted.TOPIC, sent.partition, sent.offset)
-    reason = await eventually(dead_letter, what="the orphan completion to be dead-lettered")
-    assert "ContactUnknown" in reason and "failed 5 times" in reason
-    record = await consume_until(infra.kafka_bootstrap, dlq_of(CaseCompleted.TOPIC), lambda r: (
-        r.key == str(orphan.case_id).encode() and dict(r.headers)["dlq_consumer_group"] == notify.group.encode()))
-    assert b"ContactUnknown" in dict(record.headers)["dlq_reason"]
-    # Topics are kept forever: complete the case's history so a consumer group replaying it later
-    # (e.g. a fresh end-to-end system) finds the contact instead of waiting out its retries.
+    assert len(await _settled(client, later.case_id, count=2)) == 2
+    assert await _parked(runtime, orphan.event_id)
+    assert await _dead_letters(runtime) == dead_before
+    # Topics are kept forever: complete the orphan's history so a later replay finds its contact.
     await publish(infra.kafka_bootstrap, submitted(case_id=orphan.case_id, phone=unique_phone()))
+    await _settled(client, orphan.case_id, count=2)
+
+
+async def test_no_sms_about_an_event_older_than_the_limit(notify, infra):
+    """A new consumer group replays the topics from the start; past residents are not texted again."""
+    client, runtime = notify.client, notify.runtime
+    old = submitted(phone=unique_phone()).model_copy(
+        update={"occurred_at": runtime.clock.now() - timedelta(hours=49)})
+    fresh = submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, old, fresh)
+    await _settled(client, fresh.case_id)
+
+    async def contact_kept():
+        async with runtime.pool.acquire() as conn:
+            return await store.load_contact(conn, old.case_id)
+    assert (await eventually(contact_kept, what="the old case's contact")).phone == old.payload.applicant_phone
+    assert await _messages(client, old.case_id) == []
 
 
 async def test_breach_tells_the_departments_duty_phone_or_the_centre_head(notify, infra):
@@ -253,7 +272,7 @@ async def test_concurrent_senders_never_send_a_message_twice(notify):
     events = [submitted(phone=unique_phone()) for _ in range(6)]
     async with runtime.pool.acquire() as conn, conn.transaction():
         for event in events:
-            await commands.on_case_submitted(conn, event, now=tomorrow.now())
+            await commands.on_case_submitted(conn, event, now=tomorrow.now(), max_age=MAX_AGE)
     provider = ScriptedProvider(DevSmsProvider(runtime.pool), delay=0.05)
     while sum(await asyncio.gather(*(sender.send_due(runtime.pool, tomorrow, provider=provider, policy=SendPolicy(),
                                                      batch=4, timeout=5) for _ in range(2)))):
@@ -270,9 +289,11 @@ async def test_health_readiness_and_documents(notify):
     ready = await eventually(lambda: _ready(client), what="readiness")
     assert ready["checks"] == {"database": True, "kafka": True, "relay": True}
     assert "/api/v1/messages" in (await client.get("/openapi.json")).json()["paths"]
-    channels = json.dumps((await client.get("/asyncapi")).json()["channels"])
-    for topic in ("notification-sent", "case-submitted", "case-completed", "deadline-breached"):
-        assert topic in channels
+    document = json.dumps((await client.get("/asyncapi")).json())
+    for topic in (NotificationSent.TOPIC, CaseSubmitted.TOPIC, CaseCompleted.TOPIC):
+        assert topic in document
+    for message in ("NotificationSent", "CaseSubmitted", "CaseCompleted", "DeadlineBreached"):
+        assert message in document
 
 
 async def _ready(client):

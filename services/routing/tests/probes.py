@@ -8,6 +8,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer
 
 from contracts.envelope import Envelope
+from contracts.events import event_type_name
 from services.kit.testing import eventually, publish_events, topic_partitions
 
 
@@ -22,7 +23,8 @@ async def publish(bootstrap: str, *events: Envelope) -> None:
 
 async def read_events(bootstrap: str, cls: type[Envelope], case: Envelope) -> list[tuple[dict, dict]]:
     """Every (body, headers) of this type for the case of `case`, sent since `case` occurred."""
-    return await read_topic(bootstrap, cls.TOPIC, key=str(case.case_id), since=case.occurred_at)
+    found = await read_topic(bootstrap, cls.TOPIC, key=str(case.case_id), since=case.occurred_at)
+    return [(body, headers) for body, headers in found if headers.get("event_type") == event_type_name(cls)]
 
 
 async def wait_for_events(bootstrap: str, cls: type[Envelope], case: Envelope, *,
