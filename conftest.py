@@ -1,6 +1,6 @@
 """Session fixtures shared by every test tier: real Kafka and real PostgreSQL, started once.
 
-Order (DESIGN.md): KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL if set; testcontainers where a
+Order (docs/architecture.md): KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL if set; testcontainers where a
 Docker engine answers; else the same local provisioning as `make up` (deploy/local.py).
 """
 

@@ -1,4 +1,4 @@
-"""The envelope every bianmin event travels in (DESIGN.md, "Events")."""
+"""The envelope every bianmin event travels in (docs/architecture.md, "Events")."""
 
 from __future__ import annotations
 

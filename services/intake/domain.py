@@ -9,6 +9,7 @@ from contracts.envelope import Envelope, NewEvent
 from contracts.events import (CaseAssigned, CaseCompleted, CaseRated, CaseRatedPayload, CaseSubmitted,
                               CaseSubmittedPayload, CaseTransferred, DeadlineBreached)
 from contracts.errors import DomainError
+from contracts.personal_data import mask_id_number
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -94,10 +95,6 @@ def valid_id_number(number: str) -> bool:
         return False
     check = _ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True)) % 11]
     return number[17].upper() == check
-
-
-def mask_id_number(number: str) -> str:
-    return number[:4] + "*" * 10 + number[-4:]
 
 
 def missing_materials(item: Item, provided: tuple[str, ...]) -> tuple[list[Material], list[Material]]:

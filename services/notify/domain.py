@@ -17,6 +17,7 @@ from uuid import UUID
 
 from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
+from contracts.personal_data import mask_phone
 from contracts.events import (CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent, NotificationSentPayload,
                               RecipientKind)
 
@@ -124,14 +125,6 @@ def duty_contact(directory: Sequence[DutyContact], *, township_id: str,
 
 def lateness(deadline: datetime, detected_at: datetime) -> timedelta:
     return max(detected_at - deadline, timedelta(0))
-
-
-def mask_phone(phone: str) -> str:
-    """`+8613800138000` -> `138****8000`: enough for staff to recognise, useless to anyone else."""
-    digits = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
-    if len(digits) < 8:
-        return "*" * max(len(digits) - 2, 0) + digits[-2:]
-    return f"{digits[:3]}****{digits[-4:]}"
 
 
 @dataclass(frozen=True)

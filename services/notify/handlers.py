@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from contracts.envelope import Envelope
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
+from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CASES, ROUTING_CASES
 from services.kit.auth import CurrentPrincipal, require_township
 from services.kit.service import Runtime
@@ -31,7 +32,7 @@ async def get_messages(request: Request, principal: CurrentPrincipal,
         rows = await store.list_messages(conn, case_id)
     for township_id in {r["township_id"] for r in rows}:
         require_township(principal, township_id)
-    return [MessageView(id=r["message_id"], phone=domain.mask_phone(r["phone"]),
+    return [MessageView(id=r["message_id"], phone=mask_phone(r["phone"]),
                         **{k: r[k] for k in MessageView.model_fields if k not in ("id", "phone")}) for r in rows]
 
 

@@ -57,7 +57,7 @@ async def test_history_holds_every_event_in_order_with_trace_and_masked_phone(au
     assert gaps_of(history, "intake", "routing") == [] and history["township_id"] == "qingshui"
     assert {e["trace_id"] for e in ours} == {trace_id}
     first = ours[0]
-    assert first["payload"]["applicant_phone"] == "+86138****8000"
+    assert first["payload"]["applicant_phone"] == "138****8000"
     assert first["actor"] == {"kind": "staff", "id": "staff-0001"}
     assert all(re.fullmatch(r"[0-9a-f]{64}", e["hash"]) for e in ours)
     async with runtime.pool.acquire() as conn:

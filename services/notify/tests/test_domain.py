@@ -78,14 +78,6 @@ def test_lateness_is_never_negative():
     assert domain.lateness(DEADLINE, DEADLINE + timedelta(hours=3)) == timedelta(hours=3)
 
 
-@pytest.mark.parametrize(("phone", "masked"), [
-    ("+8613800138000", "138****8000"), ("13800138000", "138****8000"), ("+447911123456", "447****3456"),
-    ("+8612345", "***45"),
-])
-def test_phone_masking(phone, masked):
-    assert domain.mask_phone(phone) == masked
-
-
 def test_send_policy_backs_off_then_gives_up():
     policy = domain.SendPolicy(max_attempts=4, first_delay=2.0, max_delay=5.0)
     now = datetime(2026, 1, 1, tzinfo=UTC)
