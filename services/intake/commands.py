@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 import asyncpg
@@ -14,6 +15,7 @@ from services.kit.clock import Clock
 from services.kit.errors import ApiError
 from services.kit.eventstore import Origin, append
 
+log = logging.getLogger(__name__)
 SOURCE = "intake"
 
 
@@ -69,6 +71,10 @@ async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: i
 async def apply_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
     """Follow routing's events so the resident-facing status is current (inside the inbox transaction)."""
     progress = await store.lock_progress(conn, event.case_id)
-    if progress is None:  # intake commits a case before routing can hear of it
-        raise domain.CaseUnknown(details={"case_id": str(event.case_id)})
+    if progress is None:
+        # Intake commits a case before routing can hear of it, so this case was never taken in
+        # here (another system sharing the broker): there is nothing to show, and nothing to retry.
+        log.warning("routing event for a case intake does not hold; nothing to update",
+                    extra={"case_id": str(event.case_id), "event_id": str(event.event_id)})
+        return
     await store.save_progress(conn, event.case_id, domain.evolve(progress, event))

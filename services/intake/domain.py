@@ -40,10 +40,6 @@ class CaseNotCompleted(DomainError):
     status, code, message = 409, "CASE_NOT_COMPLETED", "办件尚未办结，暂不能评价"
 
 
-class CaseUnknown(DomainError):
-    status, code, message = 404, "CASE_NOT_FOUND", "办件不存在"
-
-
 class CaseAlreadyRated(DomainError):
     status, code, message = 409, "CASE_ALREADY_RATED", "该办件已评价，不能重复评价"
 
