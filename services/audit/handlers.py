@@ -13,7 +13,7 @@ from contracts.envelope import Envelope
 from contracts.topics import EVENT_TOPICS
 from services.audit import checkpoints, commands, store
 from services.audit.deps import AuditDeps
-from services.audit.domain import AuditRecord
+from services.audit.domain import AuditRecord, canonical_json, hashed_fields
 from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
                                     IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
 from services.kit.auth import CurrentPrincipal, require_role, require_township
@@ -96,13 +96,20 @@ async def get_public_key(request: Request, principal: CurrentPrincipal) -> Signi
                           public_key_pem=checkpoints.public_pem(public_key))
 
 
-@router.get("/events", response_model=list[FeedEntry], summary="The audit log in seq order, page by page")
+@router.get("/events", response_model=list[FeedEntry],
+            summary="The audit log in seq order, page by page, with what recomputing its hash chain needs")
 async def get_events(request: Request, principal: CurrentPrincipal,
                      after_seq: Annotated[int, Query(ge=0, description="Return records after this seq.")] = 0,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[dict]:
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[FeedEntry]:
     require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:
-        return await store.feed(conn, after_seq=after_seq, limit=limit)
+        records = await store.feed(conn, after_seq=after_seq, limit=limit)
+    return [_feed_entry(r) for r in records]
+
+
+def _feed_entry(record: AuditRecord) -> FeedEntry:
+    fields = {k: v for k, v in vars(record).items() if k in FeedEntry.model_fields}
+    return FeedEntry(**fields, hashed_text=canonical_json(hashed_fields(record)))
 
 
 async def publish_checkpoints(runtime: Runtime[AuditDeps]) -> None:

@@ -81,9 +81,6 @@ async def gapped_streams(conn: asyncpg.Connection, *, limit: int) -> list[asyncp
     )
 
 
-async def feed(conn: asyncpg.Connection, *, after_seq: int, limit: int) -> list[dict]:
-    rows = await conn.fetch(
-        "SELECT seq, event_id, event_type, case_id, source, occurred_at, recorded_at FROM audit_log"
-        " WHERE seq > $1 ORDER BY seq LIMIT $2", after_seq, limit,
-    )
-    return [dict(r) for r in rows]
+async def feed(conn: asyncpg.Connection, *, after_seq: int, limit: int) -> list[AuditRecord]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", after_seq, limit)
+    return [_record(r) for r in rows]

@@ -122,7 +122,9 @@ async def test_integrity_is_valid_and_the_feed_is_in_seq_order(audit, infra):
     ours = [e for e in page if e["event_id"] in ids]
     assert [e["seq"] for e in ours] == seqs
     assert {e["event_type"] for e in ours} == {"CaseSubmitted", "CaseAssigned"}
-    assert set(ours[0]) == {"seq", "event_id", "event_type", "case_id", "source", "occurred_at", "recorded_at"}
+    assert set(ours[0]) == {"seq", "event_id", "event_type", "case_id", "township_id", "source", "stream_version",
+                            "topic", "occurred_at", "recorded_at", "trace_id", "envelope", "hashed_text", "prev_hash",
+                            "hash"}
     bad = await client.get("/api/v1/events", params={"limit": 5000}, headers=INSPECTOR)
     assert bad.status_code == 422 and bad.json()["code"] == "VALIDATION_FAILED"
 
