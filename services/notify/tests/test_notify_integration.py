@@ -26,6 +26,7 @@ from services.notify.tests.probes import consume_until, publish, skip_other_suit
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
+ADMIN = auth_header("admin", None)
 MAX_SEND_ATTEMPTS = 4
 GROUP = "bianmin-notify"
 SUBSCRIBED = (CaseSubmitted, CaseCompleted, DeadlineBreached)
@@ -185,6 +186,18 @@ async def test_completion_of_a_case_never_submitted_is_dead_lettered(notify, inf
     # Topics are kept forever: complete the case's history so a consumer group replaying it later
     # (e.g. a fresh end-to-end system) finds the contact instead of waiting out its retries.
     await publish(infra.kafka_bootstrap, submitted(case_id=orphan.case_id, phone=unique_phone()))
+    await _settled(notify.client, orphan.case_id, count=1)
+
+    # Now the cause is gone, an admin re-drives the dead letter through the same handler.
+    redrive = "/api/v1/admin/dead-letters/redrive"
+    assert (await notify.client.post(redrive, headers=STAFF)).status_code == 403
+    first = await notify.client.post(redrive, headers=ADMIN)
+    assert first.status_code == 200 and first.json()["redriven"] >= 1 and first.json()["failed"] == 0
+    found = await _settled(notify.client, orphan.case_id, count=2)
+    assert [m["template_code"] for m in found] == ["case_submitted", "case_completed_granted"]
+    again = await notify.client.post(redrive, headers=ADMIN)
+    assert again.json() == {"redriven": 0, "failed": 0, "unavailable": 0}
+    assert len(await _messages(notify.client, orphan.case_id)) == 2
 
 
 async def test_breach_tells_the_departments_duty_phone_or_the_centre_head(notify, infra):
