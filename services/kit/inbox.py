@@ -102,7 +102,10 @@ class Inbox:
                     continue
                 attempt += 1
                 if attempt >= self._retry.max_attempts:
-                    log.exception("giving up, dead-lettering", extra={"event_id": str(event.event_id)})
+                    # The reason names types, never values; the traceback (messages may quote data) only at DEBUG.
+                    log.error("giving up, dead-lettering", extra={"event_id": str(event.event_id),
+                                                                  "case_id": str(event.case_id), "error": describe(exc)})
+                    log.debug("handler failure", exc_info=True)
                     await self._dead_letter(record, f"failed {attempt} times: {describe(exc)}")
                     return False
                 await asyncio.sleep(self._retry.delay(attempt))
