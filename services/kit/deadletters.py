@@ -50,7 +50,7 @@ async def _redrive_next(pool: asyncpg.Pool, *, group_id: str, appliers: dict[str
         try:
             async with conn.transaction():  # a savepoint: a failing handler leaves the mark below possible
                 await apply_in(conn, row["topic"], parse_event(row["message_value"]), apply)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded, the row stays pending
             await conn.execute("UPDATE dead_letters SET redrive_error = $2 WHERE id = $1", row["id"], describe(exc))
             return row["id"], "failed"
         await conn.execute("UPDATE dead_letters SET redriven_at = now(), redrive_error = NULL WHERE id = $1", row["id"])

@@ -7,7 +7,6 @@ Classified by SQLSTATE class where PostgreSQL gives one, so a new error code of 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 
 import asyncpg
@@ -33,7 +32,7 @@ def fault_class(exc: BaseException) -> str | None:
         return next((name for prefix, name in _SQLSTATE_CLASSES if state.startswith(prefix)), None)
     if isinstance(exc, asyncpg.InterfaceError):  # connection closed, pool closed, ... (client side)
         return "connection"
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is the same class since 3.11
         return "timeout"
     if isinstance(exc, OSError):  # refused, reset, unreachable
         return "connection"

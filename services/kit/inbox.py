@@ -126,7 +126,7 @@ class Inbox:
                 await self._broker.publish(record.value or b"", topic=dlq_of(record.topic), key=record.key,
                                            headers=headers | self._dlq_headers(record, reason))
                 break
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - retried until stored
                 failures += 1
                 kind = self.faults.record(exc)
                 log.warning("dead letter not stored yet; retrying", extra={

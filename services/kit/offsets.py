@@ -55,7 +55,7 @@ class OffsetCommitter:
         try:
             await consumer.commit(offsets)
             self.commits += 1
-        except Exception as exc:  # partition moved in a rebalance: its new owner replays, the inbox dedupes
+        except Exception as exc:  # noqa: BLE001 - partition moved in a rebalance: its new owner replays, the inbox dedupes
             log.warning("offset commit failed", extra={"error": type(exc).__name__, "partitions": len(offsets)})
 
     async def revoke(self, partitions: set[TopicPartition]) -> None:

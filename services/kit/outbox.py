@@ -103,7 +103,7 @@ class OutboxRelay:
         for row in rows:
             try:
                 sent.append((row, await self._send(row)))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - set aside or re-raised
                 await self._set_aside_or_raise(conn, row, exc)
         published = []
         for row, confirmation in sent:
@@ -111,7 +111,7 @@ class OutboxRelay:
                 if isinstance(confirmation, asyncio.Future):
                     await confirmation
                 published.append(row["position"])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - set aside or re-raised
                 await self._set_aside_or_raise(conn, row, exc)
         await conn.execute("UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])", published)
         self.published_count += len(published)

@@ -159,7 +159,7 @@ async def _open_database(runtime: Runtime[Any], service_dir: Path, runtime_datab
     return dsn
 
 
-def new_runtime(name: str, settings: ServiceSettings, deps: D = None, *, retry: RetryPolicy | None = None) -> Runtime[D]:
+def new_runtime(name: str, settings: ServiceSettings, deps: D, *, retry: RetryPolicy | None = None) -> Runtime[D]:
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
                    inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",

@@ -39,7 +39,6 @@ exc = asyncpg.exceptions
     (ConnectionRefusedError(111, "refused"), "connection"),
     (OSError("network unreachable"), "connection"),
     (TimeoutError(), "timeout"),
-    (asyncio.TimeoutError(), "timeout"),
     (KafkaConnectionError(), "kafka"),
     (UnknownTopicOrPartitionError(), "kafka"),
 ])
