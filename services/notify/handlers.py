@@ -12,12 +12,13 @@ from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from services.kit.auth import CurrentPrincipal, require_township
 from services.kit.service import Runtime
 from services.notify import commands, domain, store
+from services.notify.deps import NotifyDeps
 from services.notify.schemas import MessageView
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
 
 
-def _rt(request: Request) -> Runtime:
+def _rt(request: Request) -> Runtime[NotifyDeps]:
     return request.app.state.runtime
 
 
@@ -32,7 +33,7 @@ async def get_messages(request: Request, principal: CurrentPrincipal,
                         **{k: r[k] for k in MessageView.model_fields if k not in ("id", "phone")}) for r in rows]
 
 
-def subscribe(runtime: Runtime) -> None:
+def subscribe(runtime: Runtime[NotifyDeps]) -> None:
     # One subscriber per topic: a CaseCompleted waiting for its contact must not hold up the
     # CaseSubmitted consumer that brings it.
     clock = runtime.clock
