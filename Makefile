@@ -10,6 +10,7 @@ PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 ROLE ?= staff
 TOWNSHIP ?= qingshui
+SERVICE ?= notify
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,10 +56,13 @@ bench: install ## Benchmarks: throughput and latency percentiles, printed
 token: .venv/.synced ## Print a development token: make token ROLE=staff TOWNSHIP=qingshui
 	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)"
 
+redrive: .venv/.synced ## Re-apply a running service's dead letters after a fix: make redrive SERVICE=notify
+	@$(PY) -m services.kit.redrive --service $(SERVICE)
+
 schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 	$(PY) -m contracts.generate
 
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test test-unit test-integration test-e2e bench token schemas lock
+.PHONY: help install up down demo test test-unit test-integration test-e2e bench token redrive schemas lock

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 import uuid
 
 import pytest
@@ -46,3 +49,18 @@ async def test_poison_message_is_dead_lettered_and_consumers_continue(http, infr
         await eventually(all_groups_dead_lettered, timeout=60, what="the poison message in the DLQ from every consumer")
     finally:
         await consumer.stop()
+
+    # The poison cannot be read however often it is re-driven: the CLI says so, and changes nothing.
+    result = await _redrive_cli(http.url("routing", ""))
+    assert result["failed"] >= 1 and result["redriven"] == 0
+    again = await _redrive_cli(http.url("routing", ""))
+    assert again["failed"] == result["failed"]
+
+
+async def _redrive_cli(url: str) -> dict:
+    """`make redrive` as an operator runs it, against the routing process."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.kit.redrive", "--service", "routing",
+                                                "--url", url, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0, out
+    return json.loads(out)

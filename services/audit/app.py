@@ -4,31 +4,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
-from services.audit import checkpoints, commands, handlers
+from services.audit import checkpoints, handlers, roles
+from services.audit.deps import AuditDeps
 from services.audit.settings import AuditSettings
 from services.kit.service import Runtime, create_service, new_runtime
 
 NAME = "audit"
 DEVELOPMENT_KEY = Path(__file__).resolve().parents[2] / ".local" / "audit-signing-key.pem"
+DEVELOPMENT_DB_PASSWORD = DEVELOPMENT_KEY.with_name("audit-db-password")
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
-    runtime = new_runtime(NAME, settings)
-    runtime.extras["checkpoints"] = commands.CheckpointStats()
+    runtime = new_runtime(NAME, settings, AuditDeps())
     handlers.subscribe(runtime)
 
-    async def load_signing_key(rt: Runtime) -> None:
-        rt.extras["signing_key"] = checkpoints.load_signing_key(settings.signing_key_file,
-                                                                development_path=DEVELOPMENT_KEY)
+    async def load_signing_key(rt: Runtime[AuditDeps]) -> None:
+        rt.deps.signing_key = checkpoints.load_signing_key(settings.signing_key_file, development_path=DEVELOPMENT_KEY)
+
+    async def runtime_database(owner: asyncpg.Pool) -> str:
+        password = (settings.db_password.get_secret_value() if settings.db_password
+                    else None if settings.runtime_database_url else roles.development_password(DEVELOPMENT_DB_PASSWORD))
+        return await roles.runtime_dsn(owner, schema=NAME, owner_dsn=settings.database_url,
+                                       runtime_url=settings.runtime_database_url, password=password or "")
 
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed], routers=[handlers.router],
-        on_start=[load_signing_key], background=[handlers.publish_checkpoints],
+        on_start=[load_signing_key], background=[handlers.publish_checkpoints], runtime_database=runtime_database,
     )

@@ -88,7 +88,7 @@ async def verify_integrity(pool: asyncpg.Pool, clock: Clock, *, chunk: int,
 
 @dataclass
 class CheckpointStats:
-    """What this process's checkpointer did; on runtime.extras["checkpoints"]."""
+    """What this process's checkpointer did; on runtime.deps.checkpoints."""
 
     appended: int = 0
     last: AuditCheckpointed | None = None

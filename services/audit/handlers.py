@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Annotated
@@ -14,11 +13,13 @@ from contracts.envelope import Envelope
 from contracts.events import EVENT_TYPES
 from contracts.topics import EVENT_TOPICS
 from services.audit import checkpoints, commands, store
-from services.audit.domain import AuditRecord
+from services.audit.deps import AuditDeps
+from services.audit.domain import AuditRecord, canonical_json, hashed_fields
 from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
                                     IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
 from services.kit.auth import CurrentPrincipal, require_role, require_township
 from services.kit.errors import ApiError
+from services.kit.loops import Backoff, run_forever
 from services.kit.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ HISTORY_READERS = ("inspector", "admin", "centre_head")  # centre_head for their
 LOG_READERS = ("inspector", "admin")
 
 
-def _rt(request: Request) -> Runtime:
+def _rt(request: Request) -> Runtime[AuditDeps]:
     return request.app.state.runtime
 
 
@@ -89,38 +90,52 @@ async def get_integrity(
             summary="The public key that checkpoints are signed with (检查点验签公钥)")
 async def get_public_key(request: Request, principal: CurrentPrincipal) -> SigningKeyView:
     require_role(principal, *LOG_READERS)
-    public_key = _rt(request).extras["signing_key"].public_key()
+    key = _rt(request).deps.signing_key
+    assert key is not None, "the signing key is loaded at start"
+    public_key = key.public_key()
     return SigningKeyView(algorithm="Ed25519", key_id=checkpoints.key_id(public_key),
                           public_key_pem=checkpoints.public_pem(public_key))
 
 
-@router.get("/events", response_model=list[FeedEntry], summary="The audit log in seq order, page by page")
+@router.get("/events", response_model=list[FeedEntry],
+            summary="The audit log in seq order, page by page, with what recomputing its hash chain needs")
 async def get_events(request: Request, principal: CurrentPrincipal,
                      after_seq: Annotated[int, Query(ge=0, description="Return records after this seq.")] = 0,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[dict]:
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[FeedEntry]:
     require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:
-        return await store.feed(conn, after_seq=after_seq, limit=limit)
+        records = await store.feed(conn, after_seq=after_seq, limit=limit)
+    return [_feed_entry(r) for r in records]
 
 
-async def publish_checkpoints(runtime: Runtime) -> None:
-    """Every AUDIT_CHECKPOINT_SECONDS, sign and append a checkpoint if the chain head moved."""
-    while True:
-        await asyncio.sleep(runtime.settings.checkpoint_seconds)
-        await _checkpoint_once(runtime, runtime.extras["checkpoints"])
+def _feed_entry(record: AuditRecord) -> FeedEntry:
+    fields = {k: v for k, v in vars(record).items() if k in FeedEntry.model_fields}
+    return FeedEntry(**fields, hashed_text=canonical_json(hashed_fields(record)))
 
 
-async def _checkpoint_once(runtime: Runtime, stats: commands.CheckpointStats) -> None:
-    """A failure is logged and retried next period; a refusal stays an error until the chain is repaired."""
+async def publish_checkpoints(runtime: Runtime[AuditDeps]) -> None:
+    """Every AUDIT_CHECKPOINT_SECONDS, sign and append a checkpoint if the chain head moved; a
+    failure is retried by the loop."""
+    period = runtime.settings.checkpoint_seconds
+
+    async def checkpoint_round() -> bool:
+        await _checkpoint_once(runtime)
+        return False
+
+    await run_forever("audit-checkpointer", checkpoint_round, interval=period,
+                      backoff=Backoff(first=period, max=max(period, 60.0)))
+
+
+async def _checkpoint_once(runtime: Runtime[AuditDeps]) -> None:
+    """A refusal stays an error until the chain is repaired: counted, logged, never signed."""
+    stats, key = runtime.deps.checkpoints, runtime.deps.signing_key
+    assert key is not None, "the signing key is loaded at start"
     try:
-        event = await commands.append_checkpoint(runtime.pool, runtime.extras["signing_key"],
-                                                 now=runtime.clock.now(), chunk=runtime.settings.integrity_chunk)
+        event = await commands.append_checkpoint(runtime.pool, key, now=runtime.clock.now(),
+                                                 chunk=runtime.settings.integrity_chunk)
     except checkpoints.CheckpointRefused as refused:
         stats.refused = refused
         log.error("audit chain does not extend the last checkpoint; not signing", extra=refused.details)
-        return
-    except Exception:
-        log.exception("checkpoint failed; retrying next period")
         return
     if event:
         stats.appended, stats.last = stats.appended + 1, event
@@ -128,7 +143,7 @@ async def _checkpoint_once(runtime: Runtime, stats: commands.CheckpointStats) ->
                                                      "head_seq": event.payload.head_seq})
 
 
-def subscribe(runtime: Runtime) -> None:
+def subscribe(runtime: Runtime[AuditDeps]) -> None:
     async def record_event(conn, event: Envelope) -> None:
         await commands.record_event(conn, event, now=runtime.clock.now())
 

@@ -86,10 +86,23 @@ class SigningKeyView(BaseModel):
 
 
 class FeedEntry(BaseModel):
+    """One audit record with what a client needs to recompute the chain without trusting the
+    server: hash = sha256_hex(prev_hash + hashed_text), prev_hash of seq 1 = 64 zeros (README, "Checking the audit chain yourself")."""
+
     seq: int = Field(title="审计序号")
     event_id: UUID = Field(title="事件编号")
     event_type: str = Field(title="事件类型")
     case_id: UUID = Field(title="办件编号")
+    township_id: str = Field(title="乡镇")
     source: str = Field(title="来源服务")
+    stream_version: int = Field(title="流版本号")
+    topic: str = Field(title="主题")
     occurred_at: datetime = Field(title="发生时间")
     recorded_at: datetime = Field(title="入档时间")
+    trace_id: str | None = Field(title="链路追踪编号")
+    envelope: str = Field(title="事件原文", description="The canonical envelope JSON that was hashed, phone masked.")
+    hashed_text: str = Field(title="哈希原文", description="Canonical JSON (sorted keys, no spaces, UTF-8) of seq, "
+                             "event_id, topic, event_type, case_id, township_id, source, stream_version, occurred_at, "
+                             "recorded_at (ISO 8601 UTC, microseconds), trace_id and envelope: exactly what was hashed.")
+    prev_hash: str = Field(title="前一记录哈希", examples=["0" * 64])
+    hash: str = Field(title="记录哈希")

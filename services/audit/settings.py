@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
@@ -12,3 +12,8 @@ class AuditSettings(ServiceSettings):
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # AUDIT_CHECKPOINT_SECONDS
     # AUDIT_SIGNING_KEY_FILE: PEM Ed25519 private key; unset, a development key under .local/ is used
     signing_key_file: str | None = None
+    # The role the service runs as (may only read and append the log); DATABASE_URL is the owner,
+    # used for migrations and grants. Unset: a development role is created, with AUDIT_DB_PASSWORD
+    # or a password generated into .local/.
+    runtime_database_url: str | None = Field(default=None, validation_alias=AliasChoices("AUDIT_DATABASE_URL"))
+    db_password: SecretStr | None = None  # AUDIT_DB_PASSWORD

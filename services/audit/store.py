@@ -19,8 +19,12 @@ def _record(row: asyncpg.Record) -> AuditRecord:
 
 
 async def lock_log(conn: asyncpg.Connection) -> None:
-    """Serialise appends until the transaction ends, so the chain stays linear and seq order is commit order."""
-    await conn.execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+    """Serialise appends until the transaction ends, so the chain stays linear and seq order is commit order.
+
+    An advisory lock rather than LOCK TABLE, which needs UPDATE, DELETE, TRUNCATE or MAINTAIN
+    on audit_log: rights the role audit runs as must not have. Every append takes it.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('audit_log:append'))")
 
 
 async def head(conn: asyncpg.Connection) -> tuple[int, str]:
@@ -77,9 +81,6 @@ async def gapped_streams(conn: asyncpg.Connection, *, limit: int) -> list[asyncp
     )
 
 
-async def feed(conn: asyncpg.Connection, *, after_seq: int, limit: int) -> list[dict]:
-    rows = await conn.fetch(
-        "SELECT seq, event_id, event_type, case_id, source, occurred_at, recorded_at FROM audit_log"
-        " WHERE seq > $1 ORDER BY seq LIMIT $2", after_seq, limit,
-    )
-    return [dict(r) for r in rows]
+async def feed(conn: asyncpg.Connection, *, after_seq: int, limit: int) -> list[AuditRecord]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", after_seq, limit)
+    return [_record(r) for r in rows]

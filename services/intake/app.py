@@ -21,7 +21,7 @@ async def seed(runtime: Runtime) -> None:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = new_runtime(NAME, settings)
+    runtime = new_runtime(NAME, settings, None)  # intake needs nothing beyond the kit
     handlers.subscribe(runtime)
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,

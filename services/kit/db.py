@@ -12,13 +12,15 @@ log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose connections see only this service's schema."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    finally:
-        await admin.close()
+async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10,
+                      create_schema: bool = True) -> asyncpg.Pool:
+    """A pool whose connections see only this service's schema (created first, as the owner)."""
+    if create_schema:
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        finally:
+            await admin.close()
     return await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"},

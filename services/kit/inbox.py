@@ -4,10 +4,11 @@ commit the offset after it, retry with a delay, and dead-letter what cannot be h
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -18,7 +19,8 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.events import parse_event
 from contracts.topics import dlq_of
-from services.kit.offsets import OffsetCommitter
+from services.kit.faults import FaultCounters, describe, is_transient
+from services.kit.offsets import CommitOnRevoke, OffsetCommitter
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,6 @@ Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 # every case); a consumer with outside effects bounds them by the event's age instead (notify).
 StartPolicy = Literal["earliest", "latest"]
 
-# Failures of the infrastructure, not of the message: wait and retry without limit, so an
-# outage stalls the partition instead of dead-lettering good events.
-TRANSIENT = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-             asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.TooManyConnectionsError,
-             asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -42,17 +38,25 @@ class RetryPolicy:
     max_delay: float = 10.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+        return min(self.first_delay * 2 ** (min(attempt, 30) - 1), self.max_delay)
 
 
 class Inbox:
     """Registers subscribers whose handlers run inside the consumer's own transaction."""
 
-    def __init__(self, *, broker: KafkaBroker, group_id: str, retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(self, *, broker: KafkaBroker, group_id: str, retry: RetryPolicy = RetryPolicy(),
+                 offsets: OffsetCommitter | None = None) -> None:
         self._broker, self._group_id, self._retry = broker, group_id, retry
         self.pool: asyncpg.Pool | None = None  # set in lifespan, before the broker starts
         self.dead_lettered = 0
-        self.offsets = OffsetCommitter()
+        self.faults = FaultCounters()  # transient faults retried, per fault class
+        self.offsets = offsets or OffsetCommitter()
+        # topic -> event type -> handler, so a dead letter can be re-driven through the same one.
+        self.routes: dict[str, dict[str, Apply]] = {}
+
+    @property
+    def group_id(self) -> str:
+        return self._group_id
 
     def subscribe(self, topics: str | tuple[str, ...], handlers: Mapping[type[Envelope], Apply], *,
                   start: StartPolicy, description: str) -> None:
@@ -64,6 +68,8 @@ class Inbox:
         """
         topics = (topics,) if isinstance(topics, str) else topics
         routes = {cls.model_fields["event_type"].default: apply for cls, apply in handlers.items()}
+        for topic in topics:
+            self.routes.setdefault(topic, {}).update(routes)
 
         async def handle(msg: KafkaMessage) -> None:
             await self.process(msg, routes)
@@ -72,7 +78,11 @@ class Inbox:
         self._broker.subscriber(
             *topics, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset=start,
             description=f"{description} Handles: {', '.join(routes)}.", max_poll_records=50,
+            listener=CommitOnRevoke(self.offsets),
         )(handle)
+
+    def handler_for(self, topic: str, event_type: str) -> Apply | None:
+        return self.routes.get(topic, {}).get(event_type)
 
     async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply]) -> None:
         record = msg.raw_message
@@ -83,7 +93,7 @@ class Inbox:
             try:
                 event = parse_event(record.value)
             except (ValueError, ValidationError) as exc:
-                await self._dead_letter(record, f"unreadable: {exc}"[:2000])
+                await self._dead_letter(record, f"unreadable: {describe(exc)}")
                 dead = True
             else:
                 apply = routes.get(event.event_type)
@@ -95,52 +105,89 @@ class Inbox:
         """Commits what was handled; called before the broker stops its consumers."""
         await self.offsets.close()
 
-    async def _apply_with_retries(self, record, event: Envelope, apply: Apply) -> bool:
-        """True once applied (or found a duplicate); False when dead-lettered."""
-        attempt = 0
+    async def _apply_with_retries(self, record: Any, event: Envelope, apply: Apply) -> bool:
+        """True once applied (or found a duplicate); False when dead-lettered.
+
+        Infrastructure faults (faults.is_transient) are retried without limit, so an outage
+        stalls the partition instead of dead-lettering good events; others a few times.
+        """
+        attempt = failures = 0
         while True:
-            attempt += 1
             try:
                 await self._apply_once(record.topic, event, apply)
                 return True
-            except TRANSIENT as exc:
-                log.warning("transient failure, will retry", extra={"event_id": str(event.event_id), "error": repr(exc)})
-                await asyncio.sleep(self._retry.delay(min(attempt, 10)))
             except Exception as exc:
+                if is_transient(exc):
+                    failures += 1
+                    kind = self.faults.record(exc)
+                    log.warning("transient failure, will retry", extra={
+                        "event_id": str(event.event_id), "fault": kind, "error": describe(exc)})
+                    await asyncio.sleep(self._retry.delay(min(failures, 10)))
+                    continue
+                attempt += 1
                 if attempt >= self._retry.max_attempts:
-                    log.exception("giving up, dead-lettering", extra={"event_id": str(event.event_id)})
-                    await self._dead_letter(record, f"failed {attempt} times: {exc!r}"[:2000])
+                    # The reason names types, never values; the traceback (messages may quote data) only at DEBUG.
+                    log.error("giving up, dead-lettering", extra={"event_id": str(event.event_id),
+                                                                  "case_id": str(event.case_id), "error": describe(exc)})
+                    log.debug("handler failure", exc_info=True)
+                    await self._dead_letter(record, f"failed {attempt} times: {describe(exc)}")
                     return False
                 await asyncio.sleep(self._retry.delay(attempt))
 
     async def _apply_once(self, topic: str, event: Envelope, apply: Apply) -> None:
         assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                event.event_id, topic,
-            )
-            if fresh:
-                await apply(conn, event)
+            await apply_in(conn, topic, event, apply)
 
-    async def _dead_letter(self, record, reason: str) -> None:
+    async def _dead_letter(self, record: Any, reason: str) -> None:
+        """Keep the message, then publish it to the DLQ topic; both retried until they succeed,
+        because the offset moves on right after and a lost dead letter is a lost event."""
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
-        headers.update({
-            "dlq_reason": reason, "dlq_source_topic": record.topic, "dlq_partition": str(record.partition),
-            "dlq_offset": str(record.offset), "dlq_consumer_group": self._group_id,
-        })
-        await self._broker.publish(record.value or b"", topic=dlq_of(record.topic), key=record.key, headers=headers)
+        failures = 0
+        while True:
+            try:
+                await self._keep_dead_letter(record, headers, reason)
+                await self._broker.publish(record.value or b"", topic=dlq_of(record.topic), key=record.key,
+                                           headers=headers | self._dlq_headers(record, reason))
+                break
+            except Exception as exc:  # noqa: BLE001 - retried until stored
+                failures += 1
+                kind = self.faults.record(exc)
+                log.warning("dead letter not stored yet; retrying", extra={
+                    "topic": record.topic, "offset": record.offset, "fault": kind, "error": describe(exc)})
+                await asyncio.sleep(self._retry.delay(min(failures, 10)))
+        self.dead_lettered += 1
+        log.error("message dead-lettered", extra={"topic": record.topic, "partition": record.partition,
+                                                  "offset": record.offset, "reason": reason[:200]})
+
+    def _dlq_headers(self, record: Any, reason: str) -> dict[str, str]:
+        return {"dlq_reason": reason, "dlq_source_topic": record.topic, "dlq_partition": str(record.partition),
+                "dlq_offset": str(record.offset), "dlq_consumer_group": self._group_id}
+
+    async def _keep_dead_letter(self, record: Any, headers: dict[str, str], reason: str) -> None:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             await conn.execute(
-                'INSERT INTO dead_letters (topic, partition, "offset", reason) VALUES ($1, $2, $3, $4)',
-                record.topic, record.partition, record.offset, reason,
+                'INSERT INTO dead_letters (topic, partition, "offset", reason, consumer_group, message_key,'
+                " message_value, headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                ' ON CONFLICT (consumer_group, topic, partition, "offset") DO NOTHING',
+                record.topic, record.partition, record.offset, reason[:2000], self._group_id, record.key,
+                record.value or b"", json.dumps(headers),
             )
-        self.dead_lettered += 1
-        log.error("message dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
 
 
-def _header(record, name: str) -> str | None:
+async def apply_in(conn: asyncpg.Connection, topic: str, event: Envelope, apply: Apply) -> bool:
+    """Apply `event` in the caller's transaction unless it was applied before; True when applied now."""
+    fresh = await conn.fetchval(
+        "INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        event.event_id, topic,
+    )
+    if fresh:
+        await apply(conn, event)
+    return bool(fresh)
+
+
+def _header(record: Any, name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:
             return value.decode(errors="replace")

@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,16 @@ class OffsetCommitter:
         self._count = 0
         self._last = time.monotonic()
         self._flusher: asyncio.Task[None] | None = None
+        self._revoked: set[TopicPartition] = set()
         self.commits = 0
+        self.dropped = 0  # offsets of partitions revoked while their message was being handled
 
     async def handled(self, consumer: Any, topic: str, partition: int, offset: int, *, now: bool = False) -> None:
-        self._pending.setdefault(consumer, {})[TopicPartition(topic, partition)] = offset + 1
+        tp = TopicPartition(topic, partition)
+        if tp in self._revoked:  # its new owner starts from the last commit; the inbox drops the repeat
+            self.dropped += 1
+            return
+        self._pending.setdefault(consumer, {})[tp] = offset + 1
         self._count += 1
         if now or self._count >= self._every or time.monotonic() - self._last >= self._interval:
             await self.flush()
@@ -42,11 +48,27 @@ class OffsetCommitter:
         pending, self._pending = self._pending, {}
         self._count, self._last = 0, time.monotonic()
         for consumer, offsets in pending.items():
-            try:
-                await consumer.commit(offsets)
-                self.commits += 1
-            except Exception as exc:  # partition moved in a rebalance: its new owner replays, the inbox dedupes
-                log.warning("offset commit failed", extra={"error": repr(exc), "partitions": len(offsets)})
+            if offsets:
+                await self._commit(consumer, offsets)
+
+    async def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+            self.commits += 1
+        except Exception as exc:  # noqa: BLE001 - partition moved in a rebalance: its new owner replays, the inbox dedupes
+            log.warning("offset commit failed", extra={"error": type(exc).__name__, "partitions": len(offsets)})
+
+    async def revoke(self, partitions: set[TopicPartition]) -> None:
+        """Before partitions move to another member: commit what was handled on them, and stop
+        recording them, since a later commit could move the new owner's offset back."""
+        self._revoked |= partitions
+        for consumer, offsets in list(self._pending.items()):
+            moving = {tp: offsets.pop(tp) for tp in partitions if tp in offsets}
+            if moving:
+                await self._commit(consumer, moving)
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        self._revoked -= partitions
 
     async def close(self) -> None:
         if self._flusher:
@@ -62,3 +84,16 @@ class OffsetCommitter:
             await asyncio.sleep(self._interval)
             if self._pending:
                 await self.flush()
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):
+    """Given to each subscriber: flushes the pending offsets of partitions leaving this member."""
+
+    def __init__(self, committer: OffsetCommitter) -> None:
+        self._committer = committer
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        await self._committer.revoke(set(revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self._committer.assigned(set(assigned))

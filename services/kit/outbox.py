@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any, Protocol
 
 import asyncpg
 
 from services.kit.eventstore import NOTIFY_CHANNEL
+from services.kit.faults import describe, is_record_refused
+from services.kit.loops import Backoff, LoopStats, run_forever
 from services.kit.telemetry import continued_from
 
 log = logging.getLogger(__name__)
 BATCH = 200
+
+
+class NotAnEnvelope(ValueError):
+    """A row whose body is not an envelope (only a hand-made row can be: append checks)."""
+
+
+def _schema_version(body: bytes) -> str:
+    try:
+        version = json.loads(body).get("schema_version")
+    except (ValueError, AttributeError) as exc:
+        raise NotAnEnvelope("body is not a JSON object") from exc
+    if not isinstance(version, str):
+        raise NotAnEnvelope("envelope without a schema_version")
+    return version
 
 
 class Publish(Protocol):
@@ -33,7 +50,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published_count = 0
+        self.set_aside_count = 0  # rows Kafka refused for good (see publish_pending)
         self.active = False
+        self.loop_stats = LoopStats()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
@@ -45,17 +64,11 @@ class OutboxRelay:
                 await self._task
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._serve()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; restarting", extra={"schema": self._schema})
-                self.active = False
-                await asyncio.sleep(1.0)
+        await run_forever(f"outbox-relay-{self._schema}", self._serve, interval=self._poll, stats=self.loop_stats,
+                          backoff=Backoff(first=0.5, max=10.0))
 
-    async def _serve(self) -> None:
+    async def _serve(self) -> bool:
+        """Publishes for as long as the connection lives; a failure ends it and the loop reconnects."""
         conn = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self._schema}"):
@@ -74,25 +87,52 @@ class OutboxRelay:
                 await conn.close()
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
+        """Publish the next batch in commit order; returns how many rows it settled.
+
+        A row Kafka refuses for good (too large, invalid, not encodable) is set aside and the
+        others go on: one bad row never stops other cases. Any other failure raises, and the
+        whole batch is sent again later, in the same order.
+        """
         rows = await conn.fetch(
-            "SELECT position, case_id, event_type, topic, body, traceparent, body::json->>'schema_version' AS schema_version"
-            " FROM events"
-            " WHERE published_at IS NULL ORDER BY position LIMIT $1", BATCH,
+            "SELECT position, event_id, case_id, event_type, topic, body, traceparent FROM events"
+            " WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY position LIMIT $1", BATCH,
         )
         if not rows:
             return 0
-        confirmations = []
+        sent: list[tuple[asyncpg.Record, Any]] = []
         for row in rows:
-            with continued_from(row["traceparent"]):
-                confirmations.append(await self._publish(
-                    topic=row["topic"], body=row["body"].encode(), key=str(row["case_id"]).encode(),
-                    headers={"event_type": row["event_type"], "schema_version": row["schema_version"]},
-                ))
-        for confirmation in confirmations:
-            if isinstance(confirmation, asyncio.Future):
-                await confirmation
-        await conn.execute(
-            "UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])", [r["position"] for r in rows]
-        )
-        self.published_count += len(rows)
+            try:
+                sent.append((row, await self._send(row)))
+            except Exception as exc:  # noqa: BLE001 - set aside or re-raised
+                await self._set_aside_or_raise(conn, row, exc)
+        published = []
+        for row, confirmation in sent:
+            try:
+                if isinstance(confirmation, asyncio.Future):
+                    await confirmation
+                published.append(row["position"])
+            except Exception as exc:  # noqa: BLE001 - set aside or re-raised
+                await self._set_aside_or_raise(conn, row, exc)
+        await conn.execute("UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])", published)
+        self.published_count += len(published)
         return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> Any:
+        body = row["body"].encode()
+        schema_version = _schema_version(body)
+        with continued_from(row["traceparent"]):
+            return await self._publish(
+                topic=row["topic"], body=body, key=str(row["case_id"]).encode(),
+                headers={"event_type": row["event_type"], "schema_version": schema_version},
+            )
+
+    async def _set_aside_or_raise(self, conn: asyncpg.Connection, row: asyncpg.Record, exc: Exception) -> None:
+        if not (is_record_refused(exc) or isinstance(exc, NotAnEnvelope)):
+            raise exc
+        reason = describe(exc)
+        await conn.execute("UPDATE events SET set_aside_at = now(), set_aside_reason = $2 WHERE position = $1",
+                           row["position"], reason)
+        self.set_aside_count += 1
+        log.error("event refused by Kafka for good; set aside, relay goes on",
+                  extra={"event_id": str(row["event_id"]), "case_id": str(row["case_id"]),
+                         "topic": row["topic"], "reason": reason})

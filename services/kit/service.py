@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Generic, TypeVar, Union
 
 import asyncpg
 from pydantic import Field
@@ -21,6 +21,7 @@ from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from contracts.envelope import Envelope
+from services.kit import admin, eventstore
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
 from services.kit.errors import install_error_handlers
@@ -32,21 +33,26 @@ from services.kit.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
-BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+BackgroundTask = Callable[["Runtime[Any]"], Awaitable[None]]
+# Given the owner's pool, after migrations: the DSN the service runs as (audit: a role that may
+# only insert and read its log). Without it the service runs as the owner.
+RuntimeDatabase = Callable[[asyncpg.Pool], Awaitable[str]]
+D = TypeVar("D")
 
 
 @dataclass
-class Runtime:
-    """Everything a service's handlers need at run time, created in lifespan."""
+class Runtime(Generic[D]):
+    """Everything a service's handlers need at run time, created in lifespan; `deps` is the
+    service's own typed dependencies (its app module declares the class)."""
 
     name: str
     settings: ServiceSettings
     clock: Clock
     broker: KafkaBroker
     inbox: Inbox
+    deps: D
     pool: asyncpg.Pool | None = None
     relay: OutboxRelay | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
@@ -79,6 +85,7 @@ def create_service(
     *, name: str, settings: ServiceSettings, version: str, description: str, service_dir: Path,
     runtime: Runtime, publishes: list[type[Envelope]], routers: list[Any],
     background: list[BackgroundTask] = (), on_start: list[BackgroundTask] = (),
+    runtime_database: RuntimeDatabase | None = None,
 ) -> FastAPI:
     publishers = declare_publishers(runtime.broker, publishes)
 
@@ -87,15 +94,15 @@ def create_service(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime.pool = await create_pool(settings.database_url, name, max_size=settings.db_pool_max)
-        await apply_migrations(runtime.pool, name, service_dir)
+        eventstore.set_max_event_bytes(settings.max_event_bytes)
+        dsn = await _open_database(runtime, service_dir, runtime_database)
         runtime.inbox.pool = runtime.pool
         for hook in on_start:
             await hook(runtime)
         await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
                             replication=settings.kafka_replication)
         await runtime.broker.start()
-        runtime.relay = OutboxRelay(dsn=settings.database_url, schema=name, publish=publish)
+        runtime.relay = OutboxRelay(dsn=dsn, schema=name, publish=publish)
         runtime.relay.start()
         tasks = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}") for task in background]
         log.info("service started", extra={"service": name, "port": settings.port})
@@ -137,14 +144,31 @@ def create_service(
     async def asyncapi_doc() -> JSONResponse:
         return JSONResponse(asyncapi.to_specification().to_jsonable())
 
-    for router in routers:
+    for router in [*routers, admin.router]:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
 
 
-def new_runtime(name: str, settings: ServiceSettings, *, retry: RetryPolicy | None = None) -> Runtime:
+async def _open_database(runtime: Runtime[Any], service_dir: Path, runtime_database: RuntimeDatabase | None) -> str:
+    """Migrates as the owner, then opens the service's pool as the role it runs as; its DSN."""
+    settings = runtime.settings
+    owner = await create_pool(settings.database_url, runtime.name,
+                              max_size=2 if runtime_database else settings.db_pool_max)
+    await apply_migrations(owner, runtime.name, service_dir)
+    if runtime_database is None:
+        runtime.pool = owner
+        return settings.database_url
+    try:
+        dsn = await runtime_database(owner)
+    finally:
+        await owner.close()
+    runtime.pool = await create_pool(dsn, runtime.name, max_size=settings.db_pool_max, create_schema=False)
+    return dsn
+
+
+def new_runtime(name: str, settings: ServiceSettings, deps: D, *, retry: RetryPolicy | None = None) -> Runtime[D]:
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
                    inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",
-                               retry=retry or RetryPolicy()))
+                               retry=retry or RetryPolicy()), deps=deps)

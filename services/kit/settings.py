@@ -6,6 +6,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.auth import DEV_SECRET
+from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES
 
 
 class ServiceSettings(BaseSettings):
@@ -25,3 +26,6 @@ class ServiceSettings(BaseSettings):
     consumer_group_suffix: str = Field(default="", validation_alias=AliasChoices("BIANMIN_CONSUMER_GROUP_SUFFIX"))
     kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
     kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))
+    # An event's serialized size at most; well under the broker's max.message.bytes (1 MiB by default).
+    max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0,
+                                 validation_alias=AliasChoices("BIANMIN_MAX_EVENT_BYTES"))

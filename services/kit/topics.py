@@ -12,14 +12,26 @@ from contracts.topics import ALL_TOPICS
 log = logging.getLogger(__name__)
 
 
+def min_insync_replicas(replication: int) -> int:
+    """With acks=all, a write needs this many replicas in sync: 2 of 3 (or more) survives one
+    broker down without losing an acknowledged write; with 1 or 2 replicas, requiring them all
+    would stop every write while one broker restarts, so 1."""
+    return 2 if replication >= 3 else 1
+
+
+def topic_configs(replication: int) -> dict[str, str]:
+    # Kept forever: partners and new consumers may replay a topic from the start.
+    return {"retention.ms": "-1", "min.insync.replicas": str(min_insync_replicas(replication))}
+
+
 async def ensure_topics(bootstrap: str, *, partitions: int = 3, replication: int = 1) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bianmin-topic-setup")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        # Kept forever: partners and new consumers may replay a topic from the start.
+        # Event and DLQ topics alike: a dead letter is as much worth keeping as the event.
         missing = [NewTopic(t, num_partitions=partitions, replication_factor=replication,
-                            topic_configs={"retention.ms": "-1"}) for t in ALL_TOPICS if t not in existing]
+                            topic_configs=topic_configs(replication)) for t in ALL_TOPICS if t not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)

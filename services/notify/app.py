@@ -9,24 +9,26 @@ from fastapi import FastAPI
 from contracts.events import NotificationSent
 from services.kit.service import Runtime, create_service, new_runtime
 from services.notify import handlers, sender, store
-from services.notify.providers import PROVIDER_KEY, build_provider
+from services.notify.deps import NotifyDeps
+from services.notify.providers import build_provider
 from services.notify.settings import NotifySettings
 
 NAME = "notify"
 
 
-async def seed(runtime: Runtime) -> None:
+async def seed(runtime: Runtime[NotifyDeps]) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await store.seed_directory(conn)
 
 
-async def wire_provider(runtime: Runtime) -> None:
-    runtime.extras.setdefault(PROVIDER_KEY, build_provider(runtime.settings, runtime.pool))
+async def wire_provider(runtime: Runtime[NotifyDeps]) -> None:
+    if runtime.deps.provider is None:
+        runtime.deps.provider = build_provider(runtime.settings, runtime.pool)
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    runtime = new_runtime(NAME, settings)
+    runtime = new_runtime(NAME, settings, NotifyDeps())
     handlers.subscribe(runtime)
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,

@@ -10,8 +10,6 @@ import asyncpg
 from services.notify import store
 from services.notify.settings import NotifySettings
 
-PROVIDER_KEY = "sms_provider"  # slot in Runtime.extras; tests put their fakes in the same slot
-
 
 class SmsProvider(Protocol):
     name: str

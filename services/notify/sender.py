@@ -15,9 +15,11 @@ import asyncpg
 from contracts.envelope import Actor
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
+from services.kit.loops import Backoff, LoopStats, run_forever
 from services.kit.service import Runtime
 from services.notify import domain, store
-from services.notify.providers import PROVIDER_KEY, SmsProvider
+from services.notify.deps import NotifyDeps
+from services.notify.providers import SmsProvider
 
 log = logging.getLogger(__name__)
 SOURCE = "notify"
@@ -31,22 +33,20 @@ class Attempt:
     error: str | None = None
 
 
-async def send_loop(runtime: Runtime) -> None:
-    """Runs for the life of the process: a failed round is logged and retried at the next poll."""
+async def send_loop(runtime: Runtime[NotifyDeps], stats: LoopStats | None = None) -> None:
+    """Runs for the life of the process: a failed round is logged and retried by the loop."""
     settings = runtime.settings
     policy = domain.SendPolicy(max_attempts=settings.send_max_attempts, first_delay=settings.send_backoff_first,
                                max_delay=settings.send_backoff_max)
-    while True:
-        claimed = 0
-        try:
-            claimed = await send_due(runtime.pool, runtime.clock, provider=runtime.extras[PROVIDER_KEY], policy=policy,
-                                     batch=settings.send_batch, timeout=settings.send_timeout)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sender round failed; retrying at the next poll")
-        if claimed < settings.send_batch:  # a full batch means more may be due right now
-            await asyncio.sleep(settings.send_interval)
+
+    async def send_round() -> bool:
+        assert runtime.deps.provider is not None, "the provider is wired at start"
+        claimed = await send_due(runtime.pool, runtime.clock, provider=runtime.deps.provider, policy=policy,
+                                 batch=settings.send_batch, timeout=settings.send_timeout)
+        return claimed >= settings.send_batch  # a full batch means more may be due right now
+
+    await run_forever("sms-sender", send_round, interval=settings.send_interval, stats=stats,
+                      backoff=Backoff(first=settings.send_interval, max=max(settings.send_interval, 30.0)))
 
 
 async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, policy: domain.SendPolicy,

@@ -10,21 +10,21 @@ from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, Deadl
 from services.kit.service import Runtime, create_service, new_runtime
 from services.routing import handlers, store
 from services.routing.deadlines import DeadlineScanner
+from services.routing.deps import RoutingDeps
 from services.routing.settings import RoutingSettings
 
 NAME = "routing"
 
 
-async def seed(runtime: Runtime) -> None:
+async def seed(runtime: Runtime[RoutingDeps]) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await store.seed_directory(conn)
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
-    runtime = new_runtime(NAME, settings)
     scanner = DeadlineScanner(interval=settings.deadline_scan_seconds)
-    runtime.extras["deadline_scanner"] = scanner
+    runtime = new_runtime(NAME, settings, RoutingDeps(deadline_scanner=scanner))
     handlers.subscribe(runtime)
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,

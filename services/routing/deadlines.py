@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from typing import Any
 
+from services.kit.loops import Backoff, LoopStats, run_forever
 from services.kit.service import Runtime
 from services.routing import commands
 
@@ -21,11 +22,18 @@ class DeadlineScanner:
 
     def __init__(self, *, interval: float, max_per_scan: int = 500) -> None:
         self.interval, self.max_per_scan = interval, max_per_scan
-        self.scans = 0  # completed scans
+        self.stats = LoopStats()
         self.breaches = 0
-        self.failures = 0
 
-    async def scan_once(self, runtime: Runtime) -> int:
+    @property
+    def scans(self) -> int:  # completed scans
+        return self.stats.rounds
+
+    @property
+    def failures(self) -> int:
+        return self.stats.failures
+
+    async def scan_once(self, runtime: Runtime[Any]) -> int:
         flagged = 0
         while flagged < self.max_per_scan:
             if await commands.flag_next_breach(runtime.pool, runtime.clock) is None:
@@ -33,15 +41,12 @@ class DeadlineScanner:
             flagged += 1
         return flagged
 
-    async def scan_deadlines(self, runtime: Runtime) -> None:
-        while True:
-            try:
-                self.breaches += await self.scan_once(runtime)
-                self.scans += 1
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The next scan retries: the failed case is still open and unflagged.
-                self.failures += 1
-                log.exception("deadline scan failed; retrying after the interval", extra={"failures": self.failures})
-            await asyncio.sleep(self.interval)
+    async def scan_deadlines(self, runtime: Runtime[Any]) -> None:
+        """A failed scan is retried by the loop: the failed case is still open and unflagged."""
+        async def scan() -> bool:
+            flagged = await self.scan_once(runtime)
+            self.breaches += flagged
+            return flagged >= self.max_per_scan  # more may be overdue right now
+
+        await run_forever("deadline-scanner", scan, interval=self.interval, stats=self.stats,
+                          backoff=Backoff(first=self.interval, max=max(self.interval, 30.0)))

@@ -17,6 +17,7 @@ from services.kit.auth import CurrentPrincipal, Principal, require_role, require
 from services.kit.errors import ApiError
 from services.kit.service import Runtime
 from services.routing import commands, domain, store
+from services.routing.deps import RoutingDeps
 from services.routing.domain import CaseState
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
 
@@ -25,7 +26,7 @@ HANDLERS = ("staff", "centre_head")
 QUEUE_LIMIT = 200
 
 
-def _rt(request: Request) -> Runtime:
+def _rt(request: Request) -> Runtime[RoutingDeps]:
     return request.app.state.runtime
 
 
@@ -87,7 +88,7 @@ async def post_complete(case_id: UUID, body: CompleteCaseRequest, request: Reque
     return _view(state, rt.clock.now())
 
 
-def subscribe(runtime: Runtime) -> None:
+def subscribe(runtime: Runtime[RoutingDeps]) -> None:
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
         await commands.assign_submitted(conn, runtime.clock, event=event)
 

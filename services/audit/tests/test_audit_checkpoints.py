@@ -102,7 +102,7 @@ async def held(client: httpx.AsyncClient, checkpoint: AuditCheckpointed) -> dict
 
 
 async def _refused(runtime: Runtime) -> checkpoints.CheckpointRefused:
-    stats: commands.CheckpointStats = runtime.extras["checkpoints"]
+    stats: commands.CheckpointStats = runtime.deps.checkpoints
 
     async def probe():
         return stats.refused
@@ -122,7 +122,7 @@ async def test_checkpoint_on_kafka_is_signed_numbered_and_matches_the_log(checkp
     cp = c.checkpoint
     assert (cp.case_id, cp.source, cp.township_id, cp.actor.kind) == (AUDIT_CHAIN_ID, "audit", "county", "system")
     assert cp.payload.head_seq >= c.ours[-1]["seq"] and cp.payload.records == cp.payload.head_seq
-    stats: commands.CheckpointStats = c.runtime.extras["checkpoints"]
+    stats: commands.CheckpointStats = c.runtime.deps.checkpoints
     assert stats.refused is None and stats.last.stream_version == stats.appended >= cp.stream_version  # 1, 2, … gapless
 
     report = await held(c.client, cp)
@@ -175,11 +175,11 @@ async def test_deleted_tail_passes_the_chain_but_not_the_checkpoint(checkpointed
     assert verdict.code == verify.TAMPERED and any("已被删除" in line for line in verdict.lines)
 
     # Nor is a new checkpoint signed over the shortened log.
-    appended = c.runtime.extras["checkpoints"].appended
+    appended = c.runtime.deps.checkpoints.appended
     await publish(c.bootstrap, [assigned(uuid4(), version=1)])
     refused = await _refused(c.runtime)
     assert refused.details == {"seq": c.checkpoint.payload.head_seq, "reason": "tail_deleted"}
-    assert c.runtime.extras["checkpoints"].appended == appended
+    assert c.runtime.deps.checkpoints.appended == appended
 
 
 async def test_consistently_rewritten_log_passes_the_chain_but_not_the_checkpoint(checkpointed):
@@ -198,11 +198,11 @@ async def test_consistently_rewritten_log_passes_the_chain_but_not_the_checkpoin
     verdict = await verify.inspect([c.checkpoint], public_key=c.key.public_key(), client=c.client, token=TOKEN)
     assert verdict.code == verify.TAMPERED and any("已被改写" in line for line in verdict.lines)
 
-    appended = c.runtime.extras["checkpoints"].appended
+    appended = c.runtime.deps.checkpoints.appended
     await publish(c.bootstrap, [assigned(uuid4(), version=1)])
     refused = await _refused(c.runtime)
     assert refused.details["reason"] == "hash_mismatch"
-    assert c.runtime.extras["checkpoints"].appended == appended
+    assert c.runtime.deps.checkpoints.appended == appended
 
 
 async def _rewrite(conn: asyncpg.Connection, edited_seq: int) -> None:

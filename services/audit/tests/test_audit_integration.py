@@ -39,6 +39,11 @@ async def audit(infra, make_database):
         yield client, app.state.runtime
 
 
+@pytest.fixture(scope="module")
+def owner_dsn(audit) -> str:
+    return audit[1].settings.database_url
+
+
 async def test_history_holds_every_event_in_order_with_trace_and_masked_phone(audit, infra):
     client, runtime = audit
     case_id = uuid4()
@@ -117,7 +122,9 @@ async def test_integrity_is_valid_and_the_feed_is_in_seq_order(audit, infra):
     ours = [e for e in page if e["event_id"] in ids]
     assert [e["seq"] for e in ours] == seqs
     assert {e["event_type"] for e in ours} == {"CaseSubmitted", "CaseAssigned"}
-    assert set(ours[0]) == {"seq", "event_id", "event_type", "case_id", "source", "occurred_at", "recorded_at"}
+    assert set(ours[0]) == {"seq", "event_id", "event_type", "case_id", "township_id", "source", "stream_version",
+                            "topic", "occurred_at", "recorded_at", "trace_id", "envelope", "hashed_text", "prev_hash",
+                            "hash"}
     bad = await client.get("/api/v1/events", params={"limit": 5000}, headers=INSPECTOR)
     assert bad.status_code == 422 and bad.json()["code"] == "VALIDATION_FAILED"
 
@@ -138,20 +145,41 @@ async def test_concurrent_appends_keep_one_linear_chain(audit):
     assert report["valid"] is True and report["head_seq"] == report["records"]
 
 
-async def test_database_refuses_update_delete_and_truncate(audit, infra):
+async def test_runtime_role_may_only_read_and_append(audit, infra):
     client, runtime = audit
     sent = assigned(uuid4(), version=1)
     await publish(infra.kafka_bootstrap, [sent])
-    [event] = only(await history_of(client, sent.case_id, [sent]), [sent])
+    [event] = only(await history_of(client, sent.case_id, [sent]), [sent])  # the service works as this role
     async with runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT current_user") == "bianmin_audit_writer"
+        for sql in ("UPDATE audit_log SET township_id = 'baishi' WHERE event_id = $1",
+                    "DELETE FROM audit_log WHERE event_id = $1"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(sql, sent.event_id)
+        for sql in ("TRUNCATE audit_log", "ALTER TABLE audit_log DISABLE TRIGGER USER",
+                    "LOCK TABLE audit_log IN EXCLUSIVE MODE", "DROP TABLE audit_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with conn.transaction():
+                    await conn.execute(sql)
+        row = await conn.fetchrow("SELECT township_id, hash FROM audit_log WHERE event_id = $1", sent.event_id)
+    assert (row["township_id"], row["hash"]) == ("qingshui", event["hash"])
+
+
+async def test_even_the_owner_is_refused_update_delete_and_truncate(audit, owner_dsn, infra):
+    client, _ = audit
+    sent = assigned(uuid4(), version=1)
+    await publish(infra.kafka_bootstrap, [sent])
+    only(await history_of(client, sent.case_id, [sent]), [sent])
+    conn = await asyncpg.connect(owner_dsn, server_settings={"search_path": "audit"})
+    try:
         for sql in ("UPDATE audit_log SET township_id = 'baishi' WHERE event_id = $1",
                     "DELETE FROM audit_log WHERE event_id = $1"):
             with pytest.raises(asyncpg.RestrictViolationError, match="只允许追加"):
                 await conn.execute(sql, sent.event_id)
         with pytest.raises(asyncpg.RestrictViolationError, match="只允许追加，禁止清空"):
             await conn.execute("TRUNCATE audit_log")
-        row = await conn.fetchrow("SELECT township_id, hash FROM audit_log WHERE event_id = $1", sent.event_id)
-    assert (row["township_id"], row["hash"]) == ("qingshui", event["hash"])
+    finally:
+        await conn.close()
 
 
 async def test_roles_and_townships(audit, infra):

@@ -56,3 +56,20 @@ async def test_a_failed_commit_is_dropped_not_raised():
     await committer.handled(Revoked(), TP.topic, TP.partition, 1)  # must not raise
     assert committer.commits == 0
     await committer.close()
+
+
+async def test_revoked_partitions_are_committed_at_once_and_later_offsets_dropped():
+    consumer, committer = RecordingConsumer(), OffsetCommitter(every=100, interval=60)
+    other = TopicPartition(TP.topic, 2)
+    await committer.handled(consumer, TP.topic, TP.partition, 5)
+    await committer.handled(consumer, other.topic, other.partition, 9)
+    await committer.revoke({TP})
+    assert consumer.commits == [{TP: 6}]  # only the partition that moves
+    await committer.handled(consumer, TP.topic, TP.partition, 6)  # was in flight during the rebalance
+    assert committer.dropped == 1
+    await committer.flush()
+    assert consumer.commits[-1] == {other: 10}
+    committer.assigned({TP})  # back again: recorded as usual
+    await committer.handled(consumer, TP.topic, TP.partition, 20, now=True)
+    assert consumer.commits[-1] == {TP: 21}
+    await committer.close()

@@ -17,7 +17,7 @@ from services.kit.testing import auth_header, eventually, running_app, start_gro
 from services.notify import commands, sender, store, templates
 from services.notify.app import create_app
 from services.notify.domain import SendPolicy, mask_phone
-from services.notify.providers import PROVIDER_KEY, DevSmsProvider
+from services.notify.providers import DevSmsProvider
 from services.notify.settings import NotifySettings
 from services.notify.tests.builders import breached, completed, submitted, unique_phone
 from services.notify.tests.fakes import FixedClock, ScriptedProvider
@@ -52,8 +52,8 @@ async def notify(infra, make_database):
     skip_other_suites_cases(app.state.runtime.inbox)
     async with running_app(app) as client:
         runtime = app.state.runtime
-        scripted = ScriptedProvider(runtime.extras[PROVIDER_KEY])  # the same slot the app wires the provider in
-        runtime.extras[PROVIDER_KEY] = scripted
+        scripted = ScriptedProvider(runtime.deps.provider)  # the same place the app wires the provider in
+        runtime.deps.provider = scripted
         yield Notify(client, runtime, scripted, group=f"{GROUP}{suffix}")
 
 

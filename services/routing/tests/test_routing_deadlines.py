@@ -77,7 +77,7 @@ async def test_breach_is_emitted_once_and_not_again_after_a_restart(infra, make_
 async def _breached_in_first_run(settings, clock_file: Path, submitted, db) -> None:
     app = create_app(settings)
     async with running_app(app) as client:
-        scanner = app.state.runtime.extras["deadline_scanner"]
+        scanner = app.state.runtime.deps.deadline_scanner
         await publish(settings.kafka_bootstrap_servers, submitted)
         await _routed(client, submitted.case_id)
         await _scans(scanner, 2)
@@ -98,7 +98,7 @@ async def _breached_in_first_run(settings, clock_file: Path, submitted, db) -> N
 async def _not_again_after_restart(settings, submitted, db) -> None:
     app = create_app(settings)  # a new process, in effect: nothing kept but the database and the group
     async with running_app(app) as client:
-        await _scans(app.state.runtime.extras["deadline_scanner"], 3)
+        await _scans(app.state.runtime.deps.deadline_scanner, 3)
         assert await _breaches(db, submitted.case_id) == 1
         done = await client.post(f"/api/v1/cases/{submitted.case_id}/complete",
                                  json={"result": "granted", "note": "已办结"}, headers=STAFF)
