@@ -25,3 +25,5 @@ class ServiceSettings(BaseSettings):
     consumer_group_suffix: str = Field(default="", validation_alias=AliasChoices("BIANMIN_CONSUMER_GROUP_SUFFIX"))
     kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
     kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))
+    # Largest request body accepted; anything bigger is a 413 before it is read (services.kit.edge).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1, validation_alias=AliasChoices("BIANMIN_MAX_BODY_BYTES"))
