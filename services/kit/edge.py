@@ -5,11 +5,12 @@ They answer before the app reads anything, so a 200 MB upload costs at most the 
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kit.errors import body, http_error
+from services.kit.errors import body, http_error, install_error_handlers
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -86,3 +87,10 @@ class JsonBodyOnly:
                 await _refuse(415, scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def install_edge(app: FastAPI, *, max_body_bytes: int) -> None:
+    """JSON errors for everything (innermost), then JSON-only bodies, then the size limit (outermost)."""
+    install_error_handlers(app)
+    app.add_middleware(JsonBodyOnly)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

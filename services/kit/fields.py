@@ -73,12 +73,14 @@ def _multi_line(value: Any) -> Any:
 
 def text(max_length: int, *, min_length: int = 0, multiline: bool = False, **field: Any) -> Any:
     """Free text: NFC-normalised, trimmed, no NUL / control / bidi characters, at most `max_length` code points."""
-    checks: list[Any] = [BeforeValidator(_nfc)]
+    # Annotated applies left to right; a BeforeValidator wraps everything left of it, so NFC runs first,
+    # the length is counted on the normalised text (pydantic's string_too_long), and the character check last.
+    checks: list[Any] = [Field(min_length=min_length, max_length=max_length, **field)]
     if multiline:
-        checks += [BeforeValidator(_multi_line), AfterValidator(lambda v: _safe_text(v, multiline=True))]
+        checks += [AfterValidator(lambda v: _safe_text(v, multiline=True)), BeforeValidator(_multi_line)]
     else:
         checks.append(AfterValidator(_single_line))
-    return Annotated[str, *checks, Field(min_length=min_length, max_length=max_length, **field)]
+    return Annotated[str, *checks, BeforeValidator(_nfc)]
 
 
 def _code(value: str) -> str:
@@ -89,8 +91,8 @@ def _code(value: str) -> str:
 
 def code(max_length: int = 32, **field: Any) -> Any:
     """An identifier-like code (item, township, village, department, material): safe ASCII only."""
-    return Annotated[str, AfterValidator(_code),
-                     Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": CODE_PATTERN}, **field)]
+    return Annotated[str, Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": CODE_PATTERN},
+                                **field), AfterValidator(_code)]
 
 
 def _unique(values: list[Any]) -> list[Any]:
@@ -98,8 +100,9 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def bounded_list(item: Any, max_items: int, **field: Any) -> Any:
-    """At most `max_items` entries; duplicates dropped, first occurrence kept in place."""
-    return Annotated[list[item], AfterValidator(_unique), Field(max_length=max_items, **field)]
+    """At most `max_items` entries as sent (duplicates count: the bound limits work); then duplicates are
+    dropped, the first occurrence kept in place."""
+    return Annotated[list[item], Field(max_length=max_items, **field), AfterValidator(_unique)]
 
 
 def today_in_shanghai() -> date:
@@ -121,10 +124,10 @@ def _id_number(value: str) -> str:
     return value
 
 
-IdNumber = Annotated[str, AfterValidator(_id_number), Field(
+IdNumber = Annotated[str, Field(
     min_length=18, max_length=18, json_schema_extra={"pattern": r"^[0-9]{17}[0-9Xx]$"},
     description="18-character citizen ID number (GB 11643): ASCII digits, valid birth date, check character.",
-    examples=["11010519491231002X"])]
+    examples=["11010519491231002X"]), AfterValidator(_id_number)]
 
 
 @functools.cache
@@ -149,10 +152,10 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-MobilePhone = Annotated[str, AfterValidator(_phone), Field(
+MobilePhone = Annotated[str, Field(
     min_length=5, max_length=25, json_schema_extra={"pattern": r"^\+?[0-9][0-9 ()-]{4,24}$"},
     description="Mobile number (mainland China unless BIANMIN_PHONE_REGIONS says otherwise); answered in E.164.",
-    examples=["13800138000"])]
+    examples=["13800138000"]), AfterValidator(_phone)]
 
 
 def bounded_int(*, ge: int = 0, le: int = 2**31 - 1, **field: Any) -> Any:

@@ -22,8 +22,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from contracts.envelope import Envelope
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
-from services.kit.edge import BodyLimit, JsonBodyOnly
-from services.kit.errors import error_responses, install_error_handlers
+from services.kit.edge import install_edge
+from services.kit.errors import error_responses
 from services.kit.inbox import Inbox, RetryPolicy
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
@@ -108,9 +108,7 @@ def create_service(
     app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
-    install_error_handlers(app)
-    app.add_middleware(JsonBodyOnly)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_edge(app, max_body_bytes=settings.max_body_bytes)
     asyncapi = AsyncAPI(runtime.broker, title=f"bianmin {name}", version=version, description=description)
 
     @app.get("/healthz", tags=["health"], summary="Process is alive", responses=error_responses())
