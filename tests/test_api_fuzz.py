@@ -43,7 +43,7 @@ PRINCIPALS = {"township staff": auth_header("staff", "qingshui"), "county inspec
 CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, response_schema_conformance]
 # "Not ready" is what /readyz is for: a documented 503 there is an answer, not a server error.
 READINESS_CHECKS = [status_code_conformance, response_schema_conformance]
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 25
 FUZZ = settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None, deadline=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
