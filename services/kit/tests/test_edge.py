@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.kit.edge import install_edge
 from services.kit.errors import ErrorBody, error_responses
@@ -16,6 +16,8 @@ LIMIT = 1024
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     comment: ShortText = ""
 
 
@@ -113,3 +115,15 @@ def test_error_responses_document_the_error_body_everywhere():
     assert all(r["model"] is ErrorBody for r in responses.values())
     assert "Retry-After" in responses[429]["headers"] and "Retry-After" in responses[503]["headers"]
     assert set(error_responses()) == {429, 500, 503}
+
+
+async def test_a_client_key_is_never_echoed_and_mixed_problems_are_validation_failed():
+    async with _client() as client:
+        odd_key = await client.post("/x", json={"comment": "好", "\u0000<script>": 1})
+        mixed = await client.post("/x", json={"comment": "a\u0000", "extra": 1})
+        unsafe = await client.post("/x", json={"comment": "a\u202e"})
+    data = _json_error(odd_key, 422, "VALIDATION_FAILED")
+    assert "<script>" not in odd_key.text and "\\u0000" not in odd_key.text and data["details"][0]["field"] == "?"
+    assert {d["type"] for d in _json_error(mixed, 422, "VALIDATION_FAILED")["details"]} == {
+        "text_control_char", "extra_forbidden"}
+    assert "comment" in _json_error(unsafe, 422, "TEXT_UNSAFE_CHARACTER")["message"]
