@@ -18,7 +18,8 @@ from services.audit.domain import AuditRecord, canonical_json, hashed_fields
 from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
                                     IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
 from services.kit.auth import CurrentPrincipal, require_role, require_township
-from services.kit.errors import ApiError
+from services.kit.errors import ApiError, error_responses
+from services.kit.fields import PG_BIGINT_MAX
 from services.kit.loops import Backoff, run_forever
 from services.kit.service import Runtime
 
@@ -40,7 +41,8 @@ def _history_event(record: AuditRecord) -> HistoryEvent:
 
 
 @router.get("/cases/{case_id}/history", response_model=CaseHistoryView,
-            summary="A case's events in order, with lost stream versions (办件审计轨迹)")
+            summary="A case's events in order, with lost stream versions (办件审计轨迹)",
+            responses=error_responses(401, 403, 404, 422))
 async def get_history(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseHistoryView:
     require_role(principal, *HISTORY_READERS)
     history = await commands.case_history(_rt(request).pool, case_id,
@@ -73,10 +75,12 @@ def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
 
 
 @router.get("/integrity", response_model=IntegrityReport,
-            summary="Verify the whole hash chain, optionally against a signed checkpoint (完整性核验)")
+            summary="Verify the whole hash chain, optionally against a signed checkpoint (完整性核验)",
+            responses=error_responses(401, 403, 422))
 async def get_integrity(
     request: Request, principal: CurrentPrincipal,
-    checkpoint_seq: Annotated[int | None, Query(ge=1, description="head_seq of a checkpoint you hold.")] = None,
+    checkpoint_seq: Annotated[int | None, Query(ge=1, le=PG_BIGINT_MAX,
+                                                          description="head_seq of a checkpoint you hold.")] = None,
     checkpoint_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$",
                                                  description="head_hash of that checkpoint.")] = None,
 ) -> IntegrityReport:
@@ -87,7 +91,7 @@ async def get_integrity(
 
 
 @router.get("/checkpoints/public-key", response_model=SigningKeyView,
-            summary="The public key that checkpoints are signed with (检查点验签公钥)")
+            summary="The public key that checkpoints are signed with (检查点验签公钥)", responses=error_responses(401, 403))
 async def get_public_key(request: Request, principal: CurrentPrincipal) -> SigningKeyView:
     require_role(principal, *LOG_READERS)
     key = _rt(request).deps.signing_key
@@ -98,9 +102,10 @@ async def get_public_key(request: Request, principal: CurrentPrincipal) -> Signi
 
 
 @router.get("/events", response_model=list[FeedEntry],
-            summary="The audit log in seq order, page by page, with what recomputing its hash chain needs")
+            summary="The audit log in seq order, page by page, with what recomputing its hash chain needs",
+            responses=error_responses(401, 403, 422))
 async def get_events(request: Request, principal: CurrentPrincipal,
-                     after_seq: Annotated[int, Query(ge=0, description="Return records after this seq.")] = 0,
+                     after_seq: Annotated[int, Query(ge=0, le=PG_BIGINT_MAX, description="Return records after this seq.")] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[FeedEntry]:
     require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:

@@ -83,7 +83,8 @@ class CaseState:
 
 def valid_id_number(number: str) -> bool:
     """GB 11643 18-digit citizen number with its ISO 7064 check character."""
-    if len(number) != 18 or not number[:17].isdigit():
+    # isascii first: str.isdigit() and int() also take "²", "０" and "٣".
+    if len(number) != 18 or not number.isascii() or not number[:17].isdigit():
         return False
     try:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

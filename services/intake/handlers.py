@@ -13,7 +13,7 @@ from services.intake import commands, domain, store
 from services.intake.schemas import (CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest,
                                      SubmitCaseResponse)
 from services.kit.auth import CurrentPrincipal, require_role, require_township
-from services.kit.errors import ApiError
+from services.kit.errors import ApiError, error_responses
 from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -24,19 +24,21 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("/townships", summary="Township centres of the county")
+@router.get("/townships", summary="Township centres of the county", responses=error_responses(401))
 async def get_townships(request: Request, principal: CurrentPrincipal) -> list[dict]:
     async with _rt(request).pool.acquire() as conn:
         return await store.list_townships(conn)
 
 
-@router.get("/catalogue", summary="Service catalogue (服务事项目录) with materials and limits")
+@router.get("/catalogue", summary="Service catalogue (服务事项目录) with materials and limits",
+            responses=error_responses(401))
 async def get_catalogue(request: Request, principal: CurrentPrincipal) -> list[dict]:
     async with _rt(request).pool.acquire() as conn:
         return await store.list_items(conn)
 
 
-@router.post("/cases", status_code=201, response_model=SubmitCaseResponse, summary="Take a case in (受理)")
+@router.post("/cases", status_code=201, response_model=SubmitCaseResponse, summary="Take a case in (受理)",
+             responses=error_responses(401, 403, 404, body=True))
 async def post_case(body: SubmitCaseRequest, request: Request, principal: CurrentPrincipal) -> SubmitCaseResponse:
     require_role(principal, *TAKERS)
     require_township(principal, body.township_id)
@@ -52,7 +54,8 @@ async def post_case(body: SubmitCaseRequest, request: Request, principal: Curren
                               materials_tolerated_missing=event.payload.materials_tolerated_missing)
 
 
-@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the resident sees it")
+@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the resident sees it",
+            responses=error_responses(401, 403, 404, 422))
 async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseView:
     async with _rt(request).pool.acquire() as conn:
         row = await store.get_case(conn, case_id)
@@ -62,7 +65,8 @@ async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal)
     return CaseView(**{k: row[k] for k in CaseView.model_fields})
 
 
-@router.post("/cases/{case_id}/rating", status_code=201, response_model=RateCaseResponse, summary="Resident's rating (好差评)")
+@router.post("/cases/{case_id}/rating", status_code=201, response_model=RateCaseResponse, summary="Resident's rating (好差评)",
+             responses=error_responses(401, 403, 404, 409, body=True))
 async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request, principal: CurrentPrincipal) -> RateCaseResponse:
     require_role(principal, *TAKERS)
     rt = _rt(request)

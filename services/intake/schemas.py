@@ -8,27 +8,33 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import Channel
+from services.kit.fields import Code, IdNumber, MobilePhone, PersonName, ShortText, bounded_list
+
+MAX_MATERIALS = 30
+MaterialCodes = bounded_list(Code, MAX_MATERIALS)
 
 
 class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=50, examples=["张三"])
-    id_number: str = Field(min_length=18, max_length=18, description="18-digit ID-card number; stored and sent only masked.",
-                           examples=["11010519491231002X"])
-    phone: str = Field(min_length=5, max_length=20, description="Mainland mobile number.", examples=["13800138000"])
+    name: PersonName = Field(examples=["张三"])
+    id_number: IdNumber = Field(description="18-character ID-card number (ASCII digits, checksum, birth date not in "
+                                "the future); stored and sent only masked.", examples=["11010519491231002X"])
+    phone: MobilePhone = Field(description="Mobile number, ASCII digits; mainland China unless BIANMIN_PHONE_REGIONS "
+                               "says otherwise.", examples=["13800138000"])
 
 
 class SubmitCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_code: str = Field(examples=["SB-002"])
-    township_id: str = Field(examples=["qingshui"])
-    village_id: str | None = Field(default=None, max_length=32, examples=[None])
+    item_code: Code = Field(examples=["SB-002"])
+    township_id: Code = Field(examples=["qingshui"])
+    village_id: Code | None = Field(default=None, examples=[None])
     channel: Channel = Field(default="window", examples=["window"])
     applicant: Applicant
-    materials: list[str] = Field(default_factory=list, description="Codes of the materials handed in.",
-                                 examples=[["id_card", "hukou", "bank_card"]])
+    materials: MaterialCodes = Field(
+        default_factory=list, description="Codes of the materials handed in; duplicates are dropped.",
+        examples=[["id_card", "hukou", "bank_card"]])
 
 
 class SubmitCaseResponse(BaseModel):
@@ -43,7 +49,7 @@ class RateCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意", examples=[5])
-    comment: str = Field(default="", max_length=500, examples=["办事很快"])
+    comment: ShortText = Field(default="", examples=["办事很快"])
 
 
 class RateCaseResponse(BaseModel):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from services.kit import deadletters
 from services.kit.auth import CurrentPrincipal, require_role
+from services.kit.errors import error_responses
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -19,7 +20,8 @@ class RedriveReport(BaseModel):
 
 
 @router.post("/dead-letters/redrive", response_model=RedriveReport,
-             summary="Re-apply this service's dead letters through their handlers (重新处理死信)")
+             summary="Re-apply this service's dead letters through their handlers (重新处理死信)",
+             responses=error_responses(401, 403))
 async def post_redrive(request: Request, principal: CurrentPrincipal) -> RedriveReport:
     require_role(principal, "admin")
     result = await deadletters.redrive(request.app.state.runtime.inbox)

@@ -24,7 +24,8 @@ from contracts.envelope import Envelope
 from services.kit import admin, eventstore
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
-from services.kit.errors import install_error_handlers
+from services.kit.edge import install_edge
+from services.kit.errors import error_responses
 from services.kit.inbox import Inbox, RetryPolicy
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
@@ -122,14 +123,15 @@ def create_service(
     app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
-    install_error_handlers(app)
+    install_edge(app, max_body_bytes=settings.max_body_bytes)
     asyncapi = AsyncAPI(runtime.broker, title=f"bianmin {name}", version=version, description=description)
 
-    @app.get("/healthz", tags=["health"], summary="Process is alive")
+    @app.get("/healthz", tags=["health"], summary="Process is alive", responses=error_responses())
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
-    @app.get("/readyz", tags=["health"], summary="Database, Kafka and relay are usable")
+    @app.get("/readyz", tags=["health"], summary="Database, Kafka and relay are usable",
+             responses={**error_responses(), 503: {"description": "Not ready: the same body, status not_ready"}})
     async def readyz() -> JSONResponse:
         checks = {"database": False, "kafka": False, "relay": bool(runtime.relay and runtime.relay.active)}
         with contextlib.suppress(Exception):
@@ -140,7 +142,8 @@ def create_service(
         ready = all(checks.values())
         return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/asyncapi", tags=["docs"], summary="AsyncAPI document of this service's topics")
+    @app.get("/asyncapi", tags=["docs"], summary="AsyncAPI document of this service's topics",
+             responses=error_responses())
     async def asyncapi_doc() -> JSONResponse:
         return JSONResponse(asyncapi.to_specification().to_jsonable())
 

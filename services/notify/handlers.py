@@ -14,6 +14,7 @@ from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CASES, ROUTING_CASES
 from services.kit.auth import CurrentPrincipal, require_township
+from services.kit.errors import error_responses
 from services.kit.service import Runtime
 from services.notify import commands, store
 from services.notify.deps import NotifyDeps
@@ -26,7 +27,8 @@ def _rt(request: Request) -> Runtime[NotifyDeps]:
     return request.app.state.runtime
 
 
-@router.get("/messages", response_model=list[MessageView], summary="SMS sent or queued for one case (短信记录)")
+@router.get("/messages", response_model=list[MessageView], summary="SMS sent or queued for one case (短信记录)",
+            responses=error_responses(401, 403, 422))
 async def get_messages(request: Request, principal: CurrentPrincipal,
                        case_id: Annotated[UUID, Query(description="The case whose messages to list.")]) -> list[MessageView]:
     async with _rt(request).pool.acquire() as conn:

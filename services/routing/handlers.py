@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +14,8 @@ from contracts.envelope import Actor
 from contracts.events import CaseSubmitted
 from contracts.topics import INTAKE_CASES
 from services.kit.auth import CurrentPrincipal, Principal, require_role, require_township
-from services.kit.errors import ApiError
+from services.kit.errors import ApiError, error_responses
+from services.kit.fields import Code
 from services.kit.service import Runtime
 from services.routing import commands, domain, store
 from services.routing.deps import RoutingDeps
@@ -39,7 +40,8 @@ def _actor(principal: Principal) -> Actor:
     return Actor(kind=principal.role, id=principal.sub)
 
 
-@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as department staff see it")
+@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as department staff see it",
+            responses=error_responses(401, 403, 404, 422))
 async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseView:
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
@@ -50,9 +52,11 @@ async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal)
     return _view(state, rt.clock.now())
 
 
-@router.get("/cases", response_model=CaseList, summary="Work queue: a township's open cases, latest deadline first")
+@router.get("/cases", response_model=CaseList, summary="Work queue: a township's open cases, latest deadline first",
+            responses=error_responses(401, 403, 422))
 async def list_cases(request: Request, principal: CurrentPrincipal, status: Literal["open"] = "open",
-                     township_id: str | None = Query(default=None, description="Needed by county-wide roles.")) -> CaseList:
+                     township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
+                     ) -> CaseList:
     township = township_id or principal.township_id
     if township is None:
         raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
@@ -64,7 +68,8 @@ async def list_cases(request: Request, principal: CurrentPrincipal, status: Lite
     return CaseList(cases=[_view(s, now) for s in states])
 
 
-@router.post("/cases/{case_id}/transfer", response_model=CaseView, summary="Pass a case to another department (转办)")
+@router.post("/cases/{case_id}/transfer", response_model=CaseView, summary="Pass a case to another department (转办)",
+             responses=error_responses(401, 403, 404, 409, body=True))
 async def post_transfer(case_id: UUID, body: TransferCaseRequest, request: Request,
                         principal: CurrentPrincipal) -> CaseView:
     require_role(principal, *HANDLERS)
@@ -76,7 +81,8 @@ async def post_transfer(case_id: UUID, body: TransferCaseRequest, request: Reque
     return _view(state, rt.clock.now())
 
 
-@router.post("/cases/{case_id}/complete", response_model=CaseView, summary="Decide and close a case (办结)")
+@router.post("/cases/{case_id}/complete", response_model=CaseView, summary="Decide and close a case (办结)",
+             responses=error_responses(401, 403, 404, 409, body=True))
 async def post_complete(case_id: UUID, body: CompleteCaseRequest, request: Request,
                         principal: CurrentPrincipal) -> CaseView:
     require_role(principal, *HANDLERS)

@@ -8,23 +8,23 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import CompletionResult
+from services.kit.fields import Code, LongText, ShortText
 
 
 class TransferCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to_department_code: str = Field(min_length=1, max_length=32, examples=["civil_affairs"])
+    to_department_code: Code = Field(examples=["civil_affairs"])
     # Emptiness is a domain rule (TRANSFER_REASON_REQUIRED), so only the length is checked here.
-    reason: str = Field(max_length=500, description="Why the case is passed on (转办理由).", examples=["属民政业务"])
+    reason: ShortText = Field(description="Why the case is passed on (转办理由).", examples=["属民政业务"])
 
 
 class CompleteCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     result: CompletionResult = Field(examples=["granted"])
-    note: str = Field(default="", max_length=1000,
-                      description="Reasons; a refusal needs the grounds and the applicant's appeal rights.",
-                      examples=["已办结，待遇自次月起发放"])
+    note: LongText = Field(default="", description="Reasons, may span lines; a refusal needs the grounds and the "
+                           "applicant's appeal rights.", examples=["已办结，待遇自次月起发放"])
 
 
 class CaseView(BaseModel):
