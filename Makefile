@@ -10,6 +10,8 @@ PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 ROLE ?= staff
 TOWNSHIP ?= qingshui
+SUB ?= dev-user
+DEPARTMENT ?=
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,8 +54,8 @@ test-e2e: install ## Services as processes, public interfaces only
 bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.submit_to_audit
 
-token: .venv/.synced ## Print a development token: make token ROLE=staff TOWNSHIP=qingshui
-	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)"
+token: .venv/.synced ## Print a token for this install: make token ROLE=staff TOWNSHIP=qingshui SUB=qs-social_security-01 DEPARTMENT=social_security
+	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)" --sub "$(SUB)" --department "$(DEPARTMENT)"
 
 schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 	$(PY) -m contracts.generate

@@ -8,7 +8,7 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Envelope
 from contracts.topics import EVENT_TOPICS
@@ -16,14 +16,12 @@ from services.audit import checkpoints, commands, store
 from services.audit.domain import AuditRecord
 from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
                                     IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
-from services.kit.auth import CurrentPrincipal, require_role, require_township
+from services.kit.access import Grant, permit
 from services.kit.errors import ApiError
 from services.kit.service import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-HISTORY_READERS = ("inspector", "admin", "centre_head")  # centre_head for their own township only
-LOG_READERS = ("inspector", "admin")
 
 
 def _rt(request: Request) -> Runtime:
@@ -39,10 +37,9 @@ def _history_event(record: AuditRecord) -> HistoryEvent:
 
 @router.get("/cases/{case_id}/history", response_model=CaseHistoryView,
             summary="A case's events in order, with lost stream versions (办件审计轨迹)")
-async def get_history(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseHistoryView:
-    require_role(principal, *HISTORY_READERS)
-    history = await commands.case_history(_rt(request).pool, case_id,
-                                          may_see=lambda township: require_township(principal, township))
+async def get_history(case_id: UUID, request: Request,
+                      grant: Annotated[Grant, Depends(permit("audit.case_history"))]) -> CaseHistoryView:
+    history = await commands.case_history(_rt(request).pool, case_id, may_see=grant.township)
     return CaseHistoryView(case_id=case_id, township_id=history.records[0].township_id,
                            events=[_history_event(r) for r in history.records],
                            gaps=[SourceGap(source=s, missing=m) for s, m in history.gaps.items()])
@@ -73,12 +70,11 @@ def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
 @router.get("/integrity", response_model=IntegrityReport,
             summary="Verify the whole hash chain, optionally against a signed checkpoint (完整性核验)")
 async def get_integrity(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, _: Annotated[Grant, Depends(permit("audit.integrity"))],
     checkpoint_seq: Annotated[int | None, Query(ge=1, description="head_seq of a checkpoint you hold.")] = None,
     checkpoint_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$",
                                                  description="head_hash of that checkpoint.")] = None,
 ) -> IntegrityReport:
-    require_role(principal, *LOG_READERS)
     rt, held = _rt(request), _held(checkpoint_seq, checkpoint_hash)
     return _integrity_report(await commands.verify_integrity(rt.pool, rt.clock, chunk=rt.settings.integrity_chunk,
                                                              held=held))
@@ -86,18 +82,17 @@ async def get_integrity(
 
 @router.get("/checkpoints/public-key", response_model=SigningKeyView,
             summary="The public key that checkpoints are signed with (检查点验签公钥)")
-async def get_public_key(request: Request, principal: CurrentPrincipal) -> SigningKeyView:
-    require_role(principal, *LOG_READERS)
+async def get_public_key(request: Request,
+                         _: Annotated[Grant, Depends(permit("audit.public_key"))]) -> SigningKeyView:
     public_key = _rt(request).extras["signing_key"].public_key()
     return SigningKeyView(algorithm="Ed25519", key_id=checkpoints.key_id(public_key),
                           public_key_pem=checkpoints.public_pem(public_key))
 
 
 @router.get("/events", response_model=list[FeedEntry], summary="The audit log in seq order, page by page")
-async def get_events(request: Request, principal: CurrentPrincipal,
+async def get_events(request: Request, _: Annotated[Grant, Depends(permit("audit.events"))],
                      after_seq: Annotated[int, Query(ge=0, description="Return records after this seq.")] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[dict]:
-    require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:
         return await store.feed(conn, after_seq=after_seq, limit=limit)
 

@@ -20,6 +20,7 @@ from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from contracts.envelope import Envelope
+from services.kit.auth import verifier_from
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
 from services.kit.errors import install_error_handlers
@@ -106,7 +107,7 @@ def create_service(
 
     app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.jwt_verifier = verifier_from(settings)  # before anything starts: unsafe settings refuse here
     install_error_handlers(app)
     asyncapi = AsyncAPI(runtime.broker, title=f"bianmin {name}", version=version, description=description)
 

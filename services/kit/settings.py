@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.kit.auth import DEV_SECRET
+from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL
 
 
 class ServiceSettings(BaseSettings):
@@ -15,7 +17,15 @@ class ServiceSettings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:55432/bianmin", validation_alias=AliasChoices("DATABASE_URL"))
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
-    jwt_secret: SecretStr = Field(default=SecretStr(DEV_SECRET), validation_alias=AliasChoices("BIANMIN_JWT_SECRET"))
+    # "development" alone lets a service start without a JWT key (it then accepts the public dev secret).
+    environment: Literal["production", "development"] = Field(
+        default="production", validation_alias=AliasChoices("BIANMIN_ENV"))
+    jwt_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_JWT_SECRET"))
+    jwt_public_key_file: str | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_JWT_PUBLIC_KEY_FILE"))
+    jwt_issuer: str = Field(default=DEFAULT_ISSUER, validation_alias=AliasChoices("BIANMIN_JWT_ISSUER"))
+    jwt_audience: str = Field(default=DEFAULT_AUDIENCE, validation_alias=AliasChoices("BIANMIN_JWT_AUDIENCE"))
+    jwt_max_ttl_seconds: int = Field(default=int(DEFAULT_TTL.total_seconds()), gt=0,
+                                     validation_alias=AliasChoices("BIANMIN_JWT_MAX_TTL_SECONDS"))
     clock_file: str | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_CLOCK_FILE"))
     host: str = "127.0.0.1"
     port: int = 8100
