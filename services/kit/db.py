@@ -12,17 +12,31 @@ log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+class BoundedPool(asyncpg.pool.Pool):
+    """A pool whose `acquire()` gives up after `acquire_timeout` seconds by default (TimeoutError),
+    so a request waits a bounded time for a connection instead of queueing without end."""
+
+    __slots__ = ("acquire_timeout",)
+
+    def acquire(self, *, timeout: float | None = None):
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
+async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10,
+                      acquire_timeout: float | None = None) -> asyncpg.Pool:
     """A pool whose connections see only this service's schema."""
     admin = await asyncpg.connect(dsn)
     try:
         await admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     finally:
         await admin.close()
-    return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size,
-        server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"},
-    )
+    # asyncpg.create_pool's own defaults, with our class.
+    pool = BoundedPool(dsn, min_size=min_size, max_size=max_size, max_queries=50000, loop=None,
+                       max_inactive_connection_lifetime=300.0, connection_class=asyncpg.Connection,
+                       record_class=asyncpg.Record,
+                       server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"})
+    pool.acquire_timeout = acquire_timeout
+    return await pool
 
 
 def _migration_files(*dirs: Path) -> list[tuple[str, Path]]:

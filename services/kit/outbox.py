@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, Protocol
 
 import asyncpg
@@ -34,6 +35,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self.published_count = 0
         self.active = False
+        # Bookkeeping for /readyz (services.kit.readiness), apart from how rows are published.
+        self.state = "starting"  # starting | standby (waiting for the lock) | active | failing
+        self.failures = 0  # loops failed in a row
+        self.last_progress_at = time.monotonic()  # when a batch was last published
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
@@ -53,17 +58,20 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay failed; restarting", extra={"schema": self._schema})
                 self.active = False
+                self._failed()
                 await asyncio.sleep(1.0)
 
     async def _serve(self) -> None:
         conn = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
         try:
+            self.state = "standby"
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self._schema}"):
                 await asyncio.sleep(2.0)
-            self.active = True
+            self.active, self.state = True, "active"
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
             while True:
                 sent = await self.publish_pending(conn)
+                self._progressed(sent)
                 if sent < BATCH:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -72,6 +80,15 @@ class OutboxRelay:
             self.active = False
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    def _failed(self) -> None:
+        self.state, self.failures = "failing", self.failures + 1
+
+    def _progressed(self, sent: int) -> None:
+        """A pass that raised nothing: the loop works; rows sent count as progress."""
+        self.failures = 0
+        if sent:
+            self.last_progress_at = time.monotonic()
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(

@@ -26,6 +26,8 @@ from services.kit.db import apply_migrations, create_pool
 from services.kit.errors import install_error_handlers
 from services.kit.inbox import Inbox, RetryPolicy
 from services.kit.outbox import OutboxRelay
+from services.kit.overload import InFlightLimit, install_overload_handlers
+from services.kit.readiness import ReadinessProbe
 from services.kit.settings import ServiceSettings
 from services.kit.telemetry import setup_tracing
 from services.kit.topics import ensure_topics
@@ -80,21 +82,24 @@ def create_service(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime.pool = await create_pool(settings.database_url, name, max_size=settings.db_pool_max)
+        runtime.pool = await create_pool(settings.database_url, name, max_size=settings.db_pool_max,
+                                         acquire_timeout=settings.db_acquire_timeout)
         await apply_migrations(runtime.pool, name, service_dir)
         runtime.inbox.pool = runtime.pool
         for hook in on_start:
             await hook(runtime)
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
-                            replication=settings.kafka_replication)
-        await runtime.broker.start()
+        kafka = await _start_kafka(runtime, settings)
         runtime.relay = OutboxRelay(dsn=settings.database_url, schema=name, publish=publish)
         runtime.relay.start()
+        probe.relay = runtime.relay
         tasks = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}") for task in background]
+        if kafka is not None:
+            tasks.append(kafka)
         log.info("service started", extra={"service": name, "port": settings.port})
         try:
             yield
         finally:
+            await probe.close()
             for t in tasks:
                 t.cancel()
             for t in tasks:
@@ -107,24 +112,25 @@ def create_service(
 
     app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
     app.state.runtime = runtime
+    probe = ReadinessProbe(dsn=settings.database_url, schema=name, broker=runtime.broker,
+                           stuck_after=settings.relay_stuck_seconds,
+                           failures_tolerated=settings.relay_failures_tolerated)
+    app.state.readiness = probe
     app.state.jwt_verifier = verifier_from(settings)  # before anything starts: unsafe settings refuse here
     install_error_handlers(app)
+    install_overload_handlers(app)
     asyncapi = AsyncAPI(runtime.broker, title=f"bianmin {name}", version=version, description=description)
 
     @app.get("/healthz", tags=["health"], summary="Process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
-    @app.get("/readyz", tags=["health"], summary="Database, Kafka and relay are usable")
+    @app.get("/readyz", tags=["health"],
+             summary="Serves HTTP: database answers, relay not stuck (Kafka reported, not required)")
     async def readyz() -> JSONResponse:
-        checks = {"database": False, "kafka": False, "relay": bool(runtime.relay and runtime.relay.active)}
-        with contextlib.suppress(Exception):
-            async with runtime.pool.acquire(timeout=2) as conn:  # type: ignore[union-attr]
-                checks["database"] = await conn.fetchval("SELECT true")
-        with contextlib.suppress(Exception):
-            checks["kafka"] = await runtime.broker.ping(timeout=2)
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+        ready, report = await probe.check()
+        return JSONResponse(report, status_code=200 if ready else 503,
+                            headers=None if ready else {"Retry-After": "5"})
 
     @app.get("/asyncapi", tags=["docs"], summary="AsyncAPI document of this service's topics")
     async def asyncapi_doc() -> JSONResponse:
@@ -133,7 +139,45 @@ def create_service(
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, wait=settings.in_flight_wait_seconds)
     return app
+
+
+async def _start_kafka(runtime: Runtime, settings: ServiceSettings) -> asyncio.Task[None] | None:
+    """Topics and broker now if Kafka answers; else HTTP starts anyway (the outbox keeps the events)
+    and a task keeps trying. Returns that task, or None when connected."""
+    try:
+        await _connect_kafka(runtime, settings)
+        return None
+    except Exception as exc:
+        log.warning("kafka unreachable at start; serving HTTP and retrying",
+                    extra={"bootstrap": settings.kafka_bootstrap_servers, "error": str(exc)})
+        return asyncio.create_task(_keep_connecting(runtime, settings), name=f"{runtime.name}-kafka-connect")
+
+
+async def _connect_kafka(runtime: Runtime, settings: ServiceSettings) -> None:
+    try:
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
+                            replication=settings.kafka_replication)
+        await runtime.broker.start()
+    except Exception:
+        with contextlib.suppress(Exception):
+            await runtime.broker.stop()  # a failed start leaves its producer open
+        raise
+
+
+async def _keep_connecting(runtime: Runtime, settings: ServiceSettings, *, first_delay: float = 1.0) -> None:
+    delay = first_delay
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await _connect_kafka(runtime, settings)
+        except Exception as exc:
+            log.warning("kafka still unreachable", extra={"error": str(exc), "retry_in": delay})
+            delay = min(delay * 2, 30.0)
+            continue
+        log.info("kafka connected", extra={"bootstrap": settings.kafka_bootstrap_servers})
+        return
 
 
 def new_runtime(name: str, settings: ServiceSettings, *, retry: RetryPolicy | None = None) -> Runtime:

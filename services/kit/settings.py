@@ -33,5 +33,13 @@ class ServiceSettings(BaseSettings):
     # Lets a second copy of the system (e.g. the end-to-end suite) share a broker without
     # splitting partitions with the first one's consumer groups.
     consumer_group_suffix: str = Field(default="", validation_alias=AliasChoices("BIANMIN_CONSUMER_GROUP_SUFFIX"))
+    # Overload: requests in flight per process (more wait `in_flight_wait_seconds`, then 503), and how
+    # long a request waits for a database connection before 503 DATABASE_BUSY.
+    max_in_flight: int = Field(default=64, gt=0, validation_alias=AliasChoices("BIANMIN_MAX_IN_FLIGHT"))
+    in_flight_wait_seconds: float = Field(default=0.25, ge=0, validation_alias=AliasChoices("BIANMIN_IN_FLIGHT_WAIT_SECONDS"))
+    db_acquire_timeout: float = Field(default=1.0, gt=0, validation_alias=AliasChoices("BIANMIN_DB_ACQUIRE_TIMEOUT"))
+    # Readiness: the relay is stuck when rows wait this long and none was published for as long.
+    relay_stuck_seconds: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_STUCK_SECONDS"))
+    relay_failures_tolerated: int = Field(default=5, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_FAILURES_TOLERATED"))
     kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
     kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))

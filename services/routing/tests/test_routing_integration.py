@@ -210,8 +210,10 @@ async def test_work_queue_lists_open_cases_of_the_township_latest_deadline_first
 async def test_health_readiness_and_asyncapi(routing):
     client, _ = routing
     assert (await client.get("/healthz")).json() == {"status": "ok", "service": "routing"}
-    ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": True}
+    async def relay_active():
+        ready = await client.get("/readyz")
+        return ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": "active"}
+    await eventually(relay_active, what="routing ready with its relay active")
     doc = (await client.get("/asyncapi")).json()
     channels = str(doc["channels"])
     for topic in ("case-submitted", "case-assigned", "case-transferred", "case-completed", "deadline-breached"):
