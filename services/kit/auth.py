@@ -43,9 +43,6 @@ class Principal:
     township_id: str | None
     department_code: str | None = None
 
-    def can_see(self, township_id: str) -> bool:
-        return self.role in COUNTY_WIDE or self.township_id == township_id
-
 
 @dataclass(frozen=True)
 class Verifier:
@@ -152,12 +149,3 @@ def current_principal(request: Request) -> Principal:
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
-
-def require_role(principal: Principal, *roles: str) -> None:
-    if principal.role not in roles:
-        raise ApiError(403, "ROLE_FORBIDDEN", "当前角色无权执行此操作")
-
-
-def require_township(principal: Principal, township_id: str) -> None:
-    if not principal.can_see(township_id):
-        raise ApiError(403, "TOWNSHIP_FORBIDDEN", "无权访问其他乡镇的办件")

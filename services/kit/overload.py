@@ -71,7 +71,7 @@ def unavailable(problem: tuple[str, str]) -> JSONResponse:
 
 
 # Errors that say "the database cannot be reached now", not "this request is wrong".
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, unreachable
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08, also a connection closed under the request
     asyncpg.exceptions.OperatorInterventionError,  # class 57: terminated by an administrator, shutting down

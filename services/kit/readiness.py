@@ -61,9 +61,9 @@ class ReadinessProbe:
     failures_tolerated: int = 5
     ttl: float = 1.0
     timeout: float = 2.0
-    _conn: asyncpg.Connection | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _cached: tuple[float, bool, dict[str, Any]] | None = None
+    _conn: asyncpg.Connection | None = field(default=None, init=False, repr=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _cached: tuple[float, bool, dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         async with self._lock:
