@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import asyncpg
+import asyncpg.compat
 
 log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -14,12 +15,18 @@ KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 
 class BoundedPool(asyncpg.pool.Pool):
     """A pool whose `acquire()` gives up after `acquire_timeout` seconds by default (TimeoutError),
-    so a request waits a bounded time for a connection instead of queueing without end."""
+    so a request waits a bounded time for a connection instead of queueing without end.
+
+    Not `acquire(timeout=...)`: asyncpg also applies that timeout to the connection's reset on
+    release, which under load terminates healthy connections and fails committed work.
+    """
 
     __slots__ = ("acquire_timeout",)
 
-    def acquire(self, *, timeout: float | None = None):
-        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+    async def _acquire(self, timeout):  # both `async with pool.acquire()` and `await pool.acquire()` come here
+        if timeout is None and self.acquire_timeout is not None:
+            return await asyncpg.compat.wait_for(super()._acquire(None), timeout=self.acquire_timeout)
+        return await super()._acquire(timeout)
 
 
 async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10,

@@ -61,9 +61,11 @@ class ReadinessProbe:
     failures_tolerated: int = 5
     ttl: float = 1.0
     timeout: float = 2.0
+    slow_grace: float = 5.0  # a probe query slower than `timeout` counts as down only after this long
     _conn: asyncpg.Connection | None = field(default=None, init=False, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _cached: tuple[float, bool, dict[str, Any]] | None = field(default=None, init=False, repr=False)
+    _slow_since: float | None = field(default=None, init=False, repr=False)
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         async with self._lock:
@@ -81,15 +83,22 @@ class ReadinessProbe:
         return ready, {"status": "ready" if ready else "not_ready", "checks": checks, "relay": relay}
 
     async def _database(self) -> tuple[bool, float | None]:
+        """Refused or broken connections count at once; a slow answer (a busy event loop or server
+        during a burst) only after `slow_grace`, so readiness does not flap under load."""
         try:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await asyncpg.connect(
                     self.dsn, timeout=self.timeout,
                     server_settings={"search_path": self.schema, "application_name": f"bianmin-{self.schema}-probe"})
-            return True, await self._conn.fetchval(PENDING_AGE, timeout=self.timeout)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            pending_age = await self._conn.fetchval(PENDING_AGE, timeout=self.timeout)
+        except TimeoutError:
+            self._slow_since = self._slow_since or time.monotonic()
+            return time.monotonic() - self._slow_since < self.slow_grace, None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await self.close()
             return False, None
+        self._slow_since = None
+        return True, pending_age
 
     async def _kafka(self) -> bool:
         with contextlib.suppress(Exception):

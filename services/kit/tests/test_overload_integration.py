@@ -27,10 +27,14 @@ async def test_a_burst_is_answered_with_201_or_a_quick_refusal_and_readiness_hol
     async with running_app(app) as client:
         done = asyncio.Event()
         readiness: list[int] = []
+        unready: list[str] = []
 
         async def poll_readiness() -> None:
             while not done.is_set():
-                readiness.append((await client.get("/readyz")).status_code)
+                resp = await client.get("/readyz")
+                readiness.append(resp.status_code)
+                if resp.status_code != 200:
+                    unready.append(resp.text)
                 await asyncio.sleep(0.01)
 
         async def submit(seed: int):
@@ -48,7 +52,7 @@ async def test_a_burst_is_answered_with_201_or_a_quick_refusal_and_readiness_hol
     for refused in refusals:
         assert int(refused.headers["retry-after"]) > 0
         assert refused.json()["code"] in ("OVERLOADED", "DATABASE_BUSY") and chinese(refused.json()["message"])
-    assert readiness and set(readiness) == {200}
+    assert readiness and set(readiness) == {200}, unready[:3]
 
 
 async def test_while_postgresql_refuses_connections_requests_get_json_503_with_retry_after(infra, make_database):
@@ -82,3 +86,15 @@ async def test_while_postgresql_refuses_connections_requests_get_json_503_with_r
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
+
+
+async def test_no_free_connection_within_the_acquire_timeout_is_a_json_503(infra, make_database):
+    app = await intake(infra, await make_database("it_pool_busy"), db_pool_max=2, BIANMIN_DB_ACQUIRE_TIMEOUT=0.2)
+    async with running_app(app) as client:
+        pool = app.state.runtime.pool
+        async with pool.acquire(), pool.acquire():  # the business pool is all taken
+            resp = await client.get("/api/v1/catalogue", headers=STAFF)
+            assert (resp.status_code, resp.json()["code"]) == (503, "DATABASE_BUSY") and chinese(resp.json()["message"])
+            assert int(resp.headers["retry-after"]) > 0
+            assert (await client.get("/readyz")).status_code == 200  # its own connection, not the pool's
+        assert (await client.get("/api/v1/catalogue", headers=STAFF)).status_code == 200
