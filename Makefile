@@ -11,6 +11,8 @@ PYTEST := $(PY) -m pytest
 ROLE ?= staff
 TOWNSHIP ?= qingshui
 SERVICE ?= notify
+SUB ?= dev-user
+DEPARTMENT ?=
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,8 +55,8 @@ test-e2e: install ## Services as processes, public interfaces only
 bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.submit_to_audit
 
-token: .venv/.synced ## Print a development token: make token ROLE=staff TOWNSHIP=qingshui
-	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)"
+token: .venv/.synced ## Print a token for this install: make token ROLE=staff TOWNSHIP=qingshui SUB=qs-social_security-01 DEPARTMENT=social_security
+	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)" --sub "$(SUB)" --department "$(DEPARTMENT)"
 
 redrive: .venv/.synced ## Re-apply a running service's dead letters after a fix: make redrive SERVICE=notify
 	@$(PY) -m services.kit.redrive --service $(SERVICE)

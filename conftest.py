@@ -7,12 +7,17 @@ Docker engine answers; else the same local provisioning as `make up` (deploy/loc
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
 import pytest
+
+# A random JWT secret per session: in-process apps, service processes (they inherit the
+# environment) and `services.kit.testing.auth_header` all read it; a developer's own wins.
+os.environ.setdefault("BIANMIN_JWT_SECRET", secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,12 @@ async def routed(client: httpx.AsyncClient, case_id: str) -> dict:
     return await wait_for(probe, "分办")
 
 
+async def holder(client: httpx.AsyncClient, case: dict) -> dict[str, str]:
+    """The assigned staff member decides the case (办结), signed in with their department."""
+    view = await routed(client, case["case_id"])
+    return auth_header("staff", "qingshui", sub=view["staff_id"], department_code=view["department_code"])
+
+
 async def day(client: httpx.AsyncClient) -> None:
     say("== 上午：窗口与代办点受理 ==")
     incomplete = await take_in(client, 7, "孙丽", "SB-002", ["id_card"], "window")
@@ -87,12 +93,12 @@ async def day(client: httpx.AsyncClient) -> None:
 
     say("== 转办与办结 ==")
     first, second, third, fourth = cases
-    await client.post(f"{URL['routing']}/api/v1/cases/{third['case_id']}/transfer", headers=WINDOW,
+    await client.post(f"{URL['routing']}/api/v1/cases/{third['case_id']}/transfer", headers=HEAD,
                       json={"to_department_code": "social_security", "reason": "涉及养老保险待遇，转社保站办理"})
     say(f"  {third['case_no']} 转办社保站")
     for c, result, note in ((first, "granted", "待遇已核定，次月发放"), (second, "granted", "参保登记完成"),
                             (third, "refused", "家庭收入超过低保标准，不予批准；如有异议可在60日内申请行政复议")):
-        await client.post(f"{URL['routing']}/api/v1/cases/{c['case_id']}/complete", headers=WINDOW,
+        await client.post(f"{URL['routing']}/api/v1/cases/{c['case_id']}/complete", headers=await holder(client, c),
                           json={"result": result, "note": note})
         say(f"  {c['case_no']} 办结（{'准予' if result == 'granted' else '不予'}）")
 

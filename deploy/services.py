@@ -114,8 +114,10 @@ class System:
 
 def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_env: dict[str, str] | None = None,
                  log_dir: Path = LOG_DIR, run_dir: Path = RUN_DIR) -> System:
+    from services.kit.local_secret import install_secret
+
     base = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": database_url,
-            "PYTHONPATH": str(ROOT), **(extra_env or {})}
+            "PYTHONPATH": str(ROOT), "BIANMIN_JWT_SECRET": install_secret(), **(extra_env or {})}
     system = System()
     for name, port in SERVICES.items():
         env = {**base, f"{name.upper()}_PORT": str(port + port_offset)}

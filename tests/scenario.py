@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kit.testing import eventually
+from services.kit.testing import auth_header, eventually
 from tests.builders import case_body
 
 LIFECYCLE = ["CaseSubmitted", "CaseAssigned", "CaseTransferred", "CaseCompleted", "CaseRated"]
@@ -25,14 +25,22 @@ async def routing_case(api, case_id: str, *, status: str | None = None) -> dict:
     return await eventually(probe, timeout=60, what=f"routing to hold case {case_id} ({status or 'any'})")
 
 
+async def holder(api, case_id: str) -> dict[str, str]:
+    """A token of the staff member routing assigned the case to: only the case holder decides it."""
+    view = await routing_case(api, case_id)
+    return auth_header("staff", view["township_id"], sub=view["staff_id"], department_code=view["department_code"])
+
+
 async def transfer(api, case_id: str, to: str = "civil_affairs") -> dict:
-    resp = await api.post("routing", f"/api/v1/cases/{case_id}/transfer", {"to_department_code": to, "reason": "属民政业务"})
+    resp = await api.post("routing", f"/api/v1/cases/{case_id}/transfer", {"to_department_code": to, "reason": "属民政业务"},
+                          headers=await holder(api, case_id))
     assert resp.status_code in (200, 201), resp.text
     return resp.json()
 
 
 async def complete(api, case_id: str) -> dict:
-    resp = await api.post("routing", f"/api/v1/cases/{case_id}/complete", {"result": "granted", "note": "已办结"})
+    resp = await api.post("routing", f"/api/v1/cases/{case_id}/complete", {"result": "granted", "note": "已办结"},
+                          headers=await holder(api, case_id))
     assert resp.status_code in (200, 201), resp.text
     return resp.json()
 

@@ -1,6 +1,5 @@
 from services.audit.app import create_app
 from services.audit.settings import AuditSettings
-from services.kit.run import serve
+from services.kit.run import run_service
 
-settings = AuditSettings()
-serve(create_app(settings), host=settings.host, port=settings.port)
+run_service("audit", AuditSettings, create_app)

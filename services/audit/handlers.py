@@ -7,7 +7,7 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Envelope
 from contracts.events import EVENT_TYPES
@@ -17,7 +17,7 @@ from services.audit.deps import AuditDeps
 from services.audit.domain import AuditRecord, canonical_json, hashed_fields
 from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
                                     IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
-from services.kit.auth import CurrentPrincipal, require_role, require_township
+from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import PG_BIGINT_MAX
 from services.kit.loops import Backoff, run_forever
@@ -25,8 +25,6 @@ from services.kit.service import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-HISTORY_READERS = ("inspector", "admin", "centre_head")  # centre_head for their own township only
-LOG_READERS = ("inspector", "admin")
 
 
 def _rt(request: Request) -> Runtime[AuditDeps]:
@@ -43,10 +41,9 @@ def _history_event(record: AuditRecord) -> HistoryEvent:
 @router.get("/cases/{case_id}/history", response_model=CaseHistoryView,
             summary="A case's events in order, with lost stream versions (办件审计轨迹)",
             responses=error_responses(401, 403, 404, 422))
-async def get_history(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseHistoryView:
-    require_role(principal, *HISTORY_READERS)
-    history = await commands.case_history(_rt(request).pool, case_id,
-                                          may_see=lambda township: require_township(principal, township))
+async def get_history(case_id: UUID, request: Request,
+                      grant: Annotated[Grant, Depends(permit("audit.case_history"))]) -> CaseHistoryView:
+    history = await commands.case_history(_rt(request).pool, case_id, may_see=grant.township)
     return CaseHistoryView(case_id=case_id, township_id=history.records[0].township_id,
                            events=[_history_event(r) for r in history.records],
                            gaps=[SourceGap(source=s, missing=m) for s, m in history.gaps.items()])
@@ -78,13 +75,12 @@ def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
             summary="Verify the whole hash chain, optionally against a signed checkpoint (完整性核验)",
             responses=error_responses(401, 403, 422))
 async def get_integrity(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, _: Annotated[Grant, Depends(permit("audit.integrity"))],
     checkpoint_seq: Annotated[int | None, Query(ge=1, le=PG_BIGINT_MAX,
-                                                          description="head_seq of a checkpoint you hold.")] = None,
+                                                description="head_seq of a checkpoint you hold.")] = None,
     checkpoint_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$",
                                                  description="head_hash of that checkpoint.")] = None,
 ) -> IntegrityReport:
-    require_role(principal, *LOG_READERS)
     rt, held = _rt(request), _held(checkpoint_seq, checkpoint_hash)
     return _integrity_report(await commands.verify_integrity(rt.pool, rt.clock, chunk=rt.settings.integrity_chunk,
                                                              held=held))
@@ -92,8 +88,8 @@ async def get_integrity(
 
 @router.get("/checkpoints/public-key", response_model=SigningKeyView,
             summary="The public key that checkpoints are signed with (检查点验签公钥)", responses=error_responses(401, 403))
-async def get_public_key(request: Request, principal: CurrentPrincipal) -> SigningKeyView:
-    require_role(principal, *LOG_READERS)
+async def get_public_key(request: Request,
+                         _: Annotated[Grant, Depends(permit("audit.public_key"))]) -> SigningKeyView:
     key = _rt(request).deps.signing_key
     assert key is not None, "the signing key is loaded at start"
     public_key = key.public_key()
@@ -104,10 +100,9 @@ async def get_public_key(request: Request, principal: CurrentPrincipal) -> Signi
 @router.get("/events", response_model=list[FeedEntry],
             summary="The audit log in seq order, page by page, with what recomputing its hash chain needs",
             responses=error_responses(401, 403, 422))
-async def get_events(request: Request, principal: CurrentPrincipal,
+async def get_events(request: Request, _: Annotated[Grant, Depends(permit("audit.events"))],
                      after_seq: Annotated[int, Query(ge=0, le=PG_BIGINT_MAX, description="Return records after this seq.")] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[FeedEntry]:
-    require_role(principal, *LOG_READERS)
     async with _rt(request).pool.acquire() as conn:
         records = await store.feed(conn, after_seq=after_seq, limit=limit)
     return [_feed_entry(r) for r in records]

@@ -1,6 +1,5 @@
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from services.kit.run import serve
+from services.kit.run import run_service
 
-settings = IntakeSettings()
-serve(create_app(settings), host=settings.host, port=settings.port)
+run_service("intake", IntakeSettings, create_app)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 
 from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
@@ -12,12 +14,11 @@ from contracts.topics import ROUTING_CASES
 from services.intake import commands, domain, store
 from services.intake.schemas import (CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest,
                                      SubmitCaseResponse)
-from services.kit.auth import CurrentPrincipal, require_role, require_township
+from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
-TAKERS = ("staff", "village_agent", "centre_head")
 
 
 def _rt(request: Request) -> Runtime:
@@ -25,23 +26,24 @@ def _rt(request: Request) -> Runtime:
 
 
 @router.get("/townships", summary="Township centres of the county", responses=error_responses(401))
-async def get_townships(request: Request, principal: CurrentPrincipal) -> list[dict]:
+async def get_townships(request: Request, _: Annotated[Grant, Depends(permit("intake.list_townships"))]) -> list[dict]:
     async with _rt(request).pool.acquire() as conn:
         return await store.list_townships(conn)
 
 
 @router.get("/catalogue", summary="Service catalogue (服务事项目录) with materials and limits",
             responses=error_responses(401))
-async def get_catalogue(request: Request, principal: CurrentPrincipal) -> list[dict]:
+async def get_catalogue(request: Request, _: Annotated[Grant, Depends(permit("intake.read_catalogue"))]) -> list[dict]:
     async with _rt(request).pool.acquire() as conn:
         return await store.list_items(conn)
 
 
 @router.post("/cases", status_code=201, response_model=SubmitCaseResponse, summary="Take a case in (受理)",
              responses=error_responses(401, 403, 404, body=True))
-async def post_case(body: SubmitCaseRequest, request: Request, principal: CurrentPrincipal) -> SubmitCaseResponse:
-    require_role(principal, *TAKERS)
-    require_township(principal, body.township_id)
+async def post_case(body: SubmitCaseRequest, request: Request,
+                    grant: Annotated[Grant, Depends(permit("intake.submit_case"))]) -> SubmitCaseResponse:
+    grant.township(body.township_id)
+    principal = grant.principal
     cmd = domain.SubmitCase(
         township_id=body.township_id, item_code=body.item_code, applicant_name=body.applicant.name,
         applicant_id_number=body.applicant.id_number, applicant_phone=commands.normalise_phone(body.applicant.phone),
@@ -56,23 +58,24 @@ async def post_case(body: SubmitCaseRequest, request: Request, principal: Curren
 
 @router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the resident sees it",
             responses=error_responses(401, 403, 404, 422))
-async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseView:
+async def get_case(case_id: UUID, request: Request,
+                   grant: Annotated[Grant, Depends(permit("intake.read_case"))]) -> CaseView:
     async with _rt(request).pool.acquire() as conn:
         row = await store.get_case(conn, case_id)
     if row is None:
         raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
-    require_township(principal, row["township_id"])
+    grant.township(row["township_id"])
     return CaseView(**{k: row[k] for k in CaseView.model_fields})
 
 
 @router.post("/cases/{case_id}/rating", status_code=201, response_model=RateCaseResponse, summary="Resident's rating (好差评)",
              responses=error_responses(401, 403, 404, 409, body=True))
-async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request, principal: CurrentPrincipal) -> RateCaseResponse:
-    require_role(principal, *TAKERS)
+async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request,
+                      grant: Annotated[Grant, Depends(permit("intake.rate_case"))]) -> RateCaseResponse:
     rt = _rt(request)
     event = await commands.rate_case(rt.pool, rt.clock, case_id=case_id, score=body.score, comment=body.comment,
-                                     actor=Actor(kind="resident", id=f"via:{principal.sub}"),
-                                     may_see=lambda township: require_township(principal, township))
+                                     actor=Actor(kind="resident", id=f"via:{grant.principal.sub}"),
+                                     may_see=grant.township)
     return RateCaseResponse(case_id=case_id, score=body.score, bad_rating=event.payload.bad_rating)
 
 

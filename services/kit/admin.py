@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from services.kit import deadletters
-from services.kit.auth import CurrentPrincipal, require_role
+from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -22,7 +24,7 @@ class RedriveReport(BaseModel):
 @router.post("/dead-letters/redrive", response_model=RedriveReport,
              summary="Re-apply this service's dead letters through their handlers (重新处理死信)",
              responses=error_responses(401, 403))
-async def post_redrive(request: Request, principal: CurrentPrincipal) -> RedriveReport:
-    require_role(principal, "admin")
+async def post_redrive(request: Request,
+                       _: Annotated[Grant, Depends(permit("admin.redrive_dead_letters"))]) -> RedriveReport:
     result = await deadletters.redrive(request.app.state.runtime.inbox)
     return RedriveReport(**vars(result))

@@ -7,13 +7,30 @@ import logging
 from pathlib import Path
 
 import asyncpg
+import asyncpg.compat
 
 log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class BoundedPool(asyncpg.pool.Pool):
+    """A pool whose `acquire()` gives up after `acquire_timeout` seconds by default (TimeoutError),
+    so a request waits a bounded time for a connection instead of queueing without end.
+
+    Not `acquire(timeout=...)`: asyncpg also applies that timeout to the connection's reset on
+    release, which under load terminates healthy connections and fails committed work.
+    """
+
+    __slots__ = ("acquire_timeout",)
+
+    async def _acquire(self, timeout):  # both `async with pool.acquire()` and `await pool.acquire()` come here
+        if timeout is None and self.acquire_timeout is not None:
+            return await asyncpg.compat.wait_for(super()._acquire(None), timeout=self.acquire_timeout)
+        return await super()._acquire(timeout)
+
+
 async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10,
-                      create_schema: bool = True) -> asyncpg.Pool:
+                      acquire_timeout: float | None = None, create_schema: bool = True) -> asyncpg.Pool:
     """A pool whose connections see only this service's schema (created first, as the owner)."""
     if create_schema:
         admin = await asyncpg.connect(dsn)
@@ -21,10 +38,13 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int
             await admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         finally:
             await admin.close()
-    return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size,
-        server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"},
-    )
+    # asyncpg.create_pool's own defaults, with our class.
+    pool = BoundedPool(dsn, min_size=min_size, max_size=max_size, max_queries=50000, loop=None,
+                       max_inactive_connection_lifetime=300.0, connection_class=asyncpg.Connection,
+                       record_class=asyncpg.Record,
+                       server_settings={"search_path": schema, "application_name": f"bianmin-{schema}"})
+    pool.acquire_timeout = acquire_timeout
+    return await pool
 
 
 def _migration_files(*dirs: Path) -> list[tuple[str, Path]]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any, Protocol
 
 import asyncpg
@@ -53,6 +54,10 @@ class OutboxRelay:
         self.set_aside_count = 0  # rows Kafka refused for good (see publish_pending)
         self.active = False
         self.loop_stats = LoopStats()
+        # Bookkeeping for /readyz (services.kit.readiness), apart from how rows are published.
+        self.state = "starting"  # starting | standby (waiting for the lock) | active | failing
+        self.failures = 0  # loops failed in a row
+        self.last_progress_at = time.monotonic()  # when a batch was last published
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
@@ -64,19 +69,28 @@ class OutboxRelay:
                 await self._task
 
     async def _run(self) -> None:
-        await run_forever(f"outbox-relay-{self._schema}", self._serve, interval=self._poll, stats=self.loop_stats,
+        await run_forever(f"outbox-relay-{self._schema}", self._round, interval=self._poll, stats=self.loop_stats,
                           backoff=Backoff(first=0.5, max=10.0))
+
+    async def _round(self) -> bool:
+        try:
+            return await self._serve()
+        except Exception:
+            self._failed()  # for /readyz; run_forever logs it and retries after a backoff
+            raise
 
     async def _serve(self) -> bool:
         """Publishes for as long as the connection lives; a failure ends it and the loop reconnects."""
         conn = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
         try:
+            self.state = "standby"
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self._schema}"):
                 await asyncio.sleep(2.0)
-            self.active = True
+            self.active, self.state = True, "active"
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
             while True:
                 sent = await self.publish_pending(conn)
+                self._progressed(sent)
                 if sent < BATCH:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -85,6 +99,15 @@ class OutboxRelay:
             self.active = False
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    def _failed(self) -> None:
+        self.state, self.failures = "failing", self.failures + 1
+
+    def _progressed(self, sent: int) -> None:
+        """A pass that raised nothing: the loop works; rows sent count as progress."""
+        self.failures = 0
+        if sent:
+            self.last_progress_at = time.monotonic()
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """Publish the next batch in commit order; returns how many rows it settled.

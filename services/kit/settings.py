@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.kit.auth import DEV_SECRET
+from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES
 
 
@@ -16,7 +18,15 @@ class ServiceSettings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:55432/bianmin", validation_alias=AliasChoices("DATABASE_URL"))
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
-    jwt_secret: SecretStr = Field(default=SecretStr(DEV_SECRET), validation_alias=AliasChoices("BIANMIN_JWT_SECRET"))
+    # "development" alone lets a service start without a JWT key (it then accepts the public dev secret).
+    environment: Literal["production", "development"] = Field(
+        default="production", validation_alias=AliasChoices("BIANMIN_ENV"))
+    jwt_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_JWT_SECRET"))
+    jwt_public_key_file: str | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_JWT_PUBLIC_KEY_FILE"))
+    jwt_issuer: str = Field(default=DEFAULT_ISSUER, validation_alias=AliasChoices("BIANMIN_JWT_ISSUER"))
+    jwt_audience: str = Field(default=DEFAULT_AUDIENCE, validation_alias=AliasChoices("BIANMIN_JWT_AUDIENCE"))
+    jwt_max_ttl_seconds: int = Field(default=int(DEFAULT_TTL.total_seconds()), gt=0,
+                                     validation_alias=AliasChoices("BIANMIN_JWT_MAX_TTL_SECONDS"))
     clock_file: str | None = Field(default=None, validation_alias=AliasChoices("BIANMIN_CLOCK_FILE"))
     host: str = "127.0.0.1"
     port: int = 8100
@@ -24,6 +34,14 @@ class ServiceSettings(BaseSettings):
     # Lets a second copy of the system (e.g. the end-to-end suite) share a broker without
     # splitting partitions with the first one's consumer groups.
     consumer_group_suffix: str = Field(default="", validation_alias=AliasChoices("BIANMIN_CONSUMER_GROUP_SUFFIX"))
+    # Overload: requests in flight per process (more wait `in_flight_wait_seconds`, then 503), and how
+    # long a request waits for a database connection before 503 DATABASE_BUSY.
+    max_in_flight: int = Field(default=64, gt=0, validation_alias=AliasChoices("BIANMIN_MAX_IN_FLIGHT"))
+    in_flight_wait_seconds: float = Field(default=0.25, ge=0, validation_alias=AliasChoices("BIANMIN_IN_FLIGHT_WAIT_SECONDS"))
+    db_acquire_timeout: float = Field(default=1.0, gt=0, validation_alias=AliasChoices("BIANMIN_DB_ACQUIRE_TIMEOUT"))
+    # Readiness: the relay is stuck when rows wait this long and none was published for as long.
+    relay_stuck_seconds: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_STUCK_SECONDS"))
+    relay_failures_tolerated: int = Field(default=5, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_FAILURES_TOLERATED"))
     kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
     kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))
     # An event's serialized size at most; well under the broker's max.message.bytes (1 MiB by default).

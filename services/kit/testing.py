@@ -11,13 +11,20 @@ from typing import TypeVar
 import httpx
 from fastapi import FastAPI
 
-from services.kit.auth import DEV_SECRET, issue_token
+from services.kit.auth import issue_token
+from services.kit.local_secret import install_secret
 
 T = TypeVar("T")
 
 
-def auth_header(role: str, township_id: str | None = "qingshui", sub: str = "tester") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(secret=DEV_SECRET, role=role, township_id=township_id, sub=sub)}"}
+def auth_header(role: str, township_id: str | None = "qingshui", sub: str = "tester", *,
+                department_code: str | None = None, **claims) -> dict[str, str]:
+    """A bearer header signed with this install's secret (the test session's random one under pytest).
+
+    Extra keyword args go to `issue_token` (ttl, issuer, audience, ...)."""
+    token = issue_token(secret=install_secret(), role=role, township_id=township_id, sub=sub,
+                        department_code=department_code, **claims)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @asynccontextmanager

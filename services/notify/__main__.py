@@ -1,6 +1,5 @@
-from services.kit.run import serve
 from services.notify.app import create_app
 from services.notify.settings import NotifySettings
+from services.kit.run import run_service
 
-settings = NotifySettings()
-serve(create_app(settings), host=settings.host, port=settings.port)
+run_service("notify", NotifySettings, create_app)

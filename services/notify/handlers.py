@@ -7,13 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Envelope
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CASES, ROUTING_CASES
-from services.kit.auth import CurrentPrincipal, require_township
+from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
 from services.kit.service import Runtime
 from services.notify import commands, store
@@ -29,12 +29,12 @@ def _rt(request: Request) -> Runtime[NotifyDeps]:
 
 @router.get("/messages", response_model=list[MessageView], summary="SMS sent or queued for one case (短信记录)",
             responses=error_responses(401, 403, 422))
-async def get_messages(request: Request, principal: CurrentPrincipal,
+async def get_messages(request: Request, grant: Annotated[Grant, Depends(permit("notify.list_messages"))],
                        case_id: Annotated[UUID, Query(description="The case whose messages to list.")]) -> list[MessageView]:
     async with _rt(request).pool.acquire() as conn:
         rows = await store.list_messages(conn, case_id)
     for township_id in {r["township_id"] for r in rows}:
-        require_township(principal, township_id)
+        grant.township(township_id)
     return [MessageView(id=r["message_id"], phone=mask_phone(r["phone"]),
                         **{k: r[k] for k in MessageView.model_fields if k not in ("id", "phone")}) for r in rows]
 

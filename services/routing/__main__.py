@@ -1,6 +1,5 @@
-from services.kit.run import serve
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
+from services.kit.run import run_service
 
-settings = RoutingSettings()
-serve(create_app(settings), host=settings.host, port=settings.port)
+run_service("routing", RoutingSettings, create_app)

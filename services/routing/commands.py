@@ -42,10 +42,10 @@ async def assign_submitted(conn: asyncpg.Connection, clock: Clock, *, event: Cas
 
 
 async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd: domain.TransferCase, actor: Actor,
-                        may_see: Callable[[str], None]) -> CaseState:
+                        may_act: Callable[[CaseState], None]) -> CaseState:
     """转办 to another department, re-assigned there to its least-loaded staff member."""
     async with pool.acquire() as conn, conn.transaction():
-        state = await _locked(conn, case_id, may_see)
+        state = await _locked(conn, case_id, may_act)
         target = await store.load_department(conn, cmd.to_department_code)
         events = domain.decide_transfer(state, cmd, target=target)
         # Staff rows are locked before `append` locks the events table, in the same order as assignment.
@@ -57,10 +57,10 @@ async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd:
 
 
 async def complete_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd: domain.CompleteCase, actor: Actor,
-                        may_see: Callable[[str], None]) -> CaseState:
+                        may_act: Callable[[CaseState], None]) -> CaseState:
     """办结: granted or refused, on time when decided by the promised deadline."""
     async with pool.acquire() as conn, conn.transaction():
-        state = await _locked(conn, case_id, may_see)
+        state = await _locked(conn, case_id, may_act)
         now = clock.now()
         events = domain.decide_complete(state, cmd, now=now)
         return await _append_and_save(conn, state, events, Origin(actor=actor), now=now)
@@ -85,11 +85,12 @@ async def flag_next_breach(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
         return state.case_id
 
 
-async def _locked(conn: asyncpg.Connection, case_id: UUID, may_see: Callable[[str], None]) -> CaseState:
+async def _locked(conn: asyncpg.Connection, case_id: UUID, may_act: Callable[[CaseState], None]) -> CaseState:
+    """The case, row-locked, once the caller may act on it (raises 403 otherwise)."""
     state = await store.lock_case(conn, case_id)
     if state is None:
         raise ApiError(404, "CASE_NOT_FOUND", "办件不存在或尚未分办")
-    may_see(state.township_id)
+    may_act(state)
     return state
 
 

@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
 from contracts.events import CaseSubmitted
 from contracts.topics import INTAKE_CASES
-from services.kit.auth import CurrentPrincipal, Principal, require_role, require_township
+from services.kit.access import Grant, permit
+from services.kit.auth import Principal
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
 from services.kit.service import Runtime
@@ -23,7 +24,6 @@ from services.routing.domain import CaseState
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
-HANDLERS = ("staff", "centre_head")
 QUEUE_LIMIT = 200
 
 
@@ -40,27 +40,35 @@ def _actor(principal: Principal) -> Actor:
     return Actor(kind=principal.role, id=principal.sub)
 
 
+def _may_act(grant: Grant):
+    def check(state: CaseState) -> None:
+        grant.case(township_id=state.township_id, department_code=state.department_code, staff_id=state.staff_id)
+    return check
+
+
 @router.get("/cases/{case_id}", response_model=CaseView, summary="A case as department staff see it",
             responses=error_responses(401, 403, 404, 422))
-async def get_case(case_id: UUID, request: Request, principal: CurrentPrincipal) -> CaseView:
+async def get_case(case_id: UUID, request: Request,
+                   grant: Annotated[Grant, Depends(permit("routing.read_case"))]) -> CaseView:
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
         state = await store.get_case(conn, case_id)
     if state is None:
         raise ApiError(404, "CASE_NOT_FOUND", "办件不存在或尚未分办")
-    require_township(principal, state.township_id)
+    grant.township(state.township_id)
     return _view(state, rt.clock.now())
 
 
 @router.get("/cases", response_model=CaseList, summary="Work queue: a township's open cases, latest deadline first",
             responses=error_responses(401, 403, 422))
-async def list_cases(request: Request, principal: CurrentPrincipal, status: Literal["open"] = "open",
+async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("routing.list_queue"))],
+                     status: Literal["open"] = "open",
                      township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                      ) -> CaseList:
-    township = township_id or principal.township_id
+    township = township_id or grant.principal.township_id
     if township is None:
         raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
-    require_township(principal, township)
+    grant.township(township)
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
         states = await store.list_open(conn, township_id=township, limit=QUEUE_LIMIT)
@@ -71,26 +79,24 @@ async def list_cases(request: Request, principal: CurrentPrincipal, status: Lite
 @router.post("/cases/{case_id}/transfer", response_model=CaseView, summary="Pass a case to another department (转办)",
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_transfer(case_id: UUID, body: TransferCaseRequest, request: Request,
-                        principal: CurrentPrincipal) -> CaseView:
-    require_role(principal, *HANDLERS)
+                        grant: Annotated[Grant, Depends(permit("routing.transfer_case"))]) -> CaseView:
     rt = _rt(request)
     state = await commands.transfer_case(
-        rt.pool, rt.clock, case_id=case_id, actor=_actor(principal),
+        rt.pool, rt.clock, case_id=case_id, actor=_actor(grant.principal),
         cmd=domain.TransferCase(to_department_code=body.to_department_code, reason=body.reason),
-        may_see=lambda township: require_township(principal, township))
+        may_act=_may_act(grant))
     return _view(state, rt.clock.now())
 
 
 @router.post("/cases/{case_id}/complete", response_model=CaseView, summary="Decide and close a case (办结)",
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_complete(case_id: UUID, body: CompleteCaseRequest, request: Request,
-                        principal: CurrentPrincipal) -> CaseView:
-    require_role(principal, *HANDLERS)
+                        grant: Annotated[Grant, Depends(permit("routing.complete_case"))]) -> CaseView:
     rt = _rt(request)
     state = await commands.complete_case(
-        rt.pool, rt.clock, case_id=case_id, actor=_actor(principal),
+        rt.pool, rt.clock, case_id=case_id, actor=_actor(grant.principal),
         cmd=domain.CompleteCase(result=body.result, note=body.note),
-        may_see=lambda township: require_township(principal, township))
+        may_act=_may_act(grant))
     return _view(state, rt.clock.now())
 
 

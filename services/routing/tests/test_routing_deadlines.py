@@ -19,7 +19,7 @@ from services.routing.tests.builders import case_submitted
 from services.routing.tests.probes import group_of, publish, read_events, wait_for_events
 
 pytestmark = pytest.mark.integration
-STAFF = auth_header("staff", "qingshui", sub="staff-qs-01")
+STAFF = auth_header("staff", "qingshui", sub="staff-qs-01", department_code="social_security")
 ROUTING_DIR = Path(__file__).resolve().parent.parent
 
 

@@ -17,7 +17,7 @@ from services.routing.tests.builders import case_submitted
 from services.routing.tests.probes import group_of, publish, wait_for_events
 
 pytestmark = pytest.mark.integration
-STAFF = auth_header("staff", "qingshui", sub="staff-qs-01")
+STAFF = auth_header("staff", "qingshui", sub="staff-qs-01", department_code="social_security")
 HEAD = auth_header("centre_head", "qingshui", sub="head-qs")
 
 
@@ -212,8 +212,10 @@ async def test_work_queue_lists_open_cases_of_the_township_latest_deadline_first
 async def test_health_readiness_and_asyncapi(routing):
     client, _ = routing
     assert (await client.get("/healthz")).json() == {"status": "ok", "service": "routing"}
-    ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": True}
+    async def relay_active():
+        ready = await client.get("/readyz")
+        return ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": "active"}
+    await eventually(relay_active, what="routing ready with its relay active")
     doc = (await client.get("/asyncapi")).json()
     assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1"}
     published = json.dumps(doc["components"]["schemas"])  # routing's topic lists every event it carries

@@ -1,0 +1,105 @@
+"""Who may do what: the one role x endpoint table every service's HTTP API enforces.
+
+Each action maps the roles allowed to it to the scope they act in; a role not listed is refused
+(403 ROLE_FORBIDDEN) before anything is read. Scopes, from widest:
+  ALL       every township (county-wide roles: inspector, admin)
+  TOWNSHIP  only cases of the township in the caller's token
+  HOLDER    only a case the caller holds: assigned to them (`sub` = staff id) or to their department
+The README's access matrix is printed from this table (`python -m services.kit.access`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.kit.auth import ROLES, CurrentPrincipal, Principal
+from services.kit.errors import ApiError
+
+ALL, TOWNSHIP, HOLDER = "all", "township", "holder"
+_TAKERS = {"staff": TOWNSHIP, "village_agent": TOWNSHIP, "centre_head": TOWNSHIP}
+_COUNTY_READERS = {"inspector": ALL, "admin": ALL}
+_DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
+_CASE_DECIDERS = {"staff": HOLDER, "centre_head": TOWNSHIP}
+
+# action -> (method and path, {role: scope}); the order is the README's.
+POLICY: dict[str, tuple[str, dict[str, str]]] = {
+    "intake.list_townships": ("intake GET /api/v1/townships", dict.fromkeys(ROLES, ALL)),
+    "intake.read_catalogue": ("intake GET /api/v1/catalogue", dict.fromkeys(ROLES, ALL)),
+    "intake.submit_case": ("intake POST /api/v1/cases", _TAKERS),
+    "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
+    "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
+    "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
+    "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
+    "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),
+    "routing.complete_case": ("routing POST /api/v1/cases/{id}/complete", _CASE_DECIDERS),
+    "notify.list_messages": ("notify GET /api/v1/messages", _DEPARTMENT_READERS),
+    "audit.case_history": ("audit GET /api/v1/cases/{id}/history", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.integrity": ("audit GET /api/v1/integrity", _COUNTY_READERS),
+    "audit.events": ("audit GET /api/v1/events", _COUNTY_READERS),
+    "audit.public_key": ("audit GET /api/v1/checkpoints/public-key", _COUNTY_READERS),
+    "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A caller allowed to an action, and the scope they hold it in; checks each case against it."""
+
+    principal: Principal
+    action: str
+    scope: str
+
+    def township(self, township_id: str) -> None:
+        """Raises 403 unless the caller may act on cases of this township."""
+        if self.scope != ALL and self.principal.township_id != township_id:
+            raise ApiError(403, "TOWNSHIP_FORBIDDEN", "无权访问其他乡镇的办件")
+
+    def case(self, *, township_id: str, department_code: str | None, staff_id: str | None) -> None:
+        """Raises 403 unless the caller may act on this case (its township, and for HOLDER its holder)."""
+        self.township(township_id)
+        if self.scope == HOLDER and not self._holds(department_code, staff_id):
+            raise ApiError(403, "NOT_CASE_HOLDER", "只有承办人、承办科室或中心负责人可以办理此办件")
+
+    def _holds(self, department_code: str | None, staff_id: str | None) -> bool:
+        me = self.principal
+        return (staff_id is not None and me.sub == staff_id) or (
+            me.department_code is not None and me.department_code == department_code)
+
+
+def grant(principal: Principal, action: str) -> Grant:
+    """The caller's grant for an action, or 403 ROLE_FORBIDDEN."""
+    _, roles = POLICY[action]
+    if principal.role not in roles:
+        raise ApiError(403, "ROLE_FORBIDDEN", "当前角色无权执行此操作")
+    return Grant(principal=principal, action=action, scope=roles[principal.role])
+
+
+def permit(action: str) -> Callable[[Principal], Grant]:
+    """A FastAPI dependency: `g: Annotated[Grant, Depends(permit("routing.complete_case"))]`."""
+    if action not in POLICY:
+        raise KeyError(f"no access rule for {action!r}")
+
+    def dependency(principal: CurrentPrincipal) -> Grant:
+        return grant(principal, action)
+
+    dependency.access_action = action  # type: ignore[attr-defined]  # for the guard test over the routes
+    return dependency
+
+
+_CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
+
+
+def markdown_matrix() -> str:
+    """The access matrix as the README shows it."""
+    lines = ["| Endpoint | " + " | ".join(f"`{r}`" for r in ROLES) + " |", "|---" * (len(ROLES) + 1) + "|"]
+    for endpoint, roles in POLICY.values():
+        service, method, path = endpoint.split(" ")
+        cells = [_CELL[roles[r]] if r in roles else "✗" for r in ROLES]
+        lines.append(f"| {service} `{method} {path}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_matrix() + "\n")
