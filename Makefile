@@ -40,8 +40,12 @@ down: ## Stop the services, Kafka and PostgreSQL
 demo: up ## A scripted day at a township centre, against the running system
 	@$(PY) -m deploy.demo
 
-test: install ## Run the whole suite (unit, integration, end-to-end) on real Kafka and PostgreSQL
+test: install lint ## Lint, then the whole suite (unit, integration, end-to-end) on real Kafka and PostgreSQL
 	$(PYTEST)
+
+lint: .venv/.synced ## ruff (style, imports, bugbear) and mypy (types) over the code
+	.venv/bin/ruff check .
+	.venv/bin/mypy
 
 test-unit: install ## Pure rules only, no I/O
 	$(PYTEST) -m unit
@@ -67,4 +71,4 @@ schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test test-unit test-integration test-e2e bench token redrive schemas lock
+.PHONY: help install up down demo test lint test-unit test-integration test-e2e bench token redrive schemas lock

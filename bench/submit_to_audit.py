@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deploy import local  # noqa: E402
+from deploy.samples import case_body  # noqa: E402
 from deploy.services import SERVICES, build_system  # noqa: E402
-from services.kit.testing import auth_header, start_group_at_end  # noqa: E402
-from tests.builders import case_body  # noqa: E402
+from services.kit.token import bearer_header as auth_header  # noqa: E402
+from services.kit.topics import start_group_at_end  # noqa: E402
 
 STAFF = auth_header("staff", "qingshui", sub="bench")
 INSPECTOR = auth_header("inspector", None, sub="bench")

@@ -24,16 +24,19 @@ class CaseSubmittedPayload(Payload):
     item_code: str = Field(description="Service item applied for.", examples=["YB-001"])
     item_name: str = Field(description="Name of the service item.", examples=["城乡居民医保参保登记"])
     kind: CaseKind = Field(description="Case kind (即办件, 承诺件 …).", examples=["promised"])
-    department_code: str = Field(description="Department that decides this item by the catalogue.", examples=["medical_insurance"])
+    department_code: str = Field(description="Department that decides this item by the catalogue.",
+                                 examples=["medical_insurance"])
     channel: Channel = Field(description="How the case reached the centre.", examples=["window"])
     village_id: str | None = Field(default=None, description="Village point that took the case in, if any.", examples=[None])
     applicant_name: str = Field(description="Applicant's name.", examples=["张三"])
     applicant_id_masked: str = Field(description="Masked ID-card number; the full number never travels.",
                                      examples=["3301**********1234"])
-    applicant_phone: str = Field(description="Applicant's mobile number, E.164; only notify needs it.", examples=["+8613800138000"])
+    applicant_phone: str = Field(description="Applicant's mobile number, E.164; only notify needs it.",
+                                 examples=["+8613800138000"])
     materials_provided: list[str] = Field(description="Codes of the materials handed in.", examples=[["id_card", "hukou"]])
     materials_tolerated_missing: list[str] = Field(
-        default_factory=list, description="Tolerable materials accepted as missing (容缺受理), to be brought later.", examples=[[]])
+        default_factory=list, description="Tolerable materials accepted as missing (容缺受理), to be brought later.",
+        examples=[[]])
     promised_limit_days: int = Field(ge=0, description="Promised limit in working days.", examples=[5])
     promised_deadline: AwareDatetime = _DEADLINE
 
@@ -130,7 +133,8 @@ class NotificationSentPayload(Payload):
     recipient_kind: RecipientKind = Field(description="Resident or staff.", examples=["resident"])
     recipient_masked: str = Field(description="Masked phone number.", examples=["138****8000"])
     template_code: str = Field(description="Template the text was rendered from.", examples=["case_submitted"])
-    trigger_event_id: UUID = Field(description="Event that caused the message.", examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])
+    trigger_event_id: UUID = Field(description="Event that caused the message.",
+                                   examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])
     provider: str = Field(description="SMS provider used.", examples=["dev"])
     provider_message_id: str = Field(description="Provider's receipt id.", examples=["dev-01936f6e"])
 

@@ -31,7 +31,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -316,7 +316,7 @@ class WorkingCalendar:
         local_date = submitted_at.astimezone(SHANGHAI).date()
         due = self.add_working_days(local_date, limit_days)
         end_of_day = datetime.combine(due, time.max, tzinfo=SHANGHAI)
-        return end_of_day.astimezone(timezone.utc)
+        return end_of_day.astimezone(UTC)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Number of working days in the half-open interval (start, end].

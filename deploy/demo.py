@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contracts.workdays import SHANGHAI  # noqa: E402
+from deploy.samples import id_number  # noqa: E402
 from deploy.services import SERVICES  # noqa: E402
-from services.kit.testing import auth_header  # noqa: E402
-from tests.builders import id_number  # noqa: E402
+from services.kit.token import bearer_header as auth_header  # noqa: E402
 
 URL = {name: f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
 WINDOW = auth_header("staff", "qingshui", sub="window-01")

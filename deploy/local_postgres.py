@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from deploy.local_common import (
     LOCAL,
@@ -84,17 +85,18 @@ def _pg_account() -> tuple[int, int] | None:
 
     try:
         entry = pwd.getpwnam(PG_SYSTEM_USER)
-    except KeyError:
+    except KeyError as missing:
         useradd = shutil.which("useradd")
         if useradd is None:
-            raise InfraError(f"postgres: running as root but cannot create system user {PG_SYSTEM_USER!r} (no useradd)")
+            raise InfraError(f"postgres: running as root but cannot create system user {PG_SYSTEM_USER!r} (no useradd)") \
+                from missing
         say(f"postgres: creating system user {PG_SYSTEM_USER!r} (PostgreSQL refuses to run as root)")
         res = subprocess.run(
             [useradd, "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
             capture_output=True, text=True, check=False,
         )
         if res.returncode != 0 and res.returncode != 9:  # 9: created concurrently
-            raise InfraError(f"postgres: useradd {PG_SYSTEM_USER} failed: {res.stderr.strip()}")
+            raise InfraError(f"postgres: useradd {PG_SYSTEM_USER} failed: {res.stderr.strip()}") from missing
         entry = pwd.getpwnam(PG_SYSTEM_USER)
     return entry.pw_uid, entry.pw_gid
 
@@ -121,7 +123,7 @@ def _make_reachable(bin_dir: Path) -> None:
     if libs.is_dir():
         trees.append(libs)
     for tree in trees:
-        for root, dirs, files in os.walk(tree):
+        for root, _dirs, files in os.walk(tree):
             _grant_other(Path(root), xo | ro)
             for name in files:
                 f = Path(root) / name
@@ -139,7 +141,7 @@ def _pg_env() -> dict[str, str]:
 
 
 def _pg_run(bin_dir: Path, args: list[str], account: tuple[int, int] | None, timeout: float = 120) -> str:
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if account is not None:
         kwargs = {"user": account[0], "group": account[1], "extra_groups": []}
     # Temporary files, not pipes: pg_ctl start can leave the pipe open via the postmaster and hang.

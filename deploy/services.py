@@ -136,7 +136,8 @@ def up() -> int:
 
     infra = local.ensure_infra()
     system = build_system(kafka=infra.kafka_bootstrap, database_url=infra.database_url,
-                          extra_env={"BIANMIN_CLOCK_FILE": os.environ.get("BIANMIN_CLOCK_FILE", str(ROOT / ".local" / "clock-offset"))})
+                          extra_env={"BIANMIN_CLOCK_FILE": os.environ.get("BIANMIN_CLOCK_FILE",
+                                                                          str(ROOT / ".local" / "clock-offset"))})
     for svc in system.services.values():
         if svc.pid_path.exists() and _pid_alive(int(svc.pid_path.read_text() or 0)):
             svc.pid = int(svc.pid_path.read_text())

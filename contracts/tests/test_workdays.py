@@ -1,6 +1,6 @@
 import json
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import chinese_calendar
@@ -14,7 +14,7 @@ from contracts.workdays import (
 )
 
 REPO_CALENDAR_DIR = Path(__file__).resolve().parents[2] / "deploy" / "calendar"
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from services.audit import checkpoints, handlers, roles
-from services.audit.deps import AuditDeps
+from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
-from services.kit.service import Runtime, create_service, new_runtime
+from services.kit.service import create_service, new_runtime
 
 NAME = "audit"
 DEVELOPMENT_KEY = Path(__file__).resolve().parents[2] / ".local" / "audit-signing-key.pem"
@@ -23,7 +23,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
     runtime = new_runtime(NAME, settings, AuditDeps())
     handlers.subscribe(runtime)
 
-    async def load_signing_key(rt: Runtime[AuditDeps]) -> None:
+    async def load_signing_key(rt: AuditRuntime) -> None:
         rt.deps.signing_key = checkpoints.load_signing_key(settings.signing_key_file, development_path=DEVELOPMENT_KEY)
 
     async def runtime_database(owner: asyncpg.Pool) -> str:

@@ -121,6 +121,7 @@ async def append_checkpoint(pool: asyncpg.Pool, key: Ed25519PrivateKey, *, now: 
             events=[NewEvent(AuditCheckpointed, checkpoints.sign(key, head))], now=now)
         if event.stream_version != head.number:
             raise RuntimeError(f"checkpoint numbered {event.stream_version}, signed as {head.number}")
+    assert isinstance(event, AuditCheckpointed)
     return event
 
 

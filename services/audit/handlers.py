@@ -13,21 +13,29 @@ from contracts.envelope import Envelope
 from contracts.events import EVENT_TYPES
 from contracts.topics import EVENT_TOPICS
 from services.audit import checkpoints, commands, store
-from services.audit.deps import AuditDeps
+from services.audit.deps import AuditRuntime
 from services.audit.domain import AuditRecord, canonical_json, hashed_fields
-from services.audit.schemas import (CaseHistoryView, ChainBreakView, CheckpointCheckView, FeedEntry, HistoryEvent,
-                                    IntegrityReport, SigningKeyView, SourceGap, StreamGapView)
+from services.audit.schemas import (
+    CaseHistoryView,
+    ChainBreakView,
+    CheckpointCheckView,
+    FeedEntry,
+    HistoryEvent,
+    IntegrityReport,
+    SigningKeyView,
+    SourceGap,
+    StreamGapView,
+)
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import PG_BIGINT_MAX
 from services.kit.loops import Backoff, run_forever
-from services.kit.service import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
-def _rt(request: Request) -> Runtime[AuditDeps]:
+def _rt(request: Request) -> AuditRuntime:
     return request.app.state.runtime
 
 
@@ -68,7 +76,7 @@ def _integrity_report(result: commands.Integrity) -> IntegrityReport:
 def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
     if (seq is None) != (hash_ is None):
         raise ApiError(422, "CHECKPOINT_INCOMPLETE", "核对检查点须同时提供 checkpoint_seq 和 checkpoint_hash")
-    return commands.HeldCheckpoint(seq=seq, hash=hash_) if seq is not None else None
+    return commands.HeldCheckpoint(seq=seq, hash=hash_) if seq is not None and hash_ is not None else None
 
 
 @router.get("/integrity", response_model=IntegrityReport,
@@ -113,7 +121,7 @@ def _feed_entry(record: AuditRecord) -> FeedEntry:
     return FeedEntry(**fields, hashed_text=canonical_json(hashed_fields(record)))
 
 
-async def publish_checkpoints(runtime: Runtime[AuditDeps]) -> None:
+async def publish_checkpoints(runtime: AuditRuntime) -> None:
     """Every AUDIT_CHECKPOINT_SECONDS, sign and append a checkpoint if the chain head moved; a
     failure is retried by the loop."""
     period = runtime.settings.checkpoint_seconds
@@ -126,7 +134,7 @@ async def publish_checkpoints(runtime: Runtime[AuditDeps]) -> None:
                       backoff=Backoff(first=period, max=max(period, 60.0)))
 
 
-async def _checkpoint_once(runtime: Runtime[AuditDeps]) -> None:
+async def _checkpoint_once(runtime: AuditRuntime) -> None:
     """A refusal stays an error until the chain is repaired: counted, logged, never signed."""
     stats, key = runtime.deps.checkpoints, runtime.deps.signing_key
     assert key is not None, "the signing key is loaded at start"
@@ -143,7 +151,7 @@ async def _checkpoint_once(runtime: Runtime[AuditDeps]) -> None:
                                                      "head_seq": event.payload.head_seq})
 
 
-def subscribe(runtime: Runtime[AuditDeps]) -> None:
+def subscribe(runtime: AuditRuntime) -> None:
     async def record_event(conn, event: Envelope) -> None:
         await commands.record_event(conn, event, now=runtime.clock.now())
 

@@ -87,7 +87,8 @@ class SigningKeyView(BaseModel):
 
 class FeedEntry(BaseModel):
     """One audit record with what a client needs to recompute the chain without trusting the
-    server: hash = sha256_hex(prev_hash + hashed_text), prev_hash of seq 1 = 64 zeros (README, "Checking the audit chain yourself")."""
+    server: hash = sha256_hex(prev_hash + hashed_text), prev_hash of seq 1 = 64 zeros
+    (README, "Checking the audit chain yourself")."""
 
     seq: int = Field(title="审计序号")
     event_id: UUID = Field(title="事件编号")

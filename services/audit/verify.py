@@ -84,7 +84,8 @@ def _collect(record, events: list[AuditCheckpointed], unreadable: list[str]) -> 
 
 async def integrity_at(client: httpx.AsyncClient, token: str, checkpoint: AuditCheckpointed) -> dict:
     """Audit's integrity report held against `checkpoint`."""
-    params = {"checkpoint_seq": checkpoint.payload.head_seq, "checkpoint_hash": checkpoint.payload.head_hash}
+    params: dict[str, str | int] = {"checkpoint_seq": checkpoint.payload.head_seq,
+                                    "checkpoint_hash": checkpoint.payload.head_hash}
     try:
         resp = await client.get("/api/v1/integrity", params=params, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:

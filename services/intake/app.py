@@ -8,13 +8,14 @@ from fastapi import FastAPI
 
 from contracts.events import CaseRated, CaseSubmitted
 from services.intake import handlers, store
+from services.intake.deps import IntakeRuntime
 from services.intake.settings import IntakeSettings
-from services.kit.service import Runtime, create_service, new_runtime
+from services.kit.service import create_service, new_runtime
 
 NAME = "intake"
 
 
-async def seed(runtime: Runtime) -> None:
+async def seed(runtime: IntakeRuntime) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await store.seed_catalogue(conn)
 

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
-import phonenumbers
 
-from contracts.envelope import Actor, Envelope, new_event_id
+from contracts.envelope import Actor, Envelope, Source, new_event_id
+from contracts.events import CaseRated, CaseSubmitted
 from contracts.workdays import SHANGHAI, default_calendar
 from services.intake import domain, store
 from services.kit.clock import Clock
-from services.kit.errors import ApiError
 from services.kit.eventstore import Origin, append
 
 log = logging.getLogger(__name__)
-SOURCE = "intake"
+SOURCE: Source = "intake"
 
 
-def normalise_phone(raw: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ApiError(422, "PHONE_INVALID", "手机号码格式不正确") from exc
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        raise ApiError(422, "PHONE_INVALID", "请填写有效的手机号码，用于接收办件短信")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCase, actor: Actor) -> Envelope:
+async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCase, actor: Actor) -> CaseSubmitted:
     """Take a case in: number it, fix its deadline on the working-day calendar, emit CaseSubmitted."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -49,22 +38,24 @@ async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCas
                                    origin=Origin(actor=actor), events=events, now=now)
         await store.insert_case(conn, case_id=case_id, township_id=cmd.township_id, payload=submitted.payload,
                                 submitted_at=now)
+    assert isinstance(submitted, CaseSubmitted)
     return submitted
 
 
 async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: int, comment: str, actor: Actor,
-                    may_see) -> Envelope:
+                    may_see: Callable[[str], None]) -> CaseRated:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         found = await store.lock_case_state(conn, case_id)
         if found is None:
-            raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
+            raise domain.CaseNotFound()
         state, township_id = found
         may_see(township_id)
         events = domain.decide_rating(state, score=score, comment=comment)
         [rated] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
                                origin=Origin(actor=actor), events=events, now=now)
         await store.mark_rated(conn, case_id, score=score, at=now)
+    assert isinstance(rated, CaseRated)
     return rated
 
 

@@ -6,13 +6,24 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from contracts.envelope import Envelope, NewEvent
-from contracts.events import (CaseAssigned, CaseCompleted, CaseRated, CaseRatedPayload, CaseSubmitted,
-                              CaseSubmittedPayload, CaseTransferred, DeadlineBreached)
 from contracts.errors import DomainError
-from contracts.personal_data import mask_id_number
+from contracts.events import (
+    CaseAssigned,
+    CaseCompleted,
+    CaseKind,
+    CaseRated,
+    CaseRatedPayload,
+    CaseSubmitted,
+    CaseSubmittedPayload,
+    CaseTransferred,
+    Channel,
+    DeadlineBreached,
+)
+from contracts.personal_data import id_check_character, mask_id_number
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+
+class CaseNotFound(DomainError):
+    status, code, message = 404, "CASE_NOT_FOUND", "办件不存在"
 
 
 class UnknownItem(DomainError):
@@ -55,7 +66,7 @@ class Material:
 class Item:
     item_code: str
     name: str
-    kind: str
+    kind: CaseKind
     department_code: str
     promised_limit_days: int
     materials: tuple[Material, ...]
@@ -68,7 +79,7 @@ class SubmitCase:
     applicant_name: str
     applicant_id_number: str
     applicant_phone: str  # already normalised to E.164
-    channel: str
+    channel: Channel
     village_id: str | None
     materials_provided: tuple[str, ...]
 
@@ -90,8 +101,7 @@ def valid_id_number(number: str) -> bool:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    check = _ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True)) % 11]
-    return number[17].upper() == check
+    return number[17].upper() == id_check_character(number[:17])
 
 
 def missing_materials(item: Item, provided: tuple[str, ...]) -> tuple[list[Material], list[Material]]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 
@@ -12,8 +11,8 @@ from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
 from contracts.topics import ROUTING_CASES
 from services.intake import commands, domain, store
-from services.intake.schemas import (CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest,
-                                     SubmitCaseResponse)
+from services.intake.deps import IntakeRuntime
+from services.intake.schemas import CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest, SubmitCaseResponse
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.service import Runtime
@@ -46,7 +45,7 @@ async def post_case(body: SubmitCaseRequest, request: Request,
     principal = grant.principal
     cmd = domain.SubmitCase(
         township_id=body.township_id, item_code=body.item_code, applicant_name=body.applicant.name,
-        applicant_id_number=body.applicant.id_number, applicant_phone=commands.normalise_phone(body.applicant.phone),
+        applicant_id_number=body.applicant.id_number, applicant_phone=body.applicant.phone,
         channel=body.channel, village_id=body.village_id, materials_provided=tuple(body.materials),
     )
     rt = _rt(request)
@@ -79,7 +78,7 @@ async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request,
     return RateCaseResponse(case_id=case_id, score=body.score, bad_rating=event.payload.bad_rating)
 
 
-def subscribe(runtime: Runtime) -> None:
+def subscribe(runtime: IntakeRuntime) -> None:
     apply = commands.apply_routing_event
     runtime.inbox.subscribe(
         ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: apply, DeadlineBreached: apply},

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.events import Channel
-from services.kit.fields import Code, IdNumber, MobilePhone, PersonName, ShortText, bounded_list
+from services.kit.fields import Code, IdNumber, MobilePhone, PersonName, ShortText, dedupe
 
 MAX_MATERIALS = 30
-MaterialCodes = bounded_list(Code, MAX_MATERIALS)
+# At most MAX_MATERIALS as sent (duplicates count: the bound limits work), then duplicates dropped in order.
+MaterialCodes = Annotated[list[Code], Field(max_length=MAX_MATERIALS), AfterValidator(dedupe)]
 
 
 class Applicant(BaseModel):

@@ -39,7 +39,7 @@ class ConfigurationError(Exception):
 @dataclass(frozen=True)
 class Principal:
     sub: str
-    role: str
+    role: Role
     township_id: str | None
     department_code: str | None = None
 

@@ -113,7 +113,8 @@ def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     details = [{"field": _field(tuple(e["loc"])), "type": e["type"], "problem": _PROBLEMS.get(e["type"], "取值不符合要求")}
                for e in errors]
     codes = {_CODES.get(e["type"]) for e in errors}
-    code = codes.pop() if len(codes) == 1 and None not in codes else "VALIDATION_FAILED"
+    only = codes.pop() if len(codes) == 1 else None
+    code = only or "VALIDATION_FAILED"
     named = "；".join(f"{d['field']}（{d['problem']}）" for d in details[:5]) + ("等" if len(details) > 5 else "")
     if code == "JSON_INVALID":
         return body(code, "请求体不是有效的 JSON", details)

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.envelope import Actor, Envelope, NewEvent, new_event_id
+from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
+from contracts.events import event_type_name
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES, publishable_body
 from services.kit.telemetry import current_traceparent
 
@@ -30,7 +31,7 @@ class Origin:
 
 
 async def append(
-    conn: asyncpg.Connection, *, source: str, case_id: UUID, township_id: str, origin: Origin,
+    conn: asyncpg.Connection, *, source: Source, case_id: UUID, township_id: str, origin: Origin,
     events: list[NewEvent], now: datetime,
 ) -> list[Envelope]:
     """Number, stamp and insert events inside the caller's transaction.
@@ -48,7 +49,8 @@ async def append(
     for new in events:
         version += 1
         envelope = new.type(
-            event_id=new_event_id(), schema_version=new.type.SCHEMA_VERSION, occurred_at=now, source=source,
+            event_type=event_type_name(new.type), event_id=new_event_id(), schema_version=new.type.SCHEMA_VERSION,
+            occurred_at=now, source=source,
             case_id=case_id, stream_version=version, township_id=township_id, actor=origin.actor,
             correlation_id=case_id, causation_id=origin.causation_id, payload=new.payload,
         )

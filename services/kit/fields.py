@@ -13,13 +13,14 @@ import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from contracts.personal_data import id_check_character
+from contracts.workdays import SHANGHAI
+
 # PostgreSQL bigint: no integer a client sends may overflow a column or an asyncpg argument.
 PG_BIGINT_MAX = 2**63 - 1
 
@@ -35,8 +36,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 _CODE = re.compile(CODE_PATTERN, re.ASCII)
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 _EARLIEST_BIRTH = date(1900, 1, 1)
 # What a person may type around a number: a leading +, spaces, hyphens, parentheses; only ASCII digits.
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,24}", re.ASCII)
@@ -95,14 +94,8 @@ def code(max_length: int = 32, **field: Any) -> Any:
                                 **field), AfterValidator(_code)]
 
 
-def _unique(values: list[Any]) -> list[Any]:
+def dedupe(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
-
-
-def bounded_list(item: Any, max_items: int, **field: Any) -> Any:
-    """At most `max_items` entries as sent (duplicates count: the bound limits work); then duplicates are
-    dropped, the first occurrence kept in place."""
-    return Annotated[list[item], Field(max_length=max_items, **field), AfterValidator(_unique)]
 
 
 def today_in_shanghai() -> date:
@@ -119,7 +112,7 @@ def _id_number(value: str) -> str:
         raise PydanticCustomError("id_number_birth_date", "the birth date is not a real date") from None
     if not _EARLIEST_BIRTH <= born <= today_in_shanghai():
         raise PydanticCustomError("id_number_birth_date", "the birth date is in the future or before 1900")
-    if _ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True)) % 11] != value[17]:
+    if id_check_character(value[:17]) != value[17]:
         raise PydanticCustomError("id_number_checksum", "the check character does not match")
     return value
 

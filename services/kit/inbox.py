@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -24,7 +25,8 @@ from services.kit.offsets import CommitOnRevoke, OffsetCommitter
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+# Takes the event type it is subscribed to; Any because a handler names its own event class.
+Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 # Where a new consumer group starts. Stated by every subscription, never left to a default:
 # "earliest" reads the whole retained history (audit must see everything; routing must assign
 # every case); a consumer with outside effects bounds them by the event's age instead (notify).
@@ -85,7 +87,7 @@ class Inbox:
         return self.routes.get(topic, {}).get(event_type)
 
     async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply]) -> None:
-        record = msg.raw_message
+        record: ConsumerRecord = msg.raw_message  # one message: these subscribers are not batch ones
         header_type = _header(record, "event_type")
         if header_type is not None and header_type not in routes:
             dead = False  # not for this consumer: no parse, no transaction

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import operator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Generic, TypeVar, Union
+from typing import Annotated, Any, Generic, TypeVar
 
 import asyncpg
-from pydantic import Field
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import Field
 
 from contracts.envelope import Envelope
 from services.kit import admin, eventstore
@@ -37,25 +39,36 @@ from services.kit.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
-BackgroundTask = Callable[["Runtime[Any]"], Awaitable[None]]
+BackgroundTask = Callable[["Runtime[Any, Any]"], Coroutine[Any, Any, None]]
 # Given the owner's pool, after migrations: the DSN the service runs as (audit: a role that may
 # only insert and read its log). Without it the service runs as the owner.
 RuntimeDatabase = Callable[[asyncpg.Pool], Awaitable[str]]
+S = TypeVar("S", bound=ServiceSettings)
 D = TypeVar("D")
 
 
 @dataclass
-class Runtime(Generic[D]):
-    """Everything a service's handlers need at run time, created in lifespan; `deps` is the
-    service's own typed dependencies (its app module declares the class)."""
+class Runtime(Generic[S, D]):
+    """Everything a service's handlers need at run time, created in lifespan; `settings` and `deps`
+    are the service's own typed settings and dependencies (each service names its Runtime alias)."""
 
     name: str
-    settings: ServiceSettings
+    settings: S
     clock: Clock
     broker: KafkaBroker
     inbox: Inbox
     deps: D
-    pool: asyncpg.Pool | None = None
+    _pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database pool is opened in the service's lifespan")
+        return self._pool
+
+    @pool.setter
+    def pool(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
     relay: OutboxRelay | None = None
 
 
@@ -78,7 +91,8 @@ def declare_publishers(broker: KafkaBroker, events: list[type[Envelope]]) -> dic
         by_topic.setdefault(cls.TOPIC, []).append(cls)
     publishers = {}
     for topic, classes in by_topic.items():
-        schema = classes[0] if len(classes) == 1 else Annotated[Union[tuple(classes)], Field(discriminator="event_type")]
+        union = functools.reduce(operator.or_, classes)  # CaseAssigned | CaseTransferred | ...
+        schema = classes[0] if len(classes) == 1 else Annotated[union, Field(discriminator="event_type")]
         description = "Events, keyed by case id, `event_type` in a header: " + "; ".join(
             f"{c.__name__}: {(c.__doc__ or '').strip().splitlines()[0]}" for c in classes)
         publishers[topic] = broker.publisher(topic, schema=schema, description=description, title=topic)
@@ -87,8 +101,8 @@ def declare_publishers(broker: KafkaBroker, events: list[type[Envelope]]) -> dic
 
 def create_service(
     *, name: str, settings: ServiceSettings, version: str, description: str, service_dir: Path,
-    runtime: Runtime, publishes: list[type[Envelope]], routers: list[Any],
-    background: list[BackgroundTask] = (), on_start: list[BackgroundTask] = (),
+    runtime: Runtime[Any, Any], publishes: list[type[Envelope]], routers: list[Any],
+    background: Sequence[BackgroundTask] = (), on_start: Sequence[BackgroundTask] = (),
     runtime_database: RuntimeDatabase | None = None,
 ) -> FastAPI:
     publishers = declare_publishers(runtime.broker, publishes)
@@ -107,7 +121,8 @@ def create_service(
         runtime.relay = OutboxRelay(dsn=dsn, schema=name, publish=publish)
         runtime.relay.start()
         probe.relay = runtime.relay
-        tasks = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}") for task in background]
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}")
+                                           for task in background]
         if kafka is not None:
             tasks.append(kafka)
         log.info("service started", extra={"service": name, "port": settings.port})
@@ -160,7 +175,7 @@ def create_service(
     return app
 
 
-async def _open_database(runtime: Runtime[Any], service_dir: Path, runtime_database: RuntimeDatabase | None) -> str:
+async def _open_database(runtime: Runtime[Any, Any], service_dir: Path, runtime_database: RuntimeDatabase | None) -> str:
     """Migrates as the owner, then opens the service's pool as the role it runs as; its DSN."""
     settings = runtime.settings
     owner = await create_pool(settings.database_url, runtime.name,
@@ -179,7 +194,7 @@ async def _open_database(runtime: Runtime[Any], service_dir: Path, runtime_datab
     return dsn
 
 
-async def _start_kafka(runtime: Runtime, settings: ServiceSettings) -> asyncio.Task[None] | None:
+async def _start_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) -> asyncio.Task[None] | None:
     """Topics and broker now if Kafka answers; else HTTP starts anyway (the outbox keeps the events)
     and a task keeps trying. Returns that task, or None when connected."""
     try:
@@ -191,7 +206,7 @@ async def _start_kafka(runtime: Runtime, settings: ServiceSettings) -> asyncio.T
         return asyncio.create_task(_keep_connecting(runtime, settings), name=f"{runtime.name}-kafka-connect")
 
 
-async def _connect_kafka(runtime: Runtime, settings: ServiceSettings) -> None:
+async def _connect_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) -> None:
     try:
         await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
                             replication=settings.kafka_replication)
@@ -202,7 +217,7 @@ async def _connect_kafka(runtime: Runtime, settings: ServiceSettings) -> None:
         raise
 
 
-async def _keep_connecting(runtime: Runtime, settings: ServiceSettings, *, first_delay: float = 1.0) -> None:
+async def _keep_connecting(runtime: Runtime[Any, Any], settings: ServiceSettings, *, first_delay: float = 1.0) -> None:
     delay = first_delay
     while True:
         await asyncio.sleep(delay)
@@ -216,7 +231,7 @@ async def _keep_connecting(runtime: Runtime, settings: ServiceSettings, *, first
         return
 
 
-def new_runtime(name: str, settings: ServiceSettings, deps: D, *, retry: RetryPolicy | None = None) -> Runtime[D]:
+def new_runtime(name: str, settings: S, deps: D, *, retry: RetryPolicy | None = None) -> Runtime[S, D]:
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
                    inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",

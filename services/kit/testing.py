@@ -11,20 +11,17 @@ from typing import TypeVar
 import httpx
 from fastapi import FastAPI
 
-from services.kit.auth import issue_token
-from services.kit.local_secret import install_secret
+from services.kit.token import bearer_header
+from services.kit.topics import start_group_at_end, topic_partitions
+
+__all__ = ["start_group_at_end", "topic_partitions"]  # re-exported: tests wait on them like the bench does
 
 T = TypeVar("T")
 
 
-def auth_header(role: str, township_id: str | None = "qingshui", sub: str = "tester", *,
-                department_code: str | None = None, **claims) -> dict[str, str]:
-    """A bearer header signed with this install's secret (the test session's random one under pytest).
-
-    Extra keyword args go to `issue_token` (ttl, issuer, audience, ...)."""
-    token = issue_token(secret=install_secret(), role=role, township_id=township_id, sub=sub,
-                        department_code=department_code, **claims)
-    return {"Authorization": f"Bearer {token}"}
+def auth_header(role: str, township_id: str | None = "qingshui", sub: str = "tester", **claims) -> dict[str, str]:
+    """`bearer_header` with the defaults the tests use."""
+    return bearer_header(role, township_id, sub, **claims)
 
 
 @asynccontextmanager
@@ -47,39 +44,6 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
-
-
-async def topic_partitions(bootstrap: str, topics: list[str]):
-    """Every partition of the given topics, as TopicPartitions."""
-    from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-
-
-async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | None = None) -> None:
-    """Commits a new consumer group's offsets at the end of its topics, so a service under test
-    reads only what is sent from now on instead of replaying (and re-announcing) the whole history."""
-    from aiokafka import AIOKafkaConsumer
-
-    from contracts.topics import EVENT_TOPICS
-    from services.kit.topics import ensure_topics
-
-    await ensure_topics(bootstrap)  # on a fresh broker no service has created them yet
-    partitions = await topic_partitions(bootstrap, topics or list(EVENT_TOPICS))
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 async def publish_events(bootstrap: str, *events, partition: int | None = None,

@@ -18,6 +18,16 @@ from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, ROLES, issue_tok
 from services.kit.local_secret import install_secret
 
 
+def bearer_header(role: str, township_id: str | None, sub: str, *, department_code: str | None = None,
+                  **claims) -> dict[str, str]:
+    """An Authorization header signed with this install's secret (the demo, the bench, the tests).
+
+    Extra keyword args go to `issue_token` (ttl, issuer, audience, ...)."""
+    token = issue_token(secret=install_secret(), role=role, township_id=township_id, sub=sub,
+                        department_code=department_code, **claims)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _signing_key(private_key: str | None) -> tuple[object, str]:
     if not private_key:
         return install_secret(), "HS256"

@@ -1,13 +1,15 @@
-"""Creates the declared topics before a service subscribes, instead of relying on auto-creation."""
+"""Creates the declared topics before a service subscribes, instead of relying on auto-creation;
+and places a new consumer group at the end of its topics."""
 
 from __future__ import annotations
 
 import logging
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, EVENT_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +42,28 @@ async def ensure_topics(bootstrap: str, *, partitions: int = 3, replication: int
             log.info("topics created", extra={"topics": [t.name for t in missing]})
     finally:
         await admin.close()
+
+
+async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of the given topics."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+
+
+async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | None = None) -> None:
+    """Commits a new consumer group's offsets at the end of its topics, so a copy of a service (the
+    bench, a test system) reads only what is sent from now on instead of replaying the history."""
+    await ensure_topics(bootstrap)  # on a fresh broker no service has created them yet
+    partitions = await topic_partitions(bootstrap, topics or list(EVENT_TOPICS))
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()

@@ -7,21 +7,21 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.events import NotificationSent
-from services.kit.service import Runtime, create_service, new_runtime
+from services.kit.service import create_service, new_runtime
 from services.notify import handlers, sender, store
-from services.notify.deps import NotifyDeps
+from services.notify.deps import NotifyDeps, NotifyRuntime
 from services.notify.providers import build_provider
 from services.notify.settings import NotifySettings
 
 NAME = "notify"
 
 
-async def seed(runtime: Runtime[NotifyDeps]) -> None:
+async def seed(runtime: NotifyRuntime) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await store.seed_directory(conn)
 
 
-async def wire_provider(runtime: Runtime[NotifyDeps]) -> None:
+async def wire_provider(runtime: NotifyRuntime) -> None:
     if runtime.deps.provider is None:
         runtime.deps.provider = build_provider(runtime.settings, runtime.pool)
 

@@ -17,9 +17,15 @@ from uuid import UUID
 
 from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
+from contracts.events import (
+    CaseCompleted,
+    CaseSubmitted,
+    DeadlineBreached,
+    NotificationSent,
+    NotificationSentPayload,
+    RecipientKind,
+)
 from contracts.personal_data import mask_phone
-from contracts.events import (CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent, NotificationSentPayload,
-                              RecipientKind)
 
 MessageStatus = Literal["queued", "sent", "failed"]
 

@@ -15,15 +15,14 @@ from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CASES, ROUTING_CASES
 from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
-from services.kit.service import Runtime
 from services.notify import commands, store
-from services.notify.deps import NotifyDeps
+from services.notify.deps import NotifyRuntime
 from services.notify.schemas import MessageView
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
 
 
-def _rt(request: Request) -> Runtime[NotifyDeps]:
+def _rt(request: Request) -> NotifyRuntime:
     return request.app.state.runtime
 
 
@@ -39,7 +38,7 @@ async def get_messages(request: Request, grant: Annotated[Grant, Depends(permit(
                         **{k: r[k] for k in MessageView.model_fields if k not in ("id", "phone")}) for r in rows]
 
 
-def subscribe(runtime: Runtime[NotifyDeps]) -> None:
+def subscribe(runtime: NotifyRuntime) -> None:
     # Two consumers: routing's events never wait behind intake's, and a parked event never holds either.
     clock, max_age = runtime.clock, timedelta(hours=runtime.settings.max_event_age_hours)
 

@@ -12,17 +12,16 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from contracts.envelope import Actor
+from contracts.envelope import Actor, Source
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
 from services.kit.loops import Backoff, LoopStats, run_forever
-from services.kit.service import Runtime
 from services.notify import domain, store
-from services.notify.deps import NotifyDeps
+from services.notify.deps import NotifyRuntime
 from services.notify.providers import SmsProvider
 
 log = logging.getLogger(__name__)
-SOURCE = "notify"
+SOURCE: Source = "notify"
 ACTOR = Actor(kind="system", id="notify")
 
 
@@ -33,7 +32,7 @@ class Attempt:
     error: str | None = None
 
 
-async def send_loop(runtime: Runtime[NotifyDeps], stats: LoopStats | None = None) -> None:
+async def send_loop(runtime: NotifyRuntime, stats: LoopStats | None = None) -> None:
     """Runs for the life of the process: a failed round is logged and retried by the loop."""
     settings = runtime.settings
     policy = domain.SendPolicy(max_attempts=settings.send_max_attempts, first_delay=settings.send_backoff_first,
@@ -85,9 +84,10 @@ async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, 
             log.error("sms given up", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
                                              "attempts": message.attempts + 1})
         return
-    await store.mark_sent(conn, message.message_id, provider=provider, provider_message_id=attempt.provider_message_id,
-                          at=now)
-    events = domain.decide_sent(message, provider=provider, provider_message_id=attempt.provider_message_id)
+    receipt = attempt.provider_message_id
+    assert receipt is not None  # an attempt has either an error or the provider's receipt
+    await store.mark_sent(conn, message.message_id, provider=provider, provider_message_id=receipt, at=now)
+    events = domain.decide_sent(message, provider=provider, provider_message_id=receipt)
     await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
                  origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id), events=events, now=now)
     log.info("sms sent", extra={"message_id": str(message.message_id), "case_id": str(message.case_id)})

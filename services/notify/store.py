@@ -9,7 +9,6 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events import parse_event
-
 from services.notify.directory import DUTY_CONTACTS
 from services.notify.domain import Contact, DutyContact, MessageStatus, QueuedMessage
 

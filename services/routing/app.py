@@ -7,16 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
-from services.kit.service import Runtime, create_service, new_runtime
+from services.kit.service import create_service, new_runtime
 from services.routing import handlers, store
 from services.routing.deadlines import DeadlineScanner
-from services.routing.deps import RoutingDeps
+from services.routing.deps import RoutingDeps, RoutingRuntime
 from services.routing.settings import RoutingSettings
 
 NAME = "routing"
 
 
-async def seed(runtime: Runtime[RoutingDeps]) -> None:
+async def seed(runtime: RoutingRuntime) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await store.seed_directory(conn)
 

@@ -9,16 +9,15 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.envelope import Actor, Envelope, NewEvent
+from contracts.envelope import Actor, Envelope, NewEvent, Source
 from contracts.events import CaseSubmitted
 from services.kit.clock import Clock
-from services.kit.errors import ApiError
 from services.kit.eventstore import Origin, append
 from services.routing import domain, store
 from services.routing.domain import CaseState
 
 log = logging.getLogger(__name__)
-SOURCE = "routing"
+SOURCE: Source = "routing"
 SYSTEM = Actor(kind="system", id=SOURCE)
 
 
@@ -48,6 +47,7 @@ async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd:
         state = await _locked(conn, case_id, may_act)
         target = await store.load_department(conn, cmd.to_department_code)
         events = domain.decide_transfer(state, cmd, target=target)
+        assert target is not None  # decide_transfer refuses an unknown department
         # Staff rows are locked before `append` locks the events table, in the same order as assignment.
         load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=target.code)
         state = await _append(conn, state, events, Origin(actor=actor), now=clock.now())
@@ -89,7 +89,7 @@ async def _locked(conn: asyncpg.Connection, case_id: UUID, may_act: Callable[[Ca
     """The case, row-locked, once the caller may act on it (raises 403 otherwise)."""
     state = await store.lock_case(conn, case_id)
     if state is None:
-        raise ApiError(404, "CASE_NOT_FOUND", "办件不存在或尚未分办")
+        raise domain.CaseNotFound()
     may_act(state)
     return state
 

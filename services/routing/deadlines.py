@@ -33,7 +33,7 @@ class DeadlineScanner:
     def failures(self) -> int:
         return self.stats.failures
 
-    async def scan_once(self, runtime: Runtime[Any]) -> int:
+    async def scan_once(self, runtime: Runtime[Any, Any]) -> int:
         flagged = 0
         while flagged < self.max_per_scan:
             if await commands.flag_next_breach(runtime.pool, runtime.clock) is None:
@@ -41,7 +41,7 @@ class DeadlineScanner:
             flagged += 1
         return flagged
 
-    async def scan_deadlines(self, runtime: Runtime[Any]) -> None:
+    async def scan_deadlines(self, runtime: Runtime[Any, Any]) -> None:
         """A failed scan is retried by the loop: the failed case is still open and unflagged."""
         async def scan() -> bool:
             flagged = await self.scan_once(runtime)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.kit.service import Runtime
 from services.routing.deadlines import DeadlineScanner
+from services.routing.settings import RoutingSettings
 
 
 @dataclass(frozen=True)
 class RoutingDeps:
     deadline_scanner: DeadlineScanner
+
+
+# What this service's handlers and loops are given.
+RoutingRuntime = Runtime[RoutingSettings, RoutingDeps]

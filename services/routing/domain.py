@@ -9,8 +9,18 @@ from uuid import UUID
 
 from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
-from contracts.events import (CaseAssigned, CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseSubmitted,
-                              CaseTransferred, CaseTransferredPayload, DeadlineBreached, DeadlineBreachedPayload)
+from contracts.events import (
+    CaseAssigned,
+    CaseAssignedPayload,
+    CaseCompleted,
+    CaseCompletedPayload,
+    CaseSubmitted,
+    CaseTransferred,
+    CaseTransferredPayload,
+    CompletionResult,
+    DeadlineBreached,
+    DeadlineBreachedPayload,
+)
 
 
 class CaseAlreadyCompleted(DomainError):
@@ -32,6 +42,10 @@ class TransferReasonRequired(DomainError):
 class RefusalNoteRequired(DomainError):
     status, code = 422, "REFUSAL_NOTE_REQUIRED"
     message = "不予办理须写明理由及申请人依法享有的申请行政复议或提起行政诉讼的权利"
+
+
+class CaseNotFound(DomainError):
+    status, code, message = 404, "CASE_NOT_FOUND", "办件不存在或尚未分办"
 
 
 class InvalidTransition(DomainError):
@@ -57,7 +71,7 @@ class TransferCase:
 
 @dataclass(frozen=True)
 class CompleteCase:
-    result: str  # granted | refused
+    result: CompletionResult
     note: str
 
 
@@ -177,18 +191,17 @@ def decide_breach(state: CaseState, *, now: datetime) -> list[NewEvent]:
 
 def evolve(state: CaseState, event: Envelope) -> CaseState:
     """The state after one of routing's own events."""
-    p = event.payload
-    match event.event_type:
-        case "CaseAssigned":
+    match event:
+        case CaseAssigned(payload=p):
             return replace(state, status="assigned", department_code=p.department_code,
                            department_name=p.department_name, staff_id=p.staff_id)
-        case "CaseTransferred":
+        case CaseTransferred(payload=p):
             return replace(state, department_code=p.to_department_code, department_name=p.to_department_name,
                            staff_id=None, transfer_count=p.transfer_count)
-        case "CaseCompleted":
+        case CaseCompleted(payload=p):
             return replace(state, status="completed", completed_at=event.occurred_at, result=p.result, note=p.note,
                            on_time=p.on_time)
-        case "DeadlineBreached":
+        case DeadlineBreached(payload=p):
             return replace(state, breached_at=p.detected_at)
     return state
 

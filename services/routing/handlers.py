@@ -17,9 +17,8 @@ from services.kit.access import Grant, permit
 from services.kit.auth import Principal
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
-from services.kit.service import Runtime
 from services.routing import commands, domain, store
-from services.routing.deps import RoutingDeps
+from services.routing.deps import RoutingRuntime
 from services.routing.domain import CaseState
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
 
@@ -27,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["routing"])
 QUEUE_LIMIT = 200
 
 
-def _rt(request: Request) -> Runtime[RoutingDeps]:
+def _rt(request: Request) -> RoutingRuntime:
     return request.app.state.runtime
 
 
@@ -100,7 +99,7 @@ async def post_complete(case_id: UUID, body: CompleteCaseRequest, request: Reque
     return _view(state, rt.clock.now())
 
 
-def subscribe(runtime: Runtime[RoutingDeps]) -> None:
+def subscribe(runtime: RoutingRuntime) -> None:
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
         await commands.assign_submitted(conn, runtime.clock, event=event)
 

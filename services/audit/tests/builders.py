@@ -6,9 +6,21 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from contracts.envelope import Actor, Envelope, new_event_id
-from contracts.events import (AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed, CaseAssigned,
-                              CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseRated, CaseRatedPayload,
-                              CaseSubmitted, CaseSubmittedPayload, CaseTransferred, CaseTransferredPayload)
+from contracts.events import (
+    AUDIT_CHAIN_ID,
+    AUDIT_TOWNSHIP_ID,
+    AuditCheckpointed,
+    CaseAssigned,
+    CaseAssignedPayload,
+    CaseCompleted,
+    CaseCompletedPayload,
+    CaseRated,
+    CaseRatedPayload,
+    CaseSubmitted,
+    CaseSubmittedPayload,
+    CaseTransferred,
+    CaseTransferredPayload,
+)
 from services.audit import checkpoints, domain
 
 PHONE = "+8613800138000"
@@ -84,4 +96,4 @@ def checkpoint(key, *, number: int, head_seq: int, previous_head_seq: int, head_
 def series(key, *head_seqs: int) -> list[AuditCheckpointed]:
     """Checkpoints 1..n over growing heads."""
     return [checkpoint(key, number=n, head_seq=seq, previous_head_seq=prev)
-            for n, (prev, seq) in enumerate(zip((0, *head_seqs), head_seqs), start=1)]
+            for n, (prev, seq) in enumerate(zip((0, *head_seqs), head_seqs, strict=False), start=1)]

@@ -7,11 +7,10 @@ which verification must accept.
 
 from __future__ import annotations
 
-import uuid
-
 import asyncio
 import json
 import re
+import uuid
 from uuid import uuid4
 
 import asyncpg

@@ -3,7 +3,6 @@ is caught by verifying the hash chain. Each test breaks its chain, so each gets 
 
 from __future__ import annotations
 
-
 from contextlib import asynccontextmanager
 from uuid import uuid4
 

@@ -2,8 +2,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.events import (CaseAssigned, CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseTransferred,
-                              CaseTransferredPayload, DeadlineBreached, DeadlineBreachedPayload)
+from contracts.events import (
+    CaseAssigned,
+    CaseAssignedPayload,
+    CaseCompleted,
+    CaseCompletedPayload,
+    CaseTransferred,
+    CaseTransferredPayload,
+    DeadlineBreached,
+    DeadlineBreachedPayload,
+)
 from services.intake import domain
 from services.intake.tests.builders import VALID_ID
 

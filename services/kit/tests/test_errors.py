@@ -1,6 +1,6 @@
+import httpx
 import pytest
 from fastapi import FastAPI
-import httpx
 from pydantic import BaseModel, Field
 
 from services.kit.errors import install_error_handlers

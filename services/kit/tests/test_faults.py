@@ -8,8 +8,13 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aiokafka.errors import (KafkaConnectionError, MessageSizeTooLargeError, RecordTooLargeError,
-                             TopicAuthorizationFailedError, UnknownTopicOrPartitionError)
+from aiokafka.errors import (
+    KafkaConnectionError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 from pydantic import BaseModel, Field, ValidationError
 
 from contracts.envelope import Actor, new_event_id

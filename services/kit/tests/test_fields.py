@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from services.kit import fields
-from services.kit.fields import Code, IdNumber, LongText, MobilePhone, PersonName, ShortText, bounded_list
+from services.kit.fields import Code, IdNumber, LongText, MobilePhone, PersonName, ShortText
 
 pytestmark = pytest.mark.unit
 VALID_ID = "11010519491231002X"
@@ -21,7 +22,7 @@ class Form(BaseModel):
     code: Code = "SB-002"
     id_number: IdNumber = VALID_ID
     phone: MobilePhone = "13800138000"
-    materials: bounded_list(Code, 3) = []  # type: ignore[valid-type]
+    materials: Annotated[list[Code], Field(max_length=3), AfterValidator(fields.dedupe)] = []
 
 
 def refusal(**values) -> tuple[str, str]:

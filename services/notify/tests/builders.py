@@ -7,8 +7,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from contracts.envelope import Actor, new_event_id
-from contracts.events import (CaseCompleted, CaseCompletedPayload, CaseSubmitted, CaseSubmittedPayload, DeadlineBreached,
-                              DeadlineBreachedPayload)
+from contracts.events import (
+    CaseCompleted,
+    CaseCompletedPayload,
+    CaseSubmitted,
+    CaseSubmittedPayload,
+    DeadlineBreached,
+    DeadlineBreachedPayload,
+)
 
 # 2026-12-07 23:59:59.999999 in Asia/Shanghai
 DEADLINE = datetime(2026, 12, 7, 15, 59, 59, 999999, tzinfo=UTC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from uuid import uuid4
 
 import pytest
