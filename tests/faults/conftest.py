@@ -67,8 +67,10 @@ async def create_database(infra: FaultInfra, name: str) -> str:
     return infra.database_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def fault_system(infra: FaultInfra, database_url: str, name: str, *, port_shift: int = 0,
+def fault_system(infra: FaultInfra, database_url: str, name: str, *, group: str, port_shift: int = 0,
                  extra_env: dict[str, str] | None = None) -> System:
+    """The four services on one database; `group` suffixes their consumer groups, so two systems on
+    the broker never split partitions (instances of one system share it)."""
     work = FAULT_DIR / "services" / name
     work.mkdir(parents=True, exist_ok=True)
     key_file = work / "audit-signing-key.pem"
@@ -76,18 +78,29 @@ def fault_system(infra: FaultInfra, database_url: str, name: str, *, port_shift:
     return build_system(
         kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=SERVICE_PORT_OFFSET + port_shift,
         log_dir=work / "logs", run_dir=work / "run",
-        extra_env={"NOTIFY_SEND_INTERVAL": "0.2", "AUDIT_SIGNING_KEY_FILE": str(key_file),
+        extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-{group}", "NOTIFY_SEND_INTERVAL": "0.2", "AUDIT_SIGNING_KEY_FILE": str(key_file),
                    "AUDIT_CHECKPOINT_SECONDS": "3600", **(extra_env or {})},
     )
+
+
+# Systems on the broker share its topics: one system's routing would assign the other's cases.
+# So a case that brings its own system first stops the ones running (see stop_other_systems).
+RUNNING: list[System] = []
 
 
 @pytest.fixture(scope="session")
 async def system(fault_infra) -> System:
     """Shared by the cases that end with a valid chain (all but tampering)."""
-    sys_ = fault_system(fault_infra, await create_database(fault_infra, "faults"), "shared")
+    sys_ = fault_system(fault_infra, await create_database(fault_infra, "faults"), "shared", group="faults")
+    RUNNING.append(sys_)
     await asyncio.to_thread(sys_.start)
     yield sys_
     await asyncio.to_thread(sys_.stop)
+
+
+async def stop_other_systems() -> None:
+    while RUNNING:
+        await asyncio.to_thread(RUNNING.pop().stop)
 
 
 async def restart(svc: ServiceProcess) -> None:

@@ -81,12 +81,16 @@ async def test_hostile_input_is_refused_and_ordinary_cases_still_flow(system, fa
     urls = {name: system[name].url for name in ("intake", "routing", "notify", "audit")}
     since = await baseline(urls["audit"], fault_infra.kafka_bootstrap)
     answers: list[tuple[str, int]] = []
+    setup_case, setup_problem = None, None
     async with httpx.AsyncClient(timeout=60) as client:
         for name, body in hostile_submissions().items():
             resp = await client.post(f"{urls['intake']}/api/v1/cases", json=body, headers=staff("qingshui"))
             answers.append((name, resp.status_code))
-        setup_case, more = await _completed_case(client, urls)
-        answers += more
+        try:
+            setup_case, more = await _completed_case(client, urls)
+            answers += more
+        except AssertionError as exc:  # e.g. a hostile row jams the relay: recorded, judged below
+            setup_problem = str(exc)
         answers += await _big_integers(client, urls["audit"])
 
     load = Load(urls["intake"], target=30).start()  # rotates over every township and item
@@ -94,8 +98,9 @@ async def test_hostile_input_is_refused_and_ordinary_cases_still_flow(system, fa
     server_errors = [a for a in answers if a[1] >= 500]
     accepted = [a for a in answers if 200 <= a[1] < 300 and not a[0].startswith("/api/v1/")]
     verdict = await judge("hostile-input", load.case_ids, audit_url=urls["audit"], kafka=fault_infra.kafka_bootstrap,
-                          since=since, extra={"hostile": len(answers), "hostile_5xx": len(server_errors),
-                                              "hostile_accepted": len(accepted)})
+                          since=since, extra={"hostile": len(answers),
+                                              "hostile_5xx": ",".join(a[0] for a in server_errors) or 0,
+                                              "hostile_accepted": ",".join(a[0] for a in accepted) or 0})
     async with httpx.AsyncClient(timeout=30) as client:
         feed = (await client.get(f"{urls['audit']}/api/v1/events", params={"after_seq": since.audit_seq, "limit": 1000},
                                  headers=INSPECTOR)).json()
@@ -103,5 +108,6 @@ async def test_hostile_input_is_refused_and_ordinary_cases_still_flow(system, fa
     assert {c["township_id"] for c in load.accepted} == {"qingshui", "baishi", "hexi"}
     assert not server_errors, f"5xx on hostile input: {server_errors}"
     assert not accepted, f"hostile input accepted: {accepted}"
+    assert setup_problem is None, f"an ordinary case could not be transferred and completed: {setup_problem}"
     assert not strangers, f"cases in audit that no ordinary submission made: {strangers}"
     verdict.assert_clean()

@@ -46,15 +46,16 @@ async def _resident_sms(notify_url: str, case: dict) -> int:
 
 
 async def test_one_of_two_consumer_instances_killed_mid_load(system, fault_infra):
-    seconds = fault_system(fault_infra, system["intake"].env["DATABASE_URL"], "second", port_shift=10)
+    seconds = fault_system(fault_infra, system["intake"].env["DATABASE_URL"], "second", group="faults",
+                           port_shift=10)
     twins = {name: seconds[name] for name in SCALED}
     for twin in twins.values():
         await asyncio.to_thread(twin.start)
     try:
         for name, twin in twins.items():
             await eventually(lambda t=twin: _healthy(t.url), timeout=90, what=f"second {name} up")
-            await eventually(lambda n=name: _two(fault_infra.kafka_bootstrap, f"bianmin-{n}"), timeout=90,
-                             what=f"two members in bianmin-{name}")
+            await eventually(lambda n=name: _two(fault_infra.kafka_bootstrap, f"bianmin-{n}-faults"), timeout=90,
+                             what=f"two members in bianmin-{name}-faults")
         since = await baseline(system["audit"].url, fault_infra.kafka_bootstrap)
         load = Load(system["intake"].url, target=40).start()
         await load.reached(12)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -17,9 +18,10 @@ from aiokafka import AIOKafkaConsumer
 from cryptography.hazmat.primitives import serialization
 
 from contracts.events import AuditCheckpointed, parse_event
+from deploy.services import SERVICES
 from services.audit import checkpoints
-from services.kit.testing import eventually
-from tests.faults.conftest import create_database, fault_system
+from services.kit.testing import eventually, start_group_at_end
+from tests.faults.conftest import create_database, fault_system, stop_other_systems
 from tests.faults.infra import ROOT
 from tests.faults.load import Load
 from tests.faults.verdict import INSPECTOR, RECORDED, REPORT, baseline, judge
@@ -29,8 +31,11 @@ pytestmark = pytest.mark.fault
 
 @pytest.fixture(scope="module")
 async def tamper_system(fault_infra):
-    sys_ = fault_system(fault_infra, await create_database(fault_infra, "tamper"), "tamper", port_shift=20,
-                        extra_env={"AUDIT_CHECKPOINT_SECONDS": "1"})
+    await stop_other_systems()  # it runs last; the shared system would consume its cases too
+    for name in SERVICES:  # only this case's traffic, not the history the other cases left on the broker
+        await start_group_at_end(fault_infra.kafka_bootstrap, f"bianmin-{name}-tamper")
+    sys_ = fault_system(fault_infra, await create_database(fault_infra, "tamper"), "tamper", group="tamper",
+                        port_shift=20, extra_env={"AUDIT_CHECKPOINT_SECONDS": "1"})
     await asyncio.to_thread(sys_.start)
     yield sys_
     await asyncio.to_thread(sys_.stop)
@@ -84,7 +89,7 @@ async def test_changed_record_and_deleted_tail_are_caught(tamper_system, fault_i
     audit = tamper_system["audit"]
     kafka, dsn = fault_infra.kafka_bootstrap, audit.env["DATABASE_URL"]
     key_file = audit.env["AUDIT_SIGNING_KEY_FILE"]
-    public_key = serialization.load_pem_private_key(open(key_file, "rb").read(), None).public_key()
+    public_key = serialization.load_pem_private_key(Path(key_file).read_bytes(), None).public_key()
     public_pem = REPORT.parent / "faults" / "services" / "tamper" / "audit-public.pem"
     public_pem.write_text(checkpoints.public_pem(public_key))
 
