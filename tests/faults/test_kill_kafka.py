@@ -6,6 +6,7 @@ relays catch up once it is back."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -23,9 +24,12 @@ async def test_kill_9_of_the_broker_mid_load_then_the_outbox_catches_up(system, 
     await load.reached(15)
     fault_infra.kill_kafka()
     down_from = time.monotonic()
-    await load.reached(35)  # accepted while the broker is down
-    down_until = time.monotonic()
-    await asyncio.to_thread(fault_infra.start_kafka)
+    try:
+        with contextlib.suppress(AssertionError):  # judged below, from the answers
+            await load.reached(35)  # accepted while the broker is down
+    finally:
+        down_until = time.monotonic()
+        await asyncio.to_thread(fault_infra.start_kafka)
     await load.finish()
 
     during = load.between(down_from, down_until)

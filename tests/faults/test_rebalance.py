@@ -5,6 +5,7 @@ assigned exactly once and its resident told exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 import pytest
@@ -63,10 +64,20 @@ async def test_one_of_two_consumer_instances_killed_mid_load(system, fault_infra
             system[name].kill()  # the first instance: it also holds the relay's lock
         await load.finish()
 
-        verdict = await judge("rebalance", load.case_ids, audit_url=system["audit"].url,
-                              kafka=fault_infra.kafka_bootstrap, since=since)
+        # notify's own record (the audit verdict below checks NotificationSent): one SMS per case,
+        # once the survivor has caught up, so waited for.
+        async def all_told():
+            counts = [await _resident_sms(twins["notify"].url, case) for case in load.accepted]
+            return counts if all(n >= 1 for n in counts) else None
+
+        with contextlib.suppress(AssertionError):
+            await eventually(all_told, timeout=75, interval=0.5, what="a resident SMS for every case")
         sms = [await _resident_sms(twins["notify"].url, case) for case in load.accepted]
-        wrong_sms = [(c["case_id"], n) for c, n in zip(load.accepted, sms) if n != 1]
+        wrong_sms = [(c["case_id"], n) for c, n in zip(load.accepted, sms, strict=True) if n != 1]
+        sms_not_once = len(wrong_sms)
+
+        verdict = await judge("rebalance", load.case_ids, audit_url=system["audit"].url,
+                              kafka=fault_infra.kafka_bootstrap, since=since, extra={"sms_not_once": sms_not_once})
         verdict.assert_clean()
         assert not wrong_sms, f"resident SMS not exactly once: {wrong_sms[:5]}"
     finally:
