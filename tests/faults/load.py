@@ -93,10 +93,12 @@ class Load:
                          what=f"{accepted} accepted submissions")
 
     async def _progress(self, accepted: int) -> bool:
+        if len(self.accepted) >= accepted:
+            return True
         if self._task is not None and self._task.done():
             self._task.result()  # re-raise a crash of the load itself
-            return len(self.accepted) >= accepted or _fail(f"load ended with {len(self.accepted)} accepted")
-        return len(self.accepted) >= accepted
+            raise AssertionError(f"load ended with {len(self.accepted)} accepted, {accepted} awaited")
+        return False
 
     async def attempts_after(self, since: float, count: int) -> None:
         """Waits until `count` attempts were answered (or failed) since `since`."""
@@ -113,10 +115,6 @@ class Load:
     @property
     def case_ids(self) -> list[str]:
         return [c["case_id"] for c in self.accepted]
-
-
-def _fail(message: str) -> bool:
-    raise AssertionError(message)
 
 
 async def _true(value: bool) -> bool:

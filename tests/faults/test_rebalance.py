@@ -27,6 +27,7 @@ async def _members(kafka: str, group: str) -> int:
         [described] = await admin.describe_consumer_groups([group])
     finally:
         await admin.close()
+    # DescribeGroups response: (error_code, group_id, state, protocol_type, protocol, members, ...)
     return sum(len(g[5]) for g in described.groups if g[1] == group)
 
 

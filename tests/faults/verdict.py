@@ -85,7 +85,8 @@ async def judge(fault: str, case_ids: list[str], *, audit_url: str, kafka: str, 
     verdict.chain = "valid" if integrity.get("valid") else "broken"
     if not integrity.get("valid"):
         verdict.problems.append(f"integrity: {integrity}")
-    verdict.dlq = sum((await _dlq_ends(kafka)).values()) - sum(since.dlq_ends.get(tp, 0) for tp in await _dlq_keys(kafka))
+    ends = await _dlq_ends(kafka)
+    verdict.dlq = sum(end - since.dlq_ends.get(tp, 0) for tp, end in ends.items())
     if verdict.dlq:
         verdict.problems.append(f"{verdict.dlq} message(s) dead-lettered during the case")
     # In audit: the case and everything its submission causes (a case without its assignment is lost too).
@@ -174,12 +175,8 @@ async def _audit_head(audit_url: str) -> int:
     return report.get("head_seq") or 0
 
 
-async def _dlq_keys(kafka: str) -> list:
-    return await topic_partitions(kafka, list(DLQ_TOPICS))
-
-
 async def _dlq_ends(kafka: str) -> dict:
-    partitions = await _dlq_keys(kafka)
+    partitions = await topic_partitions(kafka, list(DLQ_TOPICS))
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
     await consumer.start()
     try:
