@@ -40,8 +40,12 @@ down: ## Stop the services, Kafka and PostgreSQL
 demo: up ## A scripted day at a township centre, against the running system
 	@$(PY) -m deploy.demo
 
-test: install lint ## Lint, then the whole suite (unit, integration, end-to-end) on real Kafka and PostgreSQL
-	$(PYTEST)
+test: install lint ## Lint, the whole suite (unit, integration, end-to-end), then the fault suite, on real Kafka and PostgreSQL
+	$(PYTEST) -m "not fault"
+	$(PYTEST) -m fault tests/faults
+
+test-faults: install ## Fault suite: kill -9, outages, rebalance, hostile input, tampering (own Kafka and PostgreSQL)
+	$(PYTEST) -m fault tests/faults
 
 lint: .venv/.synced ## ruff (style, imports, bugbear) and mypy (types) over the code
 	.venv/bin/ruff check .
@@ -71,4 +75,4 @@ schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint test-unit test-integration test-e2e bench token redrive schemas lock
+.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas lock

@@ -16,6 +16,9 @@ Environment (a value equal to the local address still counts as local):
     DATABASE_URL             use this PostgreSQL, provision none
     BIANMIN_KAFKA_PORT       broker port (default 9092; controller = port + 1)
     BIANMIN_PG_PORT          PostgreSQL port (default 55432)
+    BIANMIN_LOCAL_DIR        directory for data, logs, pid files and locks (default <repo>/.local);
+                             the Kafka jars stay in <repo>/.local/kafka/libs. Lets a second, private
+                             Kafka and PostgreSQL run beside the first (the fault suite kills its own).
 
 Python API: ensure_infra(), stop_infra(), start_kafka(), stop_kafka(),
 start_postgres(), stop_postgres(). Standard library only. This file is the entry

@@ -11,7 +11,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-LOCAL = REPO / ".local"
+# Jars and other downloads stay here whatever BIANMIN_LOCAL_DIR says, so a second copy does not fetch them again.
+SHARED_LOCAL = REPO / ".local"
+# BIANMIN_LOCAL_DIR moves data, logs, pid files and locks elsewhere: a second Kafka and PostgreSQL
+# (e.g. the fault suite's, which it kills) then never touches the first one's files.
+LOCAL = Path(os.environ["BIANMIN_LOCAL_DIR"]).resolve() if os.environ.get("BIANMIN_LOCAL_DIR") else SHARED_LOCAL
 LOGS = LOCAL / "logs"
 RUN = LOCAL / "run"
 

@@ -9,11 +9,11 @@ import time
 import uuid
 from pathlib import Path
 
-from deploy.local_common import LOCAL, LOGS, REPO, InfraError, move_aside, read_props, say, tail
+from deploy.local_common import LOCAL, LOGS, REPO, SHARED_LOCAL, InfraError, move_aside, read_props, say, tail
 
 KAFKA_POM_DIR = REPO / "deploy" / "kafka"
 KAFKA_HOME = LOCAL / "kafka"
-KAFKA_LIBS = KAFKA_HOME / "libs"
+KAFKA_LIBS = SHARED_LOCAL / "kafka" / "libs"  # shared by every BIANMIN_LOCAL_DIR
 KAFKA_DATA = KAFKA_HOME / "data"
 KAFKA_CONFIG = KAFKA_HOME / "server.properties"
 KAFKA_LOG4J = KAFKA_HOME / "log4j2.properties"
@@ -50,7 +50,7 @@ def ensure_kafka_jars() -> None:
         )
     LOGS.mkdir(parents=True, exist_ok=True)
     # Resolve into a scratch dir and swap, so an interrupted download never looks complete.
-    staging = KAFKA_HOME / "libs.partial"
+    staging = KAFKA_LIBS.with_name("libs.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     log = LOGS / "maven.log"

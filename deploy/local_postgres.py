@@ -251,13 +251,13 @@ def _pg_socket_dir() -> str:
     return ""
 
 
-def _stop_postgres_locked(bin_dir: Path | None = None) -> bool:
+def _stop_postgres_locked(bin_dir: Path | None = None, mode: str = "fast") -> bool:
     if _pg_postmaster() is None:
         return False
     bin_dir = bin_dir or _pg_bin()
     account = _pg_account()
-    say("postgres: stopping")
-    _pg_run(bin_dir, ["pg_ctl", "stop", "-D", str(PG_DATA), "-m", "fast", "-w", "-t", str(PG_START_TIMEOUT)], account)
+    say(f"postgres: stopping ({mode})")
+    _pg_run(bin_dir, ["pg_ctl", "stop", "-D", str(PG_DATA), "-m", mode, "-w", "-t", str(PG_START_TIMEOUT)], account)
     return True
 
 
@@ -310,12 +310,13 @@ def start_postgres() -> bool:
         return True
 
 
-def stop_postgres() -> bool:
-    """Stop the local server (pg_ctl stop -m fast). True if one was running."""
+def stop_postgres(mode: str = "fast") -> bool:
+    """Stop the local server (pg_ctl stop -m fast; "immediate" is a crash, as the fault suite wants).
+    True if one was running."""
     if pg_external():
         return False
     with lock("postgres"):
-        return _stop_postgres_locked()
+        return _stop_postgres_locked(mode=mode)
 
 def postgres_status() -> tuple[str, bool]:
     """One status line for `local.py status` and whether the server is healthy."""
