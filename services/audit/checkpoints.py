@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from contracts.errors import DomainError
 from contracts.events import AUDIT_CHAIN_ID, AuditCheckpointed, AuditCheckpointedPayload
 from services.audit import domain
+from services.kit.local_secret import create_once
 
 log = logging.getLogger(__name__)
 
@@ -204,20 +204,8 @@ def load_signing_key(path: str | None, *, development_path: Path) -> Ed25519Priv
         return _private_key(Path(path).read_bytes())
     log.warning("audit checkpoints are signed with a development key; set AUDIT_SIGNING_KEY_FILE",
                 extra={"key_file": str(development_path)})
-    if not development_path.exists():
-        development_path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        draft = development_path.with_name(f".{development_path.name}.{os.getpid()}")
-        draft.write_bytes(pem)
-        draft.chmod(0o600)
-        try:
-            os.link(draft, development_path)  # fails if another process got there first
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return _private_key(development_path.read_bytes())
+    return _private_key(create_once(development_path, lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
 
 
 def _private_key(pem: bytes) -> Ed25519PrivateKey:

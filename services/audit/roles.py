@@ -6,12 +6,13 @@ rewrite history, and the owner's rights are not in the running process at all.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
+
+from services.kit.local_secret import create_once
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,7 @@ def with_role(dsn: str, role: str, password: str) -> str:
 
 def development_password(path: Path) -> str:
     """The password in `path`, created on first use (0600), so every local start agrees on it."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(24))
-        draft.chmod(0o600)
-        try:
-            os.link(draft, path)  # fails if another process got there first
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
+    return create_once(path, lambda: secrets.token_urlsafe(24).encode()).decode().strip()
 
 
 async def ensure_login_role(owner: asyncpg.Connection, role: str, password: str) -> None:
