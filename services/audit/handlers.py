@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Annotated
@@ -130,6 +131,9 @@ async def publish_checkpoints(runtime: AuditRuntime) -> None:
         await _checkpoint_once(runtime)
         return False
 
+    # The first checkpoint one period after start, like every other: a restarted instance does not
+    # sign at once what another may be signing.
+    await asyncio.sleep(period)
     await run_forever("audit-checkpointer", checkpoint_round, interval=period,
                       backoff=Backoff(first=period, max=max(period, 60.0)))
 

@@ -1,9 +1,12 @@
 """Pure ASGI guards in front of every route: a body size limit and JSON-only bodies.
 
-They answer before the app reads anything, so a 200 MB upload costs at most the limit in memory.
+They answer before the app reads anything, so a 200 MB upload costs at most the limit in memory;
+what a refused client still sends is discarded (up to a bound) so that it reads the 413.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -13,11 +16,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.kit.errors import body, http_error, install_error_handlers
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# After a 413, the rest of a body whose declared length is up to this size is read and thrown away
+# (never kept), so the client, still sending, reads the answer instead of a reset connection; a
+# bigger or chunked one is cut off.
+DRAIN_MAX_BYTES = 16 * 1024 * 1024
+DRAIN_SECONDS = 10.0
 
 
 async def _refuse(status: int, scope: Scope, receive: Receive, send: Send) -> None:
     await JSONResponse(body(*http_error(status)), status_code=status, headers={"Connection": "close"})(
         scope, receive, send)
+
+
+async def _drain(receive: Receive, *, budget: int) -> None:
+    """Read and discard what the client still sends, within `budget` bytes and DRAIN_SECONDS."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while budget > 0:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                budget -= len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 class _TooLarge(Exception):
@@ -28,8 +51,8 @@ class BodyLimit:
     """413 for a body over `max_bytes`: at once when Content-Length says so, else as soon as the
     streamed chunks (chunked transfer) pass the limit; the rest of the body is never read."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int, drain_bytes: int = DRAIN_MAX_BYTES) -> None:
+        self.app, self.max_bytes, self.drain_bytes = app, max_bytes, drain_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,6 +64,8 @@ class BodyLimit:
             return
         if declared is not None and int(declared) > self.max_bytes:
             await _refuse(413, scope, receive, send)
+            if int(declared) <= self.drain_bytes:
+                await _drain(receive, budget=int(declared))
             return
         await self._counting(scope, receive, send)
 
@@ -69,6 +94,7 @@ class BodyLimit:
         except _TooLarge:
             pass
         if refused and not started:
+            # A chunked body of unknown length is not drained: the connection is closed instead.
             await _refuse(413, scope, receive, send)
 
 
@@ -89,8 +115,8 @@ class JsonBodyOnly:
         await self.app(scope, receive, send)
 
 
-def install_edge(app: FastAPI, *, max_body_bytes: int) -> None:
+def install_edge(app: FastAPI, *, max_body_bytes: int, drain_bytes: int = DRAIN_MAX_BYTES) -> None:
     """JSON errors for everything (innermost), then JSON-only bodies, then the size limit (outermost)."""
     install_error_handlers(app)
     app.add_middleware(JsonBodyOnly)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, drain_bytes=drain_bytes)

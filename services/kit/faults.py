@@ -16,9 +16,12 @@ from pydantic import ValidationError
 # SQLSTATE (class or full code) -> fault class. Class 08: connection; 57P: the server is
 # shutting down or restarting; 53: out of resources (too many connections, disk, memory);
 # 25006: read-only transaction (a standby, or a database set read-only during maintenance);
-# 40: serialization failure or deadlock, which a new transaction resolves.
+# 40: serialization failure or deadlock, which a new transaction resolves; 55000: the database
+# does not accept connections now (ALLOW_CONNECTIONS false, during maintenance). Not 57014: a
+# statement cancelled by its timeout would time out again.
 _SQLSTATE_CLASSES: tuple[tuple[str, str], ...] = (
     ("08", "connection"), ("57P", "shutdown"), ("53", "resources"), ("25006", "read_only"), ("40", "conflict"),
+    ("55000", "connection"),
 )
 
 

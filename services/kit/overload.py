@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.kit.errors import body
+from services.kit.faults import describe, fault_class
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2
@@ -70,27 +71,27 @@ def unavailable(problem: tuple[str, str]) -> JSONResponse:
     return JSONResponse(body(*problem), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-# Errors that say "the database cannot be reached now", not "this request is wrong".
-CONNECTION_ERRORS: tuple[type[Exception], ...] = (
-    OSError,  # refused, reset, unreachable
-    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, also a connection closed under the request
-    asyncpg.exceptions.OperatorInterventionError,  # class 57: terminated by an administrator, shutting down
-    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # 55000: the database does not accept connections
-    asyncpg.exceptions.TooManyConnectionsError,  # 53300
-)
+# Where the database's errors are looked at; which of them mean "not now" is faults.fault_class,
+# the same rule the consumers retry by.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def install_overload_handlers(app: FastAPI) -> None:
-    """Database down -> 503 DATABASE_UNAVAILABLE; pool exhausted past its acquire timeout -> 503 DATABASE_BUSY."""
+    """Database down, restarting, read-only or out of connections -> 503 DATABASE_UNAVAILABLE; pool
+    exhausted past its acquire timeout -> 503 DATABASE_BUSY. Any other database error is a bug: 500."""
 
     async def _down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+        fault = fault_class(exc)
+        if fault is None:
+            raise exc  # not the database being unavailable: the catch-all answers 500
+        log.warning("database unavailable", extra={"path": request.url.path, "fault": fault,
+                                                   "error": describe(exc)})
         return unavailable(DATABASE_UNAVAILABLE)
 
     async def _busy(request: Request, exc: Exception) -> JSONResponse:
         log.warning("no database connection in time", extra={"path": request.url.path})
         return unavailable(DATABASE_BUSY)
 
-    for error in CONNECTION_ERRORS:
+    for error in DATABASE_ERRORS:
         app.add_exception_handler(error, _down)
     app.add_exception_handler(TimeoutError, _busy)

@@ -21,9 +21,9 @@ class Body(BaseModel):
     comment: ShortText = ""
 
 
-def _app() -> FastAPI:
+def _app(*, drain_bytes: int = 0) -> FastAPI:
     app = FastAPI()
-    install_edge(app, max_body_bytes=LIMIT)
+    install_edge(app, max_body_bytes=LIMIT, drain_bytes=drain_bytes)
 
     @app.post("/x", responses=error_responses(body=True))
     async def x(body: Body) -> dict:
@@ -107,6 +107,30 @@ async def test_a_streamed_body_stops_being_read_at_the_limit():
         resp = await client.post("/x", content=chunks(), headers={"content-type": "application/json"})
     _json_error(resp, 413, "PAYLOAD_TOO_LARGE")
     assert pulled <= LIMIT // 512 + 1
+
+
+async def test_after_a_413_the_rest_of_a_bounded_body_is_discarded_so_the_client_reads_the_answer():
+    """Like a server's lingering close: what the client still sends is read and dropped, never kept
+    and never given to the route; a body past the drain bound is not read at all."""
+    pulled = 0
+
+    async def body(chunks: int):
+        nonlocal pulled
+        for _ in range(chunks):
+            pulled += 1
+            yield b"x" * LIMIT
+
+    transport = httpx.ASGITransport(app=_app(drain_bytes=200 * LIMIT))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        within = await client.post("/x", content=body(100), headers={"content-type": "application/json",
+                                                                      "content-length": str(100 * LIMIT)})
+        _json_error(within, 413, "PAYLOAD_TOO_LARGE")
+        assert pulled == 100
+        pulled = 0
+        beyond = await client.post("/x", content=body(300), headers={"content-type": "application/json",
+                                                                      "content-length": str(300 * LIMIT)})
+        _json_error(beyond, 413, "PAYLOAD_TOO_LARGE")
+        assert pulled == 0
 
 
 def test_error_responses_document_the_error_body_everywhere():
