@@ -1,7 +1,7 @@
 """Pure ASGI guards in front of every route: a body size limit and JSON-only bodies.
 
 They answer before the app reads anything, so a 200 MB upload costs at most the limit in memory;
-what a refused client still sends is discarded (up to a bound) so that it reads the 413.
+what a refused client sends is discarded (up to a bound) so that it reads the 413.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.kit.errors import body, http_error, install_error_handlers
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
-# After a 413, the rest of a body whose declared length is up to this size is read and thrown away
-# (never kept), so the client, still sending, reads the answer instead of a reset connection; a
-# bigger or chunked one is cut off.
+# Before a 413, a body whose declared length is up to this size is read and thrown away (never
+# kept), so the client, still sending, reads the answer instead of a reset connection; a bigger or
+# chunked one is cut off.
 DRAIN_MAX_BYTES = 16 * 1024 * 1024
 DRAIN_SECONDS = 10.0
 
@@ -63,9 +63,10 @@ class BodyLimit:
             await _refuse(400, scope, receive, send)
             return
         if declared is not None and int(declared) > self.max_bytes:
-            await _refuse(413, scope, receive, send)
             if int(declared) <= self.drain_bytes:
+                # Before answering: once the answer is complete the server stops reading and closes.
                 await _drain(receive, budget=int(declared))
+            await _refuse(413, scope, receive, send)
             return
         await self._counting(scope, receive, send)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.kit.testing import eventually
+from services.kit.testing import auth_header, eventually
 from tests.builders import id_number
 from tests.faults.load import Load, ordinary_case, staff
 from tests.faults.verdict import INSPECTOR, baseline, judge
@@ -45,11 +45,13 @@ async def _completed_case(client: httpx.AsyncClient, urls: dict[str, str]) -> tu
     case_id = resp.json()["case_id"]
     await eventually(lambda: _status(client, f"{urls['routing']}/api/v1/cases/{case_id}", headers), timeout=30,
                      what="routing to hold the case")
+    view = (await client.get(f"{urls['routing']}/api/v1/cases/{case_id}", headers=headers)).json()
+    holder = auth_header("staff", "qingshui", sub=view["staff_id"], department_code=view["department_code"])
     answers = []
     answers.append(("nul-in-transfer-reason", await _alone(
-        "POST", f"{urls['routing']}/api/v1/cases/{case_id}/transfer", headers=headers,
+        "POST", f"{urls['routing']}/api/v1/cases/{case_id}/transfer", headers=holder,
         json={"to_department_code": "civil_affairs", "reason": "属民政\x00业务"})))
-    resp = await client.post(f"{urls['routing']}/api/v1/cases/{case_id}/complete", headers=headers,
+    resp = await client.post(f"{urls['routing']}/api/v1/cases/{case_id}/complete", headers=holder,
                              json={"result": "granted", "note": "已办结"})
     assert resp.status_code in (200, 201), resp.text
 
