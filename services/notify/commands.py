@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted, *, now: datetime,
                             max_age: timedelta) -> None:
     """Keep the contact, tell the resident, then release what waited for this contact."""
+    await store.lock_case(conn, event.case_id)
     await store.save_contact(conn, domain.contact_of(event), at=now)
     await _queue(conn, event, domain.notices_for_submitted(event), now=now, max_age=max_age)
     for parked in await store.release_parked(conn, event.case_id):
@@ -34,6 +35,7 @@ async def on_routing_event(conn: asyncpg.Connection, event: Envelope, *, now: da
     not be here yet: the event is then parked in this same transaction, without blocking the
     partition, and released by on_case_submitted.
     """
+    await store.lock_case(conn, event.case_id)
     contact = await store.load_contact(conn, event.case_id)
     if contact is None:
         await store.park(conn, event, at=now)

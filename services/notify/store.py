@@ -43,6 +43,16 @@ async def load_contact(conn: asyncpg.Connection, case_id: UUID) -> Contact | Non
     return Contact(**dict(row)) if row else None
 
 
+async def lock_case(conn: asyncpg.Connection, case_id: UUID) -> None:
+    """Until the transaction ends, one handler at a time per case.
+
+    Without it a completion could look for the contact, find none and park itself while the
+    CaseSubmitted, in a concurrent transaction, looks for parked events before that park commits:
+    the completion would stay parked for good.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", str(case_id))
+
+
 async def park(conn: asyncpg.Connection, event: Envelope, *, at: datetime) -> None:
     await conn.execute(
         "INSERT INTO parked_events (event_id, case_id, source, stream_version, body, parked_at)"

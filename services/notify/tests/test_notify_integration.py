@@ -173,6 +173,36 @@ async def test_completion_before_its_submission_is_parked_and_released(notify, i
     assert await _dead_letters(runtime) == dead_before
 
 
+async def test_a_completion_parked_while_its_submission_is_applied_is_still_released(notify):
+    """Park and release of one case never interleave: without the per-case lock the submission would
+    look for parked events before the park committed, and the completion would stay parked."""
+    runtime = notify.runtime
+    event = submitted(phone=unique_phone())
+    done = completed(case_id=event.case_id)
+    now = runtime.clock.now()
+    async with runtime.pool.acquire() as first, runtime.pool.acquire() as second:
+        parking = first.transaction()
+        await parking.start()
+        await commands.on_routing_event(first, done, now=now, max_age=MAX_AGE)  # parked, not committed
+
+        async def submit() -> None:
+            async with second.transaction():
+                await commands.on_case_submitted(second, event, now=now, max_age=MAX_AGE)
+
+        releasing = asyncio.create_task(submit())
+
+        async def submission_waits_for_the_case() -> bool:
+            async with runtime.pool.acquire() as conn:
+                return await conn.fetchval("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                                           second.get_server_pid())
+        await eventually(submission_waits_for_the_case, what="the submission to wait for the parking transaction")
+        await parking.commit()
+        await releasing
+    assert not await _parked(runtime, done.event_id)
+    found = await _messages(notify.client, event.case_id)
+    assert sorted(m["template_code"] for m in found) == ["case_completed_granted", "case_submitted"]
+
+
 async def test_a_parked_event_does_not_hold_up_its_partition(notify, infra):
     """A completion whose contact has not come blocks nothing behind it, and is never dead-lettered."""
     client, runtime = notify.client, notify.runtime
