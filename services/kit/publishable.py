@@ -1,5 +1,5 @@
 """What the broker and the databases accept: checked before an event enters the outbox, because
-a row the relay cannot publish would otherwise sit there for ever (DESIGN.md, "Events")."""
+a row the relay cannot publish would otherwise sit there for ever (docs/architecture.md, "State and delivery")."""
 
 from __future__ import annotations
 
