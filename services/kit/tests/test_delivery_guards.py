@@ -4,7 +4,6 @@ and the relay sets aside a row Kafka refuses without stopping the other cases.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -13,7 +12,6 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Actor, NewEvent
 from contracts.events import CaseRated, CaseRatedPayload
-from services.kit.db import apply_migrations, create_pool
 from services.kit.eventstore import Origin, append
 from services.kit.outbox import OutboxRelay
 from services.kit.publishable import EventTooLarge, TextNotAccepted
@@ -21,16 +19,6 @@ from services.kit.testing import consume_until
 from services.kit.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
-NO_SERVICE_MIGRATIONS = Path(__file__).parent / "no_such_service"
-
-
-@pytest.fixture
-async def store(make_database):
-    dsn = await make_database("it_guards")
-    pool = await create_pool(dsn, "kit")
-    await apply_migrations(pool, "kit", NO_SERVICE_MIGRATIONS)
-    yield dsn, pool
-    await pool.close()
 
 
 def _rated(comment: str = "") -> NewEvent:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -12,21 +11,12 @@ import pytest
 
 from contracts.envelope import Actor, NewEvent
 from contracts.events import CaseRated, CaseRatedPayload
-from services.kit.db import apply_migrations, create_pool
+from services.kit.db import apply_migrations
 from services.kit.eventstore import Origin, append
 from services.kit.outbox import OutboxRelay
+from services.kit.tests.conftest import NO_SERVICE_MIGRATIONS
 
 pytestmark = pytest.mark.integration
-NO_SERVICE_MIGRATIONS = Path(__file__).parent / "no_such_service"
-
-
-@pytest.fixture
-async def store(make_database):
-    dsn = await make_database("it_kit")
-    pool = await create_pool(dsn, "kit")
-    await apply_migrations(pool, "kit", NO_SERVICE_MIGRATIONS)
-    yield dsn, pool
-    await pool.close()
 
 
 def _rated(score: int = 5) -> NewEvent:
