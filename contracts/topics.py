@@ -3,6 +3,11 @@
 One topic per producing service's case stream, keyed by case id: Kafka keeps the events of
 one case from one service in order on one partition, and `event_type` travels in a header.
 Audit's signed checkpoints are not about cases and get a topic of their own.
+
+Residents' phone numbers travel on none of those: they have a compacted topic of their own,
+keyed by case id, that only notify may read. Compaction keeps the latest record per case, and
+a tombstone (a record with no value) erases a contact without touching the case history.
+The Kafka ACLs (deploy/kafka_acls.py) are made from the producer and consumer tables below.
 """
 
 from __future__ import annotations
@@ -14,15 +19,39 @@ INTAKE_CASES = "bianmin.intake.cases.v1"
 ROUTING_CASES = "bianmin.routing.cases.v1"
 NOTIFY_CASES = "bianmin.notify.cases.v1"
 AUDIT_CHECKPOINTS = "bianmin.audit.checkpoints.v1"
+INTAKE_CONTACTS = "bianmin.intake.contacts.v1"
 
-# topic -> the one service that produces it
+# topic -> the one service that produces it (the event topics, enveloped events)
 PRODUCERS: dict[str, str] = {
     INTAKE_CASES: "intake", ROUTING_CASES: "routing", NOTIFY_CASES: "notify", AUDIT_CHECKPOINTS: "audit",
 }
 EVENT_TOPICS: tuple[str, ...] = tuple(PRODUCERS)
-DLQ_TOPICS: tuple[str, ...] = tuple(t + DLQ_SUFFIX for t in EVENT_TOPICS)
-ALL_TOPICS: tuple[str, ...] = (*EVENT_TOPICS, *DLQ_TOPICS)
+# The case streams: what a partner system may subscribe to.
+CASE_TOPICS: tuple[str, ...] = (INTAKE_CASES, ROUTING_CASES, NOTIFY_CASES)
+
+# Personal contact data: produced by intake, read by notify alone, compacted so it can be erased.
+CONTACT_TOPICS: tuple[str, ...] = (INTAKE_CONTACTS,)
+CONTACT_PRODUCERS: dict[str, str] = {INTAKE_CONTACTS: "intake"}
+
+# topic -> the services that read it. Inspectors read the checkpoints too, with the verify CLI.
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    INTAKE_CASES: ("routing", "notify", "audit"),
+    ROUTING_CASES: ("intake", "notify", "audit"),
+    NOTIFY_CASES: ("audit",),
+    AUDIT_CHECKPOINTS: ("audit",),
+    INTAKE_CONTACTS: ("notify",),
+}
 
 
 def dlq_of(topic: str) -> str:
     return topic + DLQ_SUFFIX
+
+
+DLQ_TOPICS: tuple[str, ...] = tuple(dlq_of(t) for t in (*EVENT_TOPICS, *CONTACT_TOPICS))
+# A dead-lettered contact still holds a phone number: it must be erasable like the contact.
+COMPACTED_TOPICS: tuple[str, ...] = (*CONTACT_TOPICS, *(dlq_of(t) for t in CONTACT_TOPICS))
+ALL_TOPICS: tuple[str, ...] = (*EVENT_TOPICS, *CONTACT_TOPICS, *DLQ_TOPICS)
+
+
+def producer_of(topic: str) -> str:
+    return PRODUCERS.get(topic) or CONTACT_PRODUCERS[topic]
