@@ -40,8 +40,6 @@ class Envelope(BaseModel):
 
     TOPIC: ClassVar[str]
     SCHEMA_VERSION: ClassVar[str] = "1.0"
-    # Events that carry a resident's phone number: only on topics notify needs; audit masks it.
-    CARRIES_PHONE: ClassVar[bool] = False
 
     event_id: UUID = Field(description="Unique, time-ordered (UUIDv7) id of this event.",
                            examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])

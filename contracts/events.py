@@ -31,8 +31,6 @@ class CaseSubmittedPayload(Payload):
     applicant_name: str = Field(description="Applicant's name.", examples=["张三"])
     applicant_id_masked: str = Field(description="Masked ID-card number; the full number never travels.",
                                      examples=["3301**********1234"])
-    applicant_phone: str = Field(description="Applicant's mobile number, E.164; only notify needs it.",
-                                 examples=["+8613800138000"])
     materials_provided: list[str] = Field(description="Codes of the materials handed in.", examples=[["id_card", "hukou"]])
     materials_tolerated_missing: list[str] = Field(
         default_factory=list, description="Tolerable materials accepted as missing (容缺受理), to be brought later.",
@@ -45,7 +43,6 @@ class CaseSubmitted(Envelope):
     """A case was taken in at a window or a village point (受理)."""
 
     TOPIC: ClassVar[str] = INTAKE_CASES
-    CARRIES_PHONE: ClassVar[bool] = True
     event_type: Literal["CaseSubmitted"] = "CaseSubmitted"
     payload: CaseSubmittedPayload
 
@@ -127,6 +124,20 @@ class CaseRated(Envelope):
     payload: CaseRatedPayload
 
 
+class ContactErasedPayload(Payload):
+    reason: str = Field(min_length=1, max_length=200, description="Why the contact was erased, as recorded by staff.",
+                        examples=["申请人依《个人信息保护法》要求删除联系方式"])
+
+
+class ContactErased(Envelope):
+    """The resident's contact (phone number) was erased on their request (个人信息删除). The
+    number is gone from every store and from the contact topic; the case history stays whole."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ContactErased"] = "ContactErased"
+    payload: ContactErasedPayload
+
+
 class NotificationSentPayload(Payload):
     message_id: UUID = Field(description="Id of the SMS; also the provider's idempotency key.",
                              examples=["01936f6e-2222-7000-8000-000000000002"])
@@ -185,8 +196,8 @@ class AuditCheckpointed(Envelope):
 
 
 EVENT_TYPES: tuple[type[Envelope], ...] = (
-    CaseSubmitted, CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, CaseRated, NotificationSent,
-    AuditCheckpointed,
+    CaseSubmitted, CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, CaseRated, ContactErased,
+    NotificationSent, AuditCheckpointed,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
 

@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 from contracts.events import EVENT_TYPES, AuditCheckpointed
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import CASE_TOPICS, COMPACTED_TOPICS, CONSUMERS, EVENT_TOPICS, INTAKE_CONTACTS, dlq_of
+from deploy.kafka_acls import all_acls
 
 pytestmark = pytest.mark.unit
 SERVICES = ["intake", "routing", "notify", "audit"]
@@ -30,7 +31,7 @@ def wiring() -> dict[str, tuple[set[str], set[str]]]:
 
 def test_every_used_topic_is_declared(wiring):
     for name, (subscribed, published) in wiring.items():
-        assert subscribed <= set(EVENT_TOPICS), f"{name} subscribes to undeclared {subscribed - set(EVENT_TOPICS)}"
+        assert subscribed <= set(CONSUMERS), f"{name} subscribes to undeclared {subscribed - set(CONSUMERS)}"
         assert published <= set(EVENT_TOPICS), f"{name} publishes undeclared {published - set(EVENT_TOPICS)}"
 
 
@@ -51,10 +52,23 @@ def test_audit_publishes_only_its_signed_checkpoints(wiring):
     assert wiring["audit"][1] == {AuditCheckpointed.TOPIC}
 
 
-def test_phone_numbers_travel_only_on_topics_notify_needs(wiring):
-    carriers = {cls.TOPIC for cls in EVENT_TYPES if cls.CARRIES_PHONE}
-    assert carriers <= wiring["notify"][0]
+def test_no_event_carries_a_phone_number():
+    """Phone numbers travel only on the compacted contact topic, where they can be erased."""
     for cls in EVENT_TYPES:
         payload_fields = cls.model_fields["payload"].annotation.model_fields
-        has_phone_field = any("phone" in name for name in payload_fields)
-        assert has_phone_field == cls.CARRIES_PHONE, f"{cls.__name__}: phone field and CARRIES_PHONE disagree"
+        assert not [name for name in payload_fields if "phone" in name], f"{cls.__name__} carries a phone number"
+
+
+def test_only_notify_reads_the_contact_topic(wiring):
+    readers = {name for name, (subscribed, _) in wiring.items() if INTAKE_CONTACTS in subscribed}
+    assert readers == set(CONSUMERS[INTAKE_CONTACTS]) == {"notify"}
+    granted = {acl.user for acl in all_acls() if acl.name.startswith(INTAKE_CONTACTS) and acl.operation == "Read"}
+    assert granted == {"notify"}
+    assert INTAKE_CONTACTS not in CASE_TOPICS and set(COMPACTED_TOPICS) == {INTAKE_CONTACTS, dlq_of(INTAKE_CONTACTS)}
+
+
+def test_subscriptions_match_the_consumer_table(wiring):
+    """The Kafka ACLs are made from CONSUMERS: a service reading a topic not listed there would be refused."""
+    for topic, readers in CONSUMERS.items():
+        actual = {name for name, (subscribed, _) in wiring.items() if topic in subscribed}
+        assert actual == set(readers), f"{topic}: read by {actual}, declared {readers}"

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from contracts.envelope import Envelope
 from contracts.errors import DomainError
-from contracts.personal_data import mask_phone
 
 GENESIS_HASH = "0" * 64  # prev_hash of the first record
 MAX_MISSING = 1000  # a forged huge stream_version must not make a list of a billion numbers
@@ -99,16 +98,10 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _is_phone_field(name: str) -> bool:
-    return name == "phone" or name.endswith("_phone")
-
-
 def audit_envelope(event: Envelope) -> str:
-    """The event as stored and hashed: canonical JSON with every phone field of the payload masked."""
-    data = event.model_dump(mode="json")
-    data["payload"] = {k: mask_phone(v) if _is_phone_field(k) and isinstance(v, str) else v
-                       for k, v in data["payload"].items()}
-    return canonical_json(data)
+    """The event as stored and hashed: its canonical JSON. No event carries a phone number (a guard
+    test keeps it so), so the log holds none and needs no erasure."""
+    return canonical_json(event.model_dump(mode="json"))
 
 
 def _instant(at: datetime) -> str:

@@ -20,7 +20,7 @@ class HistoryEvent(BaseModel):
     stream_version: int = Field(title="流版本号", description="1, 2, 3 … per case per source.")
     occurred_at: datetime = Field(title="发生时间")
     actor: Actor = Field(title="操作人")
-    payload: dict[str, Any] = Field(title="事件内容", description="The event's payload; phone numbers masked.")
+    payload: dict[str, Any] = Field(title="事件内容", description="The event's payload.")
     trace_id: str | None = Field(title="链路追踪编号", description="W3C trace id of the flow that produced the event.")
     hash: str = Field(title="记录哈希", description="sha256 of this audit record, chained to the previous one.")
 
@@ -101,7 +101,7 @@ class FeedEntry(BaseModel):
     occurred_at: datetime = Field(title="发生时间")
     recorded_at: datetime = Field(title="入档时间")
     trace_id: str | None = Field(title="链路追踪编号")
-    envelope: str = Field(title="事件原文", description="The canonical envelope JSON that was hashed, phone masked.")
+    envelope: str = Field(title="事件原文", description="The canonical envelope JSON that was hashed.")
     hashed_text: str = Field(title="哈希原文", description="Canonical JSON (sorted keys, no spaces, UTF-8) of seq, "
                              "event_id, topic, event_type, case_id, township_id, source, stream_version, occurred_at, "
                              "recorded_at (ISO 8601 UTC, microseconds), trace_id and envelope: exactly what was hashed.")

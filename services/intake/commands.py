@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import Actor, Envelope, Source, new_event_id
-from contracts.events import CaseRated, CaseSubmitted
+from contracts.events import CaseRated, CaseSubmitted, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
 from services.intake import domain, store
 from services.kit.clock import Clock
@@ -38,6 +38,7 @@ async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCas
                                    origin=Origin(actor=actor), events=events, now=now)
         await store.insert_case(conn, case_id=case_id, township_id=cmd.township_id, payload=submitted.payload,
                                 submitted_at=now)
+        await store.insert_contact(conn, case_id=case_id, township_id=cmd.township_id, phone=cmd.applicant_phone, at=now)
     assert isinstance(submitted, CaseSubmitted)
     return submitted
 
@@ -57,6 +58,25 @@ async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: i
         await store.mark_rated(conn, case_id, score=score, at=now)
     assert isinstance(rated, CaseRated)
     return rated
+
+
+async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reason: str, actor: Actor,
+                        may_see: Callable[[str], None]) -> ContactErased:
+    """Erase the applicant's phone number here; the contact relay then publishes the tombstone."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        found = await store.lock_case_state(conn, case_id)
+        if found is None:
+            raise domain.CaseNotFound()
+        _, township_id = found
+        may_see(township_id)
+        erased = await store.lock_contact_erased(conn, case_id)
+        events = domain.decide_erase_contact(erased=bool(erased), reason=reason)
+        [event] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
+                               origin=Origin(actor=actor), events=events, now=now)
+        await store.erase_contact(conn, case_id, at=now)
+    assert isinstance(event, ContactErased)
+    return event
 
 
 async def apply_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:

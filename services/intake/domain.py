@@ -17,6 +17,8 @@ from contracts.events import (
     CaseSubmittedPayload,
     CaseTransferred,
     Channel,
+    ContactErased,
+    ContactErasedPayload,
     DeadlineBreached,
 )
 from contracts.personal_data import id_check_character, mask_id_number
@@ -53,6 +55,10 @@ class CaseNotCompleted(DomainError):
 
 class CaseAlreadyRated(DomainError):
     status, code, message = 409, "CASE_ALREADY_RATED", "该办件已评价，不能重复评价"
+
+
+class ContactAlreadyErased(DomainError):
+    status, code, message = 409, "CONTACT_ALREADY_ERASED", "该办件申请人的联系方式已删除"
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,18 @@ def decide_submit(cmd: SubmitCase, *, item: Item, case_no: str, deadline: dateti
         case_no=case_no, item_code=item.item_code, item_name=item.name, kind=item.kind,
         department_code=item.department_code, channel=cmd.channel, village_id=cmd.village_id,
         applicant_name=cmd.applicant_name, applicant_id_masked=mask_id_number(cmd.applicant_id_number),
-        applicant_phone=cmd.applicant_phone, materials_provided=sorted(cmd.materials_provided),
+        materials_provided=sorted(cmd.materials_provided),
         materials_tolerated_missing=[m.code for m in tolerable], promised_limit_days=item.promised_limit_days,
         promised_deadline=deadline,
     )
     return [NewEvent(CaseSubmitted, payload)]
+
+
+def decide_erase_contact(*, erased: bool, reason: str) -> list[NewEvent]:
+    """个人信息删除: the number goes, the history records that it went, and why."""
+    if erased:
+        raise ContactAlreadyErased()
+    return [NewEvent(ContactErased, ContactErasedPayload(reason=reason))]
 
 
 def decide_rating(state: CaseState, *, score: int, comment: str) -> list[NewEvent]:

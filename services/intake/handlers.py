@@ -12,7 +12,15 @@ from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, Deadl
 from contracts.topics import ROUTING_CASES
 from services.intake import commands, domain, store
 from services.intake.deps import IntakeRuntime
-from services.intake.schemas import CaseView, RateCaseRequest, RateCaseResponse, SubmitCaseRequest, SubmitCaseResponse
+from services.intake.schemas import (
+    CaseView,
+    EraseContactRequest,
+    EraseContactResponse,
+    RateCaseRequest,
+    RateCaseResponse,
+    SubmitCaseRequest,
+    SubmitCaseResponse,
+)
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.service import Runtime
@@ -76,6 +84,18 @@ async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request,
                                      actor=Actor(kind="resident", id=f"via:{grant.principal.sub}"),
                                      may_see=grant.township)
     return RateCaseResponse(case_id=case_id, score=body.score, bad_rating=event.payload.bad_rating)
+
+
+@router.post("/cases/{case_id}/contact-erasure", response_model=EraseContactResponse,
+             summary="Erase the applicant's phone number (个人信息删除); the case history stays whole",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request: Request,
+                               grant: Annotated[Grant, Depends(permit("intake.erase_contact"))]) -> EraseContactResponse:
+    rt = _rt(request)
+    event = await commands.erase_contact(rt.pool, rt.clock, case_id=case_id, reason=body.reason,
+                                         actor=Actor(kind=grant.principal.role, id=grant.principal.sub),
+                                         may_see=grant.township)
+    return EraseContactResponse(case_id=case_id, erased_at=event.occurred_at)
 
 
 def subscribe(runtime: IntakeRuntime) -> None:

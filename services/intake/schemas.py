@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.events import Channel
-from services.kit.fields import Code, IdNumber, MobilePhone, PersonName, ShortText, dedupe
+from services.kit.fields import Code, IdNumber, MobilePhone, PersonName, Reason, ShortText, dedupe
 
 MAX_MATERIALS = 30
 # At most MAX_MATERIALS as sent (duplicates count: the bound limits work), then duplicates dropped in order.
@@ -58,6 +58,19 @@ class RateCaseResponse(BaseModel):
     case_id: UUID
     score: int
     bad_rating: bool
+
+
+class EraseContactRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason = Field(description="Why the contact is erased, e.g. the resident's request under the "
+                               "Personal Information Protection Law; recorded in the case history.",
+                               examples=["申请人依《个人信息保护法》要求删除联系方式"])
+
+
+class EraseContactResponse(BaseModel):
+    case_id: UUID
+    erased_at: datetime
 
 
 class CaseView(BaseModel):

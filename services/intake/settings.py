@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
@@ -7,3 +8,6 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     port: int = 8101
+    contact_publish_interval: float = Field(default=0.2, gt=0,
+                                            description="Seconds between looks for contacts to publish when idle.")
+    contact_publish_batch: int = Field(default=200, ge=1, description="Contacts published per round at most.")

@@ -71,6 +71,37 @@ async def insert_case(conn: asyncpg.Connection, *, case_id: UUID, township_id: s
     )
 
 
+async def insert_contact(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, phone: str,
+                         at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO case_contacts (case_id, township_id, phone, version, recorded_at) VALUES ($1, $2, $3, 1, $4)",
+        case_id, township_id, phone, at)
+
+
+async def lock_contact_erased(conn: asyncpg.Connection, case_id: UUID) -> bool | None:
+    """Whether the case's contact is erased already; None when intake holds no contact for it."""
+    return await conn.fetchval("SELECT erased_at IS NOT NULL FROM case_contacts WHERE case_id = $1 FOR UPDATE", case_id)
+
+
+async def erase_contact(conn: asyncpg.Connection, case_id: UUID, *, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE case_contacts SET phone = NULL, erased_at = $2, version = version + 1, recorded_at = $2"
+        " WHERE case_id = $1", case_id, at)
+
+
+async def claim_unpublished_contacts(conn: asyncpg.Connection, *, limit: int) -> list[dict]:
+    """Contacts whose current state is not on the topic yet, locked until the caller's transaction
+    ends: an erasure waits for a publish in flight, so its tombstone always comes after it."""
+    rows = await conn.fetch(
+        "SELECT case_id, township_id, phone, version, recorded_at FROM case_contacts WHERE version > published_version"
+        " ORDER BY recorded_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+    return [dict(r) for r in rows]
+
+
+async def mark_contacts_published(conn: asyncpg.Connection, published: list[tuple[UUID, int]]) -> None:
+    await conn.executemany("UPDATE case_contacts SET published_version = $2 WHERE case_id = $1", published)
+
+
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
     return dict(row) if row else None

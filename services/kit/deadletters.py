@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import asyncpg
+
 from contracts.events import parse_event
 from services.kit.faults import describe
 from services.kit.inbox import Inbox, apply_in
@@ -37,21 +39,31 @@ async def _redrive_next(inbox: Inbox, *, after: int) -> tuple[int, str] | None:
     assert inbox.pool is not None
     async with inbox.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            "SELECT id, topic, message_value FROM dead_letters WHERE consumer_group = $1 AND redriven_at IS NULL"
+            "SELECT id, topic, message_key, message_value FROM dead_letters WHERE consumer_group = $1 AND redriven_at IS NULL"
             " AND id > $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", inbox.group_id, after)
         if row is None:
             return None
-        if row["message_value"] is None:
+        record_route = inbox.record_routes.get(row["topic"])
+        if row["message_value"] is None and record_route is None:
             return row["id"], "unavailable"
         try:
-            event = parse_event(row["message_value"])
-            apply = inbox.handler_for(row["topic"], event.event_type)
-            if apply is None:
-                return row["id"], "unavailable"
             async with conn.transaction():  # a savepoint: a failing handler leaves the mark below possible
-                await apply_in(conn, row["topic"], event, apply)
+                if record_route is not None:
+                    await record_route.apply(conn, record_route.parse(row["message_key"], row["message_value"]))
+                else:
+                    event = parse_event(row["message_value"])
+                    apply = inbox.handler_for(row["topic"], event.event_type)
+                    if apply is None:
+                        return row["id"], "unavailable"
+                    await apply_in(conn, row["topic"], event, apply)
         except Exception as exc:  # noqa: BLE001 - recorded, the row stays pending
             await conn.execute("UPDATE dead_letters SET redrive_error = $2 WHERE id = $1", row["id"], describe(exc))
             return row["id"], "failed"
         await conn.execute("UPDATE dead_letters SET redriven_at = now(), redrive_error = NULL WHERE id = $1", row["id"])
         return row["id"], "redriven"
+
+
+async def forget_value(conn: asyncpg.Connection, *, topic: str, key: bytes) -> None:
+    """Erase the kept value of a topic's dead letters under one key (personal data being erased);
+    the row, its reason and its offsets stay as the record that something failed."""
+    await conn.execute("UPDATE dead_letters SET message_value = NULL WHERE topic = $1 AND message_key = $2", topic, key)

@@ -160,5 +160,6 @@ def bounded_int(*, ge: int = 0, le: int = 2**31 - 1, **field: Any) -> Any:
 Code = code()
 PersonName = text(50, min_length=1)
 ShortText = text(500)  # comments, reasons: one line
+Reason = text(200, min_length=1)  # a reason that must be given, recorded in the case history
 LongText = text(1000, multiline=True)  # a decision's grounds may run over several lines
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)

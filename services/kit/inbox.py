@@ -27,6 +27,16 @@ log = logging.getLogger(__name__)
 
 # Takes the event type it is subscribed to; Any because a handler names its own event class.
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+# A keyed record of a compacted topic (state, not an event): parsed from (key, value or None for a
+# tombstone), then applied. Parsing raises ValueError on anything unreadable.
+ParseRecord = Callable[[bytes | None, bytes | None], Any]
+
+
+@dataclass(frozen=True)
+class RecordRoute:
+    parse: ParseRecord
+    apply: Apply
+    personal: bool  # the value holds personal data: it never goes to the DLQ topic, only to the erasable table
 # Where a new consumer group starts. Stated by every subscription, never left to a default:
 # "earliest" reads the whole retained history (audit must see everything; routing must assign
 # every case); a consumer with outside effects bounds them by the event's age instead (notify).
@@ -55,6 +65,7 @@ class Inbox:
         self.offsets = offsets or OffsetCommitter()
         # topic -> event type -> handler, so a dead letter can be re-driven through the same one.
         self.routes: dict[str, dict[str, Apply]] = {}
+        self.record_routes: dict[str, RecordRoute] = {}
 
     @property
     def group_id(self) -> str:
@@ -83,6 +94,38 @@ class Inbox:
             listener=CommitOnRevoke(self.offsets),
         )(handle)
 
+    def subscribe_records(self, topic: str, route: RecordRoute, *, start: StartPolicy, description: str) -> None:
+        """One consumer of a compacted topic of keyed records. A record carries a state, not a change:
+        applying it twice gives the same result, so no event id is recorded; each is applied in its
+        own transaction, with the same retries, dead letters and offset commits as events."""
+        self.record_routes[topic] = route
+
+        async def handle(msg: KafkaMessage) -> None:
+            await self.process_record(msg, route)
+
+        handle.__name__ = f"{self._group_id}_{topic}".replace(".", "_").replace("-", "_")
+        self._broker.subscriber(
+            topic, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset=start,
+            description=description, max_poll_records=50, listener=CommitOnRevoke(self.offsets),
+        )(handle)
+
+    async def process_record(self, msg: KafkaMessage, route: RecordRoute) -> None:
+        record: ConsumerRecord = msg.raw_message  # value None is a tombstone (FastStream's body would be b"")
+        try:
+            parsed = route.parse(record.key, record.value)
+        except (ValueError, ValidationError) as exc:
+            await self._dead_letter(record, f"unreadable: {describe(exc)}", personal=route.personal)
+            dead = True
+        else:
+            async def run() -> None:
+                assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await route.apply(conn, parsed)
+
+            ids = {"topic": record.topic, "offset": str(record.offset)}
+            dead = not await self._with_retries(record, run, ids, personal=route.personal)
+        await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
+
     def handler_for(self, topic: str, event_type: str) -> Apply | None:
         return self.routes.get(topic, {}).get(event_type)
 
@@ -108,7 +151,13 @@ class Inbox:
         await self.offsets.close()
 
     async def _apply_with_retries(self, record: Any, event: Envelope, apply: Apply) -> bool:
-        """True once applied (or found a duplicate); False when dead-lettered.
+        """True once applied (or found a duplicate); False when dead-lettered."""
+        ids = {"event_id": str(event.event_id), "case_id": str(event.case_id)}
+        return await self._with_retries(record, lambda: self._apply_once(record.topic, event, apply), ids)
+
+    async def _with_retries(self, record: Any, run: Callable[[], Awaitable[None]], ids: dict[str, str], *,
+                            personal: bool = False) -> bool:
+        """True once `run` succeeded; False when the record was dead-lettered.
 
         Infrastructure faults (faults.is_transient) are retried without limit, so an outage
         stalls the partition instead of dead-lettering good events; others a few times.
@@ -116,23 +165,21 @@ class Inbox:
         attempt = failures = 0
         while True:
             try:
-                await self._apply_once(record.topic, event, apply)
+                await run()
                 return True
             except Exception as exc:
                 if is_transient(exc):
                     failures += 1
                     kind = self.faults.record(exc)
-                    log.warning("transient failure, will retry", extra={
-                        "event_id": str(event.event_id), "fault": kind, "error": describe(exc)})
+                    log.warning("transient failure, will retry", extra={**ids, "fault": kind, "error": describe(exc)})
                     await asyncio.sleep(self._retry.delay(min(failures, 10)))
                     continue
                 attempt += 1
                 if attempt >= self._retry.max_attempts:
                     # The reason names types, never values; the traceback (messages may quote data) only at DEBUG.
-                    log.error("giving up, dead-lettering", extra={"event_id": str(event.event_id),
-                                                                  "case_id": str(event.case_id), "error": describe(exc)})
+                    log.error("giving up, dead-lettering", extra={**ids, "error": describe(exc)})
                     log.debug("handler failure", exc_info=True)
-                    await self._dead_letter(record, f"failed {attempt} times: {describe(exc)}")
+                    await self._dead_letter(record, f"failed {attempt} times: {describe(exc)}", personal=personal)
                     return False
                 await asyncio.sleep(self._retry.delay(attempt))
 
@@ -141,15 +188,19 @@ class Inbox:
         async with self.pool.acquire() as conn, conn.transaction():
             await apply_in(conn, topic, event, apply)
 
-    async def _dead_letter(self, record: Any, reason: str) -> None:
+    async def _dead_letter(self, record: Any, reason: str, *, personal: bool = False) -> None:
         """Keep the message, then publish it to the DLQ topic; both retried until they succeed,
-        because the offset moves on right after and a lost dead letter is a lost event."""
+        because the offset moves on right after and a lost dead letter is a lost event. A personal
+        record's value stays in the table alone, where an erasure can reach it."""
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
+        dlq_value = b"" if personal else record.value or b""
+        if personal:
+            headers["dlq_value_withheld"] = "personal data; kept in the service's dead_letters table"
         failures = 0
         while True:
             try:
                 await self._keep_dead_letter(record, headers, reason)
-                await self._broker.publish(record.value or b"", topic=dlq_of(record.topic), key=record.key,
+                await self._broker.publish(dlq_value, topic=dlq_of(record.topic), key=record.key,
                                            headers=headers | self._dlq_headers(record, reason))
                 break
             except Exception as exc:  # noqa: BLE001 - retried until stored
@@ -174,7 +225,7 @@ class Inbox:
                 " message_value, headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                 ' ON CONFLICT (consumer_group, topic, partition, "offset") DO NOTHING',
                 record.topic, record.partition, record.offset, reason[:2000], self._group_id, record.key,
-                record.value or b"", json.dumps(headers),
+                record.value, json.dumps(headers),
             )
 
 

@@ -65,6 +65,18 @@ async def publish_events(bootstrap: str, *events, partition: int | None = None,
         await producer.stop()
 
 
+async def publish_records(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]]) -> list:
+    """Sends keyed records as they are (value None: a tombstone), in order."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        return [await producer.send_and_wait(topic, value, key=key) for key, value in records]
+    finally:
+        await producer.stop()
+
+
 async def consume_until(bootstrap: str, topic: str, match, *, timeout: float = 30.0):
     """The first record on `topic` (read from the start) for which `match(record)` is true."""
     from uuid import uuid4

@@ -4,7 +4,8 @@
     CaseCompleted     -> resident  case_completed_granted | case_completed_refused
     DeadlineBreached  -> staff     deadline_breached (department's duty phone, else the centre head)
 
-Nothing is sent about an event older than the configured age.
+Nothing is sent about an event older than the configured age, and nothing to a resident whose
+number was erased.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class NoDutyContact(DomainError):
 
 
 @dataclass(frozen=True)
-class Contact:
+class KnownCase:
     """What notify keeps of a case from its CaseSubmitted."""
 
     case_id: UUID
@@ -44,7 +45,13 @@ class Contact:
     item_name: str
     department_code: str
     applicant_name: str
-    phone: str  # E.164
+
+
+@dataclass(frozen=True)
+class Contact(KnownCase):
+    """A case and its applicant's number, from the contact topic; None once erased."""
+
+    phone: str | None  # E.164
 
 
 @dataclass(frozen=True)
@@ -80,22 +87,42 @@ class QueuedMessage:
     attempts: int  # attempts made before this one
 
 
-def contact_of(event: CaseSubmitted) -> Contact:
+def case_of(event: CaseSubmitted) -> KnownCase:
     p = event.payload
-    return Contact(case_id=event.case_id, township_id=event.township_id, case_no=p.case_no, item_name=p.item_name,
-                   department_code=p.department_code, applicant_name=p.applicant_name, phone=p.applicant_phone)
+    return KnownCase(case_id=event.case_id, township_id=event.township_id, case_no=p.case_no, item_name=p.item_name,
+                     department_code=p.department_code, applicant_name=p.applicant_name)
 
 
-def notices_for_submitted(event: CaseSubmitted) -> list[Notice]:
-    """受理: the resident learns the case number and the promised deadline."""
+def needs_directory(event: Envelope) -> bool:
+    """Staff are told through the township's duty directory."""
+    return isinstance(event, DeadlineBreached)
+
+
+def notices_for(event: Envelope, contact: Contact, directory: Sequence[DutyContact]) -> list[Notice]:
+    match event:
+        case CaseSubmitted():
+            return notices_for_submitted(event, contact)
+        case CaseCompleted():
+            return notices_for_completed(event, contact)
+        case DeadlineBreached():
+            return notices_for_breach(event, contact, directory)
+    raise TypeError(f"notify has no rule for {event.event_type}")
+
+
+def notices_for_submitted(event: CaseSubmitted, contact: Contact) -> list[Notice]:
+    """受理: the resident learns the case number and the promised deadline (unless their number was erased)."""
+    if contact.phone is None:
+        return []
     p = event.payload
-    return [Notice("resident", p.applicant_phone, "case_submitted", {
+    return [Notice("resident", contact.phone, "case_submitted", {
         "applicant_name": p.applicant_name, "item_name": p.item_name, "case_no": p.case_no,
         "deadline": p.promised_deadline, "tolerated_missing": bool(p.materials_tolerated_missing)})]
 
 
 def notices_for_completed(event: CaseCompleted, contact: Contact) -> list[Notice]:
     """办结: the resident learns the result; a refusal names the grounds and the appeal route."""
+    if contact.phone is None:
+        return []
     return [Notice("resident", contact.phone, f"case_completed_{event.payload.result}", {
         "applicant_name": contact.applicant_name, "item_name": contact.item_name, "case_no": contact.case_no,
         "note": event.payload.note})]

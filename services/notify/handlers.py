@@ -9,12 +9,14 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
+from contracts.contacts import CaseContact, parse_contact
 from contracts.envelope import Envelope
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from contracts.personal_data import mask_phone
-from contracts.topics import INTAKE_CASES, ROUTING_CASES
+from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, ROUTING_CASES
 from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
+from services.kit.inbox import RecordRoute
 from services.notify import commands, store
 from services.notify.deps import NotifyRuntime
 from services.notify.schemas import MessageView
@@ -39,17 +41,23 @@ async def get_messages(request: Request, grant: Annotated[Grant, Depends(permit(
 
 
 def subscribe(runtime: NotifyRuntime) -> None:
-    # Two consumers: routing's events never wait behind intake's, and a parked event never holds either.
+    # One consumer per topic: none waits behind another, and a parked event holds none of them.
     clock, max_age = runtime.clock, timedelta(hours=runtime.settings.max_event_age_hours)
 
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
         await commands.on_case_submitted(conn, event, now=clock.now(), max_age=max_age)
 
     async def on_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
-        await commands.on_routing_event(conn, event, now=clock.now(), max_age=max_age)
+        await commands.on_case_event(conn, event, now=clock.now(), max_age=max_age)
+
+    async def on_contact(conn: asyncpg.Connection, record: tuple[UUID, CaseContact | None]) -> None:
+        await commands.on_contact(conn, *record, now=clock.now(), max_age=max_age)
 
     runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
-                            description="Keeps the case's contact and tells the resident the case was taken in.")
+                            description="Keeps the case and tells the resident the case was taken in.")
+    runtime.inbox.subscribe_records(INTAKE_CONTACTS, RecordRoute(parse=parse_contact, apply=on_contact, personal=True),
+                                    start="earliest",
+                                    description="Keeps each applicant's number, and erases it on a tombstone.")
     runtime.inbox.subscribe(ROUTING_CASES, {CaseCompleted: on_routing_event, DeadlineBreached: on_routing_event},
                             start="earliest",
                             description="Tells the resident the result of the case, and the duty staff (or the centre "

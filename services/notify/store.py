@@ -1,4 +1,4 @@
-"""Notify's SQL: duty directory, case contacts, the message queue and the development SMS log."""
+"""Notify's SQL: duty directory, cases and their applicants' numbers, the message queue and the development SMS log."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.contacts import CaseContact
 from contracts.envelope import Envelope
 from contracts.events import parse_event
 from services.notify.directory import DUTY_CONTACTS
-from services.notify.domain import Contact, DutyContact, MessageStatus, QueuedMessage
+from services.notify.domain import Contact, DutyContact, KnownCase, MessageStatus, QueuedMessage
 
 
 async def seed_directory(conn: asyncpg.Connection) -> None:
@@ -27,19 +28,51 @@ async def load_directory(conn: asyncpg.Connection, township_id: str) -> list[Dut
     return [DutyContact(**dict(r)) for r in rows]
 
 
-async def save_contact(conn: asyncpg.Connection, contact: Contact, *, at: datetime) -> None:
+async def save_case(conn: asyncpg.Connection, case: KnownCase, *, at: datetime) -> None:
     await conn.execute(
-        "INSERT INTO case_contacts (case_id, township_id, case_no, item_name, department_code, applicant_name, phone,"
-        " received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id) DO NOTHING",
-        contact.case_id, contact.township_id, contact.case_no, contact.item_name, contact.department_code,
-        contact.applicant_name, contact.phone, at,
+        "INSERT INTO case_contacts (case_id, township_id, case_no, item_name, department_code, applicant_name,"
+        " received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id) DO NOTHING",
+        case.case_id, case.township_id, case.case_no, case.item_name, case.department_code, case.applicant_name, at,
     )
 
 
+async def save_phone(conn: asyncpg.Connection, contact: CaseContact) -> None:
+    """The newest number of a case; never over an erasure, never an older version over a newer."""
+    await conn.execute(
+        "INSERT INTO resident_phones (case_id, phone, version) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE"
+        " SET phone = excluded.phone, version = excluded.version"
+        " WHERE resident_phones.erased_at IS NULL AND resident_phones.version < excluded.version",
+        contact.case_id, contact.applicant_phone, contact.version,
+    )
+
+
+async def erase_phone(conn: asyncpg.Connection, case_id: UUID, *, at: datetime) -> str | None:
+    """Forget the case's number; returns the number that was kept, if any, so copies can be masked."""
+    previous = await conn.fetchval("SELECT phone FROM resident_phones WHERE case_id = $1 FOR UPDATE", case_id)
+    await conn.execute(
+        "INSERT INTO resident_phones (case_id, phone, version, erased_at) VALUES ($1, NULL, 0, $2)"
+        " ON CONFLICT (case_id) DO UPDATE SET phone = NULL, erased_at = coalesce(resident_phones.erased_at, $2)",
+        case_id, at)
+    return previous
+
+
+async def mask_resident_messages(conn: asyncpg.Connection, case_id: UUID, *, masked: str) -> None:
+    """Copies of the number in sent or queued SMS become the masked form; unsent ones are given up."""
+    await conn.execute(
+        "UPDATE dev_sms_log SET phone = $2 WHERE message_id IN"
+        " (SELECT message_id FROM messages WHERE case_id = $1 AND recipient_kind = 'resident')", case_id, masked)
+    await conn.execute(
+        "UPDATE messages SET phone = $2,"
+        " status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
+        " last_error = CASE WHEN status = 'queued' THEN 'contact erased' ELSE last_error END"
+        " WHERE case_id = $1 AND recipient_kind = 'resident'", case_id, masked)
+
+
 async def load_contact(conn: asyncpg.Connection, case_id: UUID) -> Contact | None:
+    """The case and how to reach its applicant, once both have arrived (phone None once erased)."""
     row = await conn.fetchrow(
-        "SELECT case_id, township_id, case_no, item_name, department_code, applicant_name, phone"
-        " FROM case_contacts WHERE case_id = $1", case_id)
+        "SELECT c.case_id, c.township_id, c.case_no, c.item_name, c.department_code, c.applicant_name, p.phone"
+        " FROM case_contacts c JOIN resident_phones p USING (case_id) WHERE c.case_id = $1", case_id)
     return Contact(**dict(row)) if row else None
 
 
@@ -61,11 +94,14 @@ async def park(conn: asyncpg.Connection, event: Envelope, *, at: datetime) -> No
     )
 
 
+def producer_order(event: Envelope) -> tuple[str, int]:
+    return event.source, event.stream_version
+
+
 async def release_parked(conn: asyncpg.Connection, case_id: UUID) -> list[Envelope]:
     """Take a case's parked events out, in their producer's order."""
-    rows = await conn.fetch(
-        "DELETE FROM parked_events WHERE case_id = $1 RETURNING source, stream_version, body", case_id)
-    return [parse_event(r["body"]) for r in sorted(rows, key=lambda r: (r["source"], r["stream_version"]))]
+    rows = await conn.fetch("DELETE FROM parked_events WHERE case_id = $1 RETURNING body", case_id)
+    return sorted((parse_event(r["body"]) for r in rows), key=producer_order)
 
 
 async def count_parked(conn: asyncpg.Connection) -> int:

@@ -23,7 +23,6 @@ from contracts.events import (
 )
 from services.audit import checkpoints, domain
 
-PHONE = "+8613800138000"
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 DEADLINE = datetime(2026, 12, 4, 15, 59, 59, tzinfo=UTC)
 
@@ -39,7 +38,7 @@ def submitted(case_id: UUID, *, version: int = 1, township: str = "qingshui", mi
     payload = CaseSubmittedPayload(
         case_no="QS-20261123-0001", item_code="SB-002", item_name="城乡居民养老保险参保登记", kind="promised",
         department_code="social_security", channel="window", applicant_name="张三",
-        applicant_id_masked="1101**********002X", applicant_phone=PHONE, materials_provided=["id_card", "hukou"],
+        applicant_id_masked="1101**********002X", materials_provided=["id_card", "hukou"],
         promised_limit_days=5, promised_deadline=DEADLINE)
     return _envelope(CaseSubmitted, case_id, source="intake", version=version, payload=payload, township=township,
                      minutes=minutes, actor=Actor(kind="staff", id="staff-0001"))

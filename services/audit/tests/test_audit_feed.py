@@ -65,7 +65,7 @@ async def test_client_recomputes_every_hash_from_the_feed(audit):
     assert {e["event_id"] for e in ours} <= {e["event_id"] for e in entries}
     assert first_broken_seq(entries) is None
     submitted_entry = next(e for e in entries if e["event_id"] == ours[0]["event_id"])
-    assert "138****8000" in submitted_entry["envelope"]  # masked, as it was hashed
+    assert '"applicant_name":"张三"' in submitted_entry["envelope"]  # canonical text, as it was hashed
 
 
 async def test_a_changed_record_is_detected_by_the_client(audit):

@@ -8,8 +8,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from contracts.contacts import CaseContact
 from contracts.envelope import Actor, new_event_id
 from contracts.events import CaseCompleted, CaseCompletedPayload, CaseSubmitted
+from contracts.topics import INTAKE_CONTACTS
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import case_body
@@ -17,6 +19,7 @@ from services.kit.testing import auth_header, consume_until, eventually, publish
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
+HEAD = auth_header("centre_head", "qingshui")
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,42 @@ async def test_submit_publishes_case_submitted_without_id_number(intake, infra):
     body = json.loads(record.value)
     assert body["stream_version"] == 1 and "11010519491231002X" not in record.value.decode()
     assert body["payload"]["applicant_id_masked"] == "1101**********002X"
+    assert "13800138000" not in record.value.decode()  # the number goes on the contact topic alone
+    contact = await consume_until(infra.kafka_bootstrap, INTAKE_CONTACTS, lambda r: r.key == created["case_id"].encode())
+    assert CaseContact.model_validate_json(contact.value).applicant_phone == "+8613800138000"
+
+
+async def _records_of(bootstrap: str, topic: str, key: bytes, *, count: int) -> list:
+    records: list = []
+    await consume_until(bootstrap, topic, lambda r: r.key == key and records.append(r) is None and len(records) >= count)
+    return records
+
+
+async def test_erasing_a_contact_leaves_a_tombstone_and_a_history_entry(intake, infra):
+    client, runtime = intake
+    case_id = (await client.post("/api/v1/cases", json=case_body(), headers=STAFF)).json()["case_id"]
+    url, reason = f"/api/v1/cases/{case_id}/contact-erasure", {"reason": "申请人要求删除联系方式"}
+    assert (await client.post(url, json=reason, headers=STAFF)).status_code == 403  # window staff may not
+    other_head = auth_header("centre_head", "hexi")
+    assert (await client.post(url, json=reason, headers=other_head)).json()["code"] == "TOWNSHIP_FORBIDDEN"
+    assert (await client.post(url, json={"reason": " "}, headers=HEAD)).status_code == 422
+    unknown = await client.post(f"/api/v1/cases/{uuid4()}/contact-erasure", json=reason, headers=HEAD)
+    assert unknown.json()["code"] == "CASE_NOT_FOUND"
+
+    erased = await client.post(url, json=reason, headers=HEAD)
+    assert erased.status_code == 200, erased.text
+    again = await client.post(url, json=reason, headers=HEAD)
+    assert (again.status_code, again.json()["code"]) == (409, "CONTACT_ALREADY_ERASED")
+
+    async with runtime.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT phone, erased_at FROM case_contacts WHERE case_id = $1", UUID(case_id))
+    assert row["phone"] is None and row["erased_at"] is not None
+    number, tombstone = await _records_of(infra.kafka_bootstrap, INTAKE_CONTACTS, case_id.encode(), count=2)
+    assert number.value is not None and tombstone.value is None and tombstone.offset > number.offset
+    history = await consume_until(infra.kafka_bootstrap, CaseSubmitted.TOPIC,
+                                  lambda r: r.key == case_id.encode() and dict(r.headers)["event_type"] == b"ContactErased")
+    body = json.loads(history.value)
+    assert (body["stream_version"], body["payload"]["reason"], body["actor"]["kind"]) == (2, reason["reason"], "centre_head")
 
 
 async def test_one_time_notice_and_bad_input(intake):

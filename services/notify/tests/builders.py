@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from contracts.contacts import CaseContact
 from contracts.envelope import Actor, new_event_id
 from contracts.events import (
     CaseCompleted,
@@ -20,6 +21,8 @@ from contracts.events import (
 DEADLINE = datetime(2026, 12, 7, 15, 59, 59, 999999, tzinfo=UTC)
 # Every case id these builders produced, so tests can tell their cases from other suites' on shared topics.
 CASES: set[str] = set()
+# The applicant's number of each submitted case, as intake publishes it on the contact topic.
+PHONES: dict[UUID, str] = {}
 
 
 def unique_phone() -> str:
@@ -38,12 +41,19 @@ def submitted(*, case_id: UUID | None = None, township_id: str = "qingshui", pho
     fields = dict(
         case_no="QS-20261123-0001", item_code="SB-002", item_name="城乡居民养老保险待遇申领", kind="promised",
         department_code="social_security", channel="window", applicant_name="张三",
-        applicant_id_masked="1101**********002X", applicant_phone=phone, materials_provided=["id_card", "hukou"],
+        applicant_id_masked="1101**********002X", materials_provided=["id_card", "hukou"],
         promised_limit_days=10, promised_deadline=DEADLINE,
     )
     fields.update(overrides)
-    return _envelope(CaseSubmitted, case_id=case_id or new_event_id(), township_id=township_id, source="intake",
-                     version=1, payload=CaseSubmittedPayload(**fields), actor=Actor(kind="staff", id="staff-0001"))
+    event = _envelope(CaseSubmitted, case_id=case_id or new_event_id(), township_id=township_id, source="intake",
+                      version=1, payload=CaseSubmittedPayload(**fields), actor=Actor(kind="staff", id="staff-0001"))
+    PHONES[event.case_id] = phone
+    return event
+
+
+def contact_of(event: CaseSubmitted, *, version: int = 1, phone: str | None = None) -> CaseContact:
+    return CaseContact(case_id=event.case_id, township_id=event.township_id, version=version,
+                       recorded_at=event.occurred_at, applicant_phone=phone or PHONES[event.case_id])
 
 
 def completed(*, case_id: UUID, township_id: str = "qingshui", result: str = "granted", note: str = "") -> CaseCompleted:

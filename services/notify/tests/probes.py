@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from contracts.envelope import Envelope
-from services.kit.inbox import Inbox
-from services.kit.testing import consume_until, publish_events
-from services.notify.tests.builders import CASES
+from uuid import UUID
 
-__all__ = ["consume_until", "publish", "skip_other_suites_cases"]
+from contracts.contacts import CaseContact
+from contracts.envelope import Envelope
+from contracts.events import CaseSubmitted
+from contracts.topics import INTAKE_CONTACTS
+from services.kit.inbox import Inbox
+from services.kit.testing import consume_until, publish_events, publish_records
+from services.notify.tests.builders import CASES, contact_of
+
+__all__ = ["consume_until", "erase", "publish", "publish_contacts", "skip_other_suites_cases"]
 
 
 def skip_other_suites_cases(inbox: Inbox) -> None:
@@ -28,5 +33,20 @@ def skip_other_suites_cases(inbox: Inbox) -> None:
     inbox.process = ours_only
 
 
-async def publish(bootstrap: str, *events: Envelope, partition: int | None = None) -> list:
-    return await publish_events(bootstrap, *events, partition=partition)
+async def publish(bootstrap: str, *events: Envelope, partition: int | None = None, contacts: bool = True) -> list:
+    """Publishes the events; with `contacts`, each CaseSubmitted's contact follows on the contact topic,
+    as intake publishes both."""
+    sent = await publish_events(bootstrap, *events, partition=partition)
+    if contacts:
+        await publish_contacts(bootstrap, *(contact_of(e) for e in events if isinstance(e, CaseSubmitted)))
+    return sent
+
+
+async def publish_contacts(bootstrap: str, *contacts: CaseContact) -> list:
+    return await publish_records(bootstrap, INTAKE_CONTACTS, [(str(c.case_id).encode(), c.to_json_bytes())
+                                                              for c in contacts])
+
+
+async def erase(bootstrap: str, case_id: UUID) -> list:
+    """The tombstone intake publishes when a resident's contact is erased."""
+    return await publish_records(bootstrap, INTAKE_CONTACTS, [(str(case_id).encode(), None)])

@@ -13,23 +13,33 @@ pytestmark = pytest.mark.unit
 DIRECTORY = [domain.DutyContact(**d) for d in DUTY_CONTACTS]
 
 
-def _contact(event=None) -> domain.Contact:
-    return domain.contact_of(event or submitted())
+def _contact(event=None, phone: str | None = "+8613800138000") -> domain.Contact:
+    case = domain.case_of(event or submitted())
+    return domain.Contact(**vars(case), phone=phone)
 
 
 def test_submission_tells_the_resident_with_case_number_and_deadline():
     event = submitted(phone="+8613912345678")
-    [notice] = domain.notices_for_submitted(event)
+    [notice] = domain.notices_for_submitted(event, _contact(event, "+8613912345678"))
     assert (notice.recipient_kind, notice.phone, notice.template_code) == ("resident", "+8613912345678", "case_submitted")
     text = templates.render(notice.template_code, notice.params)
     assert "QS-20261123-0001" in text and "2026年12月7日前办结" in text and "容缺" not in text
 
 
-def test_contact_keeps_what_later_messages_need():
+def test_the_case_keeps_what_later_messages_need():
     event = submitted()
-    contact = domain.contact_of(event)
-    assert (contact.case_id, contact.township_id, contact.case_no, contact.applicant_name, contact.phone) == (
-        event.case_id, "qingshui", "QS-20261123-0001", "张三", "+8613800138000")
+    case = domain.case_of(event)
+    assert (case.case_id, case.township_id, case.case_no, case.applicant_name) == (
+        event.case_id, "qingshui", "QS-20261123-0001", "张三")
+
+
+def test_a_resident_whose_number_was_erased_is_told_nothing_but_staff_still_are():
+    event = submitted()
+    erased = _contact(event, phone=None)
+    assert domain.notices_for(event, erased, DIRECTORY) == []
+    assert domain.notices_for(completed(case_id=event.case_id), erased, DIRECTORY) == []
+    [staff] = domain.notices_for(breached(case_id=event.case_id), erased, DIRECTORY)
+    assert staff.recipient_kind == "staff" and domain.needs_directory(breached(case_id=event.case_id))
 
 
 @pytest.mark.parametrize("result", ["granted", "refused"])

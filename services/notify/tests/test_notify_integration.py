@@ -12,16 +12,17 @@ import httpx
 import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
+from contracts.topics import INTAKE_CONTACTS, dlq_of
 from services.kit.service import Runtime
-from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
+from services.kit.testing import auth_header, eventually, publish_records, running_app, start_group_at_end
 from services.notify import commands, sender, store, templates
 from services.notify.app import create_app
 from services.notify.domain import SendPolicy, mask_phone
 from services.notify.providers import DevSmsProvider
 from services.notify.settings import NotifySettings
-from services.notify.tests.builders import breached, completed, submitted, unique_phone
+from services.notify.tests.builders import CASES, PHONES, breached, completed, contact_of, submitted, unique_phone
 from services.notify.tests.fakes import FixedClock, ScriptedProvider
-from services.notify.tests.probes import consume_until, publish, skip_other_suites_cases
+from services.notify.tests.probes import consume_until, erase, publish, publish_contacts, skip_other_suites_cases
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
@@ -29,6 +30,7 @@ MAX_SEND_ATTEMPTS = 4
 GROUP = "bianmin-notify"
 MAX_AGE = timedelta(hours=48)
 SUBSCRIBED = (CaseSubmitted, CaseCompleted, DeadlineBreached)
+TOPICS = sorted({*(t.TOPIC for t in SUBSCRIBED), INTAKE_CONTACTS})
 
 
 @dataclass
@@ -47,7 +49,7 @@ async def notify(infra, make_database):
         BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
         send_max_attempts=MAX_SEND_ATTEMPTS,
     )
-    await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", sorted({t.TOPIC for t in SUBSCRIBED}))
+    await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", TOPICS)
     app = create_app(settings)
     skip_other_suites_cases(app.state.runtime.inbox)
     async with running_app(app) as client:
@@ -140,7 +142,7 @@ async def test_completion_tells_the_resident_the_result(notify, infra):
                    completed(case_id=refused.case_id, result="refused", note="不符合领取条件"))
 
     _, done = await _settled(client, granted.case_id, count=2)
-    assert done["template_code"] == "case_completed_granted" and done["phone"] == mask_phone(granted.payload.applicant_phone)
+    assert done["template_code"] == "case_completed_granted" and done["phone"] == mask_phone(PHONES[granted.case_id])
     assert "准予办理" in done["text"] and "…" in done["text"] and long_note not in done["text"]
     _, refusal = await _settled(client, refused.case_id, count=2)
     assert refusal["template_code"] == "case_completed_refused"
@@ -180,10 +182,12 @@ async def test_a_completion_parked_while_its_submission_is_applied_is_still_rele
     event = submitted(phone=unique_phone())
     done = completed(case_id=event.case_id)
     now = runtime.clock.now()
+    async with runtime.pool.acquire() as conn:
+        await store.save_phone(conn, contact_of(event))  # the number came first; the case decides the release
     async with runtime.pool.acquire() as first, runtime.pool.acquire() as second:
         parking = first.transaction()
         await parking.start()
-        await commands.on_routing_event(first, done, now=now, max_age=MAX_AGE)  # parked, not committed
+        await commands.on_case_event(first, done, now=now, max_age=MAX_AGE)  # parked, not committed
 
         async def submit() -> None:
             async with second.transaction():
@@ -232,8 +236,80 @@ async def test_no_sms_about_an_event_older_than_the_limit(notify, infra):
     async def contact_kept():
         async with runtime.pool.acquire() as conn:
             return await store.load_contact(conn, old.case_id)
-    assert (await eventually(contact_kept, what="the old case's contact")).phone == old.payload.applicant_phone
+    assert (await eventually(contact_kept, what="the old case's contact")).phone == PHONES[old.case_id]
     assert await _messages(client, old.case_id) == []
+
+
+async def test_events_wait_for_the_applicants_number_and_go_out_in_order(notify, infra):
+    """The number comes on the contact topic, in no order with the case's events."""
+    client, runtime = notify.client, notify.runtime
+    event = submitted(phone=unique_phone())
+    done = completed(case_id=event.case_id)
+    await publish(infra.kafka_bootstrap, event, done, contacts=False)
+    await eventually(lambda: _parked(runtime, done.event_id), what="the completion to wait for the number")
+    assert await _parked(runtime, event.event_id) and await _messages(client, event.case_id) == []
+
+    await publish_contacts(infra.kafka_bootstrap, contact_of(event))
+    found = await _settled(client, event.case_id, count=2)
+    assert [m["template_code"] for m in found] == ["case_submitted", "case_completed_granted"]
+    assert {m["phone"] for m in found} == {mask_phone(PHONES[event.case_id])}
+
+
+async def _phone_row(runtime, case_id: UUID) -> dict | None:
+    async with runtime.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT phone, version, erased_at FROM resident_phones WHERE case_id = $1", case_id)
+    return dict(row) if row else None
+
+
+async def test_a_tombstone_erases_the_number_everywhere_and_for_good(notify, infra):
+    client, runtime = notify.client, notify.runtime
+    phone = unique_phone()
+    event = submitted(phone=phone)
+    await publish(infra.kafka_bootstrap, event)
+    [sent] = await _settled(client, event.case_id)
+
+    await erase(infra.kafka_bootstrap, event.case_id)
+
+    async def erased():
+        row = await _phone_row(runtime, event.case_id)
+        return row if row and row["erased_at"] else None
+    assert (await eventually(erased, what="the number to be erased"))["phone"] is None
+    async with runtime.pool.acquire() as conn:
+        kept = await conn.fetch("SELECT phone FROM messages WHERE case_id = $1 UNION ALL SELECT l.phone FROM dev_sms_log l"
+                                " JOIN messages m USING (message_id) WHERE m.case_id = $1", event.case_id)
+    assert [r["phone"] for r in kept] == [mask_phone(phone)] * 2  # the record of what was sent, masked
+    # An older record replayed, or a newer one, never brings the number back; the result goes to nobody.
+    await publish_contacts(infra.kafka_bootstrap, contact_of(event), contact_of(event, version=2))
+    late = completed(case_id=event.case_id)
+    await publish(infra.kafka_bootstrap, late)
+    marker = submitted(phone=unique_phone())
+    await publish(infra.kafka_bootstrap, marker)  # same consumers, after ours: once it is sent, ours were applied
+    await _settled(client, marker.case_id)
+    await eventually(lambda: _applied(runtime, late.event_id), what="the late completion to be applied")
+    assert (await _phone_row(runtime, event.case_id))["phone"] is None
+    assert [m["id"] for m in await _messages(client, event.case_id)] == [sent["id"]]
+
+
+async def _applied(runtime, event_id: UUID) -> bool:
+    async with runtime.pool.acquire() as conn:
+        return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM processed_events WHERE event_id = $1)", event_id)
+
+
+async def test_an_unreadable_contact_is_dead_lettered_without_its_value_on_the_dlq(notify, infra):
+    runtime = notify.runtime
+    case_id = uuid4()
+    CASES.add(str(case_id))
+    dead_before = await _dead_letters(runtime)
+    [bad] = await publish_records(infra.kafka_bootstrap, INTAKE_CONTACTS,
+                                  [(str(case_id).encode(), b'{"applicant_phone": "+8613800138000"}')])
+    record = await consume_until(infra.kafka_bootstrap, dlq_of(INTAKE_CONTACTS),
+                                 lambda r: dict(r.headers).get("dlq_offset") == str(bad.offset).encode()
+                                 and r.key == str(case_id).encode())
+    assert record.value == b"" and b"13800138000" not in b"".join(v for _, v in record.headers)
+    async with runtime.pool.acquire() as conn:
+        kept = await conn.fetchval("SELECT message_value FROM dead_letters WHERE topic = $1 AND message_key = $2",
+                                   INTAKE_CONTACTS, str(case_id).encode())
+    assert b"13800138000" in kept and await _dead_letters(runtime) == dead_before + 1
 
 
 async def test_breach_tells_the_departments_duty_phone_or_the_centre_head(notify, infra):
@@ -302,6 +378,7 @@ async def test_concurrent_senders_never_send_a_message_twice(notify):
     events = [submitted(phone=unique_phone()) for _ in range(6)]
     async with runtime.pool.acquire() as conn, conn.transaction():
         for event in events:
+            await commands.on_contact(conn, event.case_id, contact_of(event), now=tomorrow.now(), max_age=MAX_AGE)
             await commands.on_case_submitted(conn, event, now=tomorrow.now(), max_age=MAX_AGE)
     provider = ScriptedProvider(DevSmsProvider(runtime.pool), delay=0.05)
     while sum(await asyncio.gather(*(sender.send_due(runtime.pool, tomorrow, provider=provider, policy=SendPolicy(),

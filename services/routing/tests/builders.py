@@ -33,7 +33,7 @@ def case_submitted(*, township_id: str = "qingshui", department_code: str = "soc
         payload=CaseSubmittedPayload(
             case_no=f"QS-{now:%Y%m%d}-{case_id.hex[-4:]}", item_code="SB-002", item_name="城乡居民养老保险待遇申领",
             kind="promised", department_code=department_code, channel="window", applicant_name="张三",
-            applicant_id_masked="1101**********002X", applicant_phone="+8613800138000",
+            applicant_id_masked="1101**********002X",
             materials_provided=["bank_card", "hukou", "id_card"],
             promised_limit_days=10, promised_deadline=deadline or now + timedelta(days=14),
         ),
