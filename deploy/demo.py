@@ -134,6 +134,12 @@ async def day(client: httpx.AsyncClient) -> None:
         for m in await wait_for(sent, "短信发送", timeout=60):
             say(f"  [{'群众' if m['recipient_kind'] == 'resident' else '工作人员'} {m['phone']}] {m['text']}")
 
+    say("== 个人信息删除 ==")
+    resp = await client.post(f"{URL['intake']}/api/v1/cases/{second['case_id']}/contact-erasure", headers=HEAD,
+                             json={"reason": "申请人依《个人信息保护法》要求删除联系方式"})
+    say(f"  {second['case_no']} 申请人的手机号码已按本人要求删除，办件记录完整保留" if resp.status_code == 200
+        else f"  × {second['case_no']} 删除失败：{resp.json().get('message')}")
+
     say("== 纪检监察：办件轨迹与完整性 ==")
     async def full_history():
         resp = await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/history", headers=INSPECTOR)
