@@ -129,6 +129,12 @@ async def _rate(county: County, role: str, allowed: bool) -> httpx.Response:
                                                json={"score": 5, "comment": "好"}, headers=token(role))
 
 
+async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
+    view = await county.take_in() if allowed else county.case  # each erasure needs a contact not yet erased
+    return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/contact-erasure",
+                                               json={"reason": "申请人要求删除联系方式"}, headers=token(role))
+
+
 def _case(county: County) -> str:
     return county.case["case_id"]
 
@@ -141,6 +147,7 @@ CALLS: dict[str, tuple[Call, int]] = {
         "/api/v1/cases", json=case_body(next(SEEDS)), headers=token(r)), 201),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
+    "intake.erase_contact": (_erase, 200),
     "routing.list_queue": (lambda c, r, a: _get(c, "routing", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "routing.read_case": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "routing.transfer_case": (lambda c, r, a: _decide(
