@@ -98,3 +98,10 @@ def test_image_is_built_as_the_makefile_installs() -> None:
     assert "uv sync --locked --no-dev" in dockerfile
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", dockerfile, re.M)
     assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
+
+
+def test_intake_reads_the_repository_calendar() -> None:
+    intake = compose()["services"]["intake"]
+    mounts = dict(v.split(":")[:2] for v in intake["volumes"])
+    assert mounts["../calendar"] == intake["environment"]["BIANMIN_CALENDAR_DIR"]
+    assert (COMPOSE_DIR / "../calendar/README.md").exists()

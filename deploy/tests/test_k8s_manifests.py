@@ -187,3 +187,12 @@ def test_every_resource_is_in_the_namespace() -> None:
     for resource in k8s_resources():
         if resource["kind"] != "Namespace":
             assert resource["metadata"].get("namespace") == "bianmin", (resource["_file"].name, resource["metadata"]["name"])
+
+
+def test_intake_reads_the_calendar_config_map() -> None:
+    pod = named("Deployment", "intake")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert env_of(container)["BIANMIN_CALENDAR_DIR"]["value"] == mounts["calendar"]
+    config_map = {v["name"]: v for v in pod["volumes"]}["calendar"]["configMap"]["name"]
+    assert named("ConfigMap", config_map)
