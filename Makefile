@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 PYTHON_SYS ?= python3
 UV_VERSION := 0.13.8
+KUBECONFORM_VERSION := v0.8.0
+KUBECONFORM := .local/bin/kubeconform
 BOOT := .local/bootstrap
 UV := $(BOOT)/bin/uv
 PY := .venv/bin/python
@@ -26,8 +28,14 @@ $(UV):
 	$(UV) sync --locked --quiet
 	@touch $@
 
-install: .venv/.synced ## Install Python packages (locked) and the Kafka jars
+install: .venv/.synced $(KUBECONFORM).$(KUBECONFORM_VERSION) ## Install Python packages (locked), the Kafka jars and kubeconform
 	@$(PY) deploy/local.py jars
+
+# kubeconform validates deploy/k8s in the suite; built from the Go module proxy, pinned.
+$(KUBECONFORM).$(KUBECONFORM_VERSION):
+	@mkdir -p .local/bin
+	GOBIN=$(CURDIR)/.local/bin GOFLAGS=-mod=mod go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	@touch $@
 
 up: install ## Start Kafka, PostgreSQL and the four services in the background
 	@$(PY) deploy/local.py up
@@ -72,7 +80,14 @@ redrive: .venv/.synced ## Re-apply a running service's dead letters after a fix:
 schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 	$(PY) -m contracts.generate
 
+k8s: .venv/.synced ## Regenerate deploy/k8s/kafka-topics.yaml and kafka-users.yaml from the topic and ACL tables
+	$(PY) -m deploy.k8s_generate
+
+validate-deploy: install ## Validate deploy/k8s (kubeconform, strict, offline) and deploy/compose (compose-spec schema)
+	$(PY) -m deploy.k8s_validate
+	.venv/bin/check-jsonschema --schemafile deploy/compose/compose-spec.json deploy/compose/compose.yaml
+
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas lock
+.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy lock
