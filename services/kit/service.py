@@ -35,7 +35,7 @@ from services.kit.overload import InFlightLimit, install_overload_handlers
 from services.kit.readiness import ReadinessProbe
 from services.kit.settings import ServiceSettings
 from services.kit.telemetry import setup_tracing
-from services.kit.topics import ensure_topics
+from services.kit.topics import require_topics, service_topics
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
     tracer_provider = setup_tracing(name)
     return KafkaBroker(
         settings.kafka_bootstrap_servers, client_id=f"bianmin-{name}",
+        security=settings.kafka_security.faststream(),  # the service's own Kafka user (its ACLs: deploy/kafka_acls.py)
         acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         graceful_timeout=15.0,
@@ -208,8 +209,7 @@ async def _start_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) ->
 
 async def _connect_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) -> None:
     try:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
-                            replication=settings.kafka_replication)
+        await require_topics(settings.kafka_bootstrap_servers, service_topics(runtime.name))
         await runtime.broker.start()
     except Exception:
         with contextlib.suppress(Exception):

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from contracts.events import AuditCheckpointed, parse_event
 from deploy.services import SERVICES
 from services.audit import checkpoints
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import eventually, start_group_at_end
 from tests.faults.conftest import create_database, fault_system, stop_other_systems
 from tests.faults.infra import ROOT
@@ -59,7 +60,7 @@ async def _integrity(audit_url: str, **params) -> dict:
 
 async def _signed_checkpoint_covering(kafka: str, public_key, seq: int) -> AuditCheckpointed:
     """The first checkpoint on Kafka, signed with the pinned key, whose head is at or past `seq`."""
-    consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=kafka, group_id=None,
+    consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=kafka, **kafka_client_options(), group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:
