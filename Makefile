@@ -26,8 +26,11 @@ $(UV):
 	$(UV) sync --locked --quiet
 	@touch $@
 
-install: .venv/.synced ## Install Python packages (locked) and the Kafka jars
+install: .venv/.synced ## Install Python packages (locked), the Kafka jars and kcat (Debian package, for the partner example)
 	@$(PY) deploy/local.py jars
+	@command -v kcat >/dev/null 2>&1 || apt-get install -y -q kcat >/dev/null 2>&1 \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q kcat >/dev/null; } \
+		|| echo "warning: could not install kcat (apt-get install kcat as root); the partner kcat example test needs it" >&2
 
 up: install ## Start Kafka, PostgreSQL and the four services in the background
 	@$(PY) deploy/local.py up
@@ -63,6 +66,10 @@ test-e2e: install ## Services as processes, public interfaces only
 bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.submit_to_audit
 
+partner: .venv/.synced ## Give a partner system read access to the case topics on the local Kafka: make partner NAME=county-gis
+	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner>" >&2; exit 2; }
+	@$(PY) -m deploy.kafka_setup --partner "$(NAME)"
+
 token: .venv/.synced ## Print a token for this install: make token ROLE=staff TOWNSHIP=qingshui SUB=qs-social_security-01 DEPARTMENT=social_security
 	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)" --sub "$(SUB)" --department "$(DEPARTMENT)"
 
@@ -75,4 +82,4 @@ schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas lock
+.PHONY: help install up down demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas lock
