@@ -124,6 +124,9 @@ def launch_kafka():
     pid = _kafka_pid()
     if pid is not None:
         running_port = _configured_kafka_port()
+        if running_port == port and "sasl.enabled.mechanisms" not in read_props(KAFKA_CONFIG):
+            raise InfraError(f"kafka: pid {pid} was started before SASL/ACLs were on; run 'python deploy/local.py down', "
+                             "then 'up' again (its data dir is re-formatted, the local topics are lost).")
         if running_port == port:
             deadline = time.monotonic() + KAFKA_START_TIMEOUT
             while not kafka_ready("127.0.0.1", port):
