@@ -14,8 +14,8 @@ from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, R
 
 from contracts.envelope import Actor, new_event_id
 from contracts.events import CaseRated, CaseRatedPayload
-from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, NOTIFY_CASES, ROUTING_CASES
-from deploy.kafka_acls import DEMO_PARTNER
+from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, INTAKE_CONTACTS, NOTIFY_CASES, ROUTING_CASES
+from deploy.kafka_acls import DEMO_PARTNER, INSPECTOR_USER
 from deploy.kafka_setup import admin_client, local_admin_security, setup
 from services.kit.kafka_security import KafkaSecurity
 from services.kit.testing import eventually, publish_events, start_group_at_end
@@ -46,7 +46,7 @@ async def _produce(bootstrap: str, options: dict, topic: str) -> None:
         await producer.stop()
 
 
-async def _read(bootstrap: str, options: dict, topic: str, group: str, *, until=None) -> list:
+async def _read(bootstrap: str, options: dict, topic: str, group: str | None, *, until=None) -> list:
     """Records the user reads in `group` (from its committed offsets, else the start of the topic):
     all of one poll, or, with `until`, polls until a record matches it."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
@@ -99,6 +99,19 @@ async def test_a_partner_is_refused_contacts_writes_and_other_groups(infra, as_u
     for group in ("bianmin-routing", f"other-partner.{uuid4().hex[:6]}"):
         with pytest.raises(GroupAuthorizationFailedError):
             await _read(infra.kafka_bootstrap, partner, INTAKE_CASES, group)
+
+
+async def test_the_inspector_reads_the_checkpoints_without_a_group_and_nothing_else(infra, as_user):
+    inspector = as_user(INSPECTOR_USER)
+    consumer = AIOKafkaConsumer(AUDIT_CHECKPOINTS, bootstrap_servers=infra.kafka_bootstrap, group_id=None, **inspector)
+    try:
+        await consumer.start()
+        assert consumer.assignment()  # every partition, as the verify CLI reads them
+        await consumer.getmany(timeout_ms=500)
+    finally:
+        await consumer.stop()
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _read(infra.kafka_bootstrap, inspector, INTAKE_CASES, None)
 
 
 async def test_setup_is_idempotent_and_removes_acls_the_table_does_not_grant(infra, as_user):

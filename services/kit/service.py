@@ -202,7 +202,7 @@ async def _start_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) ->
         await _connect_kafka(runtime, settings)
         return None
     except Exception as exc:
-        log.warning("kafka unreachable at start; serving HTTP and retrying",
+        log.warning("kafka not usable at start (unreachable, refused, or topics missing); serving HTTP and retrying",
                     extra={"bootstrap": settings.kafka_bootstrap_servers, "error": str(exc)})
         return asyncio.create_task(_keep_connecting(runtime, settings), name=f"{runtime.name}-kafka-connect")
 
@@ -224,7 +224,7 @@ async def _keep_connecting(runtime: Runtime[Any, Any], settings: ServiceSettings
         try:
             await _connect_kafka(runtime, settings)
         except Exception as exc:
-            log.warning("kafka still unreachable", extra={"error": str(exc), "retry_in": delay})
+            log.warning("kafka still not usable", extra={"error": str(exc), "retry_in": delay})
             delay = min(delay * 2, 30.0)
             continue
         log.info("kafka connected", extra={"bootstrap": settings.kafka_bootstrap_servers})
