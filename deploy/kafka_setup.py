@@ -6,6 +6,8 @@ in a cluster run it once as the admin user (or let Strimzi do the same from depl
     python -m deploy.kafka_setup --partner county-gis   # also a partner: user, password, ACLs
     python -m deploy.kafka_setup --bootstrap kafka:9093 --password-dir /run/secrets/kafka
 
+The example partner `partner-demo` is made on the local broker only (`--demo-partner` elsewhere).
+
 Connects with the KAFKA_* variables (services.kit.kafka_security) when KAFKA_SECURITY_PROTOCOL is
 set, else as the local admin. Passwords: one file per user in --password-dir, generated there when
 missing (default .local/kafka-passwords). The admin user is never altered: it is the one connecting.
@@ -65,7 +67,8 @@ def check_partner_name(name: str) -> str:
 
 
 def admin_client(bootstrap: str, security: KafkaSecurity) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap, "client.id": "bianmin-kafka-setup", **security.librdkafka()})
+    return AdminClient({"bootstrap.servers": bootstrap, "client.id": "bianmin-kafka-setup", "log_level": 4,  # warnings up
+                        **security.librdkafka()})
 
 
 def _wait(futures: dict, ignore: Iterable[int] = ()) -> None:
@@ -146,7 +149,7 @@ def local_admin_security(password_dir: Path = LOCAL_PASSWORD_DIR) -> KafkaSecuri
 
 
 def main(argv: list[str] | None = None) -> int:
-    from deploy.local_kafka import kafka_bootstrap
+    from deploy.local_kafka import kafka_bootstrap, kafka_external
 
     parser = argparse.ArgumentParser(description="Topics, SCRAM users and ACLs of bianmin on a Kafka cluster.")
     parser.add_argument("--bootstrap", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS or the local broker")
@@ -156,13 +159,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="also a partner user reading the case topics in groups 'NAME.*' (repeatable)")
     parser.add_argument("--partitions", type=int, default=int(os.environ.get("BIANMIN_KAFKA_PARTITIONS", "3")))
     parser.add_argument("--replication", type=int, default=int(os.environ.get("BIANMIN_KAFKA_REPLICATION", "1")))
+    parser.add_argument("--demo-partner", action=argparse.BooleanOptionalAction, default=None,
+                        help=f"also the example partner {DEMO_PARTNER!r} (default: on the local broker only)")
     args = parser.parse_args(argv)
     bootstrap = args.bootstrap or kafka_bootstrap()
+    local = args.bootstrap is None and kafka_external() is None
+    demo = (DEMO_PARTNER,) if (local if args.demo_partner is None else args.demo_partner) else ()
     security = (KafkaSecurity.from_env() if os.environ.get("KAFKA_SECURITY_PROTOCOL")
                 else local_admin_security(args.password_dir))
     try:
         report = setup(bootstrap, security, password_dir=args.password_dir,
-                       partners=(DEMO_PARTNER, *args.partner), partitions=args.partitions, replication=args.replication)
+                       partners=(*demo, *args.partner), partitions=args.partitions, replication=args.replication)
     except (ValueError, RuntimeError, KafkaException) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
