@@ -28,8 +28,11 @@ $(UV):
 	$(UV) sync --locked --quiet
 	@touch $@
 
-install: .venv/.synced $(KUBECONFORM).$(KUBECONFORM_VERSION) ## Install Python packages (locked), the Kafka jars and kubeconform
+install: .venv/.synced $(KUBECONFORM).$(KUBECONFORM_VERSION) ## Install Python packages (locked), the Kafka jars, kubeconform and kcat (Debian package, for the partner example)
 	@$(PY) deploy/local.py jars
+	@command -v kcat >/dev/null 2>&1 || apt-get install -y -q kcat >/dev/null 2>&1 \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q kcat >/dev/null; } \
+		|| echo "warning: could not install kcat (apt-get install kcat as root); the partner kcat example test needs it" >&2
 
 # kubeconform validates deploy/k8s in the suite; built from the Go module proxy, pinned.
 $(KUBECONFORM).$(KUBECONFORM_VERSION):
@@ -71,6 +74,10 @@ test-e2e: install ## Services as processes, public interfaces only
 bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.submit_to_audit
 
+partner: .venv/.synced ## Give a partner system read access to the case topics on the local Kafka: make partner NAME=county-gis
+	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner>" >&2; exit 2; }
+	@$(PY) -m deploy.kafka_setup --partner "$(NAME)"
+
 token: .venv/.synced ## Print a token for this install: make token ROLE=staff TOWNSHIP=qingshui SUB=qs-social_security-01 DEPARTMENT=social_security
 	@$(PY) -m services.kit.token --role $(ROLE) --township "$(TOWNSHIP)" --sub "$(SUB)" --department "$(DEPARTMENT)"
 
@@ -90,4 +97,4 @@ validate-deploy: install ## Validate deploy/k8s (kubeconform, strict, offline) a
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy lock
+.PHONY: help install up down demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy lock

@@ -24,6 +24,8 @@ os.environ.setdefault("BIANMIN_JWT_SECRET", secrets.token_urlsafe(48))
 class TestInfra:
     kafka_bootstrap: str
     database_url: str
+    # service name -> its own Kafka user's KAFKA_* variables; None when the Kafka is not the local one
+    kafka_user_env: Callable[[str], dict[str, str]] | None = None
 
 
 def _docker_answers() -> bool:
@@ -53,12 +55,23 @@ def infra() -> Iterator[TestInfra]:
             containers[-1].start()
             dsn = containers[-1].get_connection_url()
     started: list[str] = []
+    user_env = None
     if not kafka or not dsn:
         from deploy import local
+        from deploy.kafka_passwords import local_env
 
         provisioned = local.ensure_infra()
         kafka, dsn, started = kafka or provisioned.kafka_bootstrap, dsn or provisioned.database_url, provisioned.started
-    yield TestInfra(kafka_bootstrap=kafka, database_url=dsn)
+        if provisioned.kafka_admin_env and kafka == provisioned.kafka_bootstrap:
+            # Tests and their tools act as the admin; service processes get their own users.
+            os.environ.update(provisioned.kafka_admin_env)
+            user_env = local_env
+    elif containers:
+        from deploy.kafka_setup import admin_client, create_topics
+        from services.kit.kafka_security import kafka_security
+
+        create_topics(admin_client(kafka, kafka_security()))  # services do not create topics
+    yield TestInfra(kafka_bootstrap=kafka, database_url=dsn, kafka_user_env=user_env)
     for c in containers:
         c.stop()
     # Stop only what this session started; a running `make up` stays up.

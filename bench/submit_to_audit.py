@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deploy import local  # noqa: E402
+from deploy.kafka_passwords import local_env  # noqa: E402
 from deploy.samples import case_body  # noqa: E402
 from deploy.services import SERVICES, build_system  # noqa: E402
 from services.kit.token import bearer_header as auth_header  # noqa: E402
@@ -134,12 +135,14 @@ def main() -> int:
     levels = [int(x) for x in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
     rates = [float(x) for x in os.environ.get("BENCH_RATES", "5,10").split(",") if x]
     infra = local.ensure_infra()
+    os.environ.update(infra.kafka_admin_env)  # the bench's own clients connect as admin, the services as themselves
     database_url = asyncio.run(fresh_database(infra.database_url))
     work = ROOT / ".local" / "bench"
     suffix = f"-bench-{uuid.uuid4().hex[:6]}"
     for name in SERVICES:
         asyncio.run(start_group_at_end(infra.kafka_bootstrap, f"bianmin-{name}{suffix}"))
     system = build_system(kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=20000,
+                          kafka_user_env=local_env if infra.kafka_admin_env else None,
                           log_dir=work / "logs", run_dir=work / "run",
                           extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": suffix,
                                      "BIANMIN_LOG_LEVEL": "WARNING"})

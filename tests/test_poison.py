@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts.events import CaseSubmitted
 from contracts.topics import dlq_of
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import eventually
 from tests import scenario
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 async def test_poison_message_is_dead_lettered_and_consumers_continue(http, infra):
     marker = f"poison-{uuid.uuid4().hex}".encode()
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, **kafka_client_options())
     await producer.start()
     try:
         await producer.send_and_wait(CaseSubmitted.TOPIC, b"{not json at all " + marker, key=marker)
@@ -32,7 +33,8 @@ async def test_poison_message_is_dead_lettered_and_consumers_continue(http, infr
     await scenario.history_with(http, created["case_id"], ["CaseSubmitted", "CaseAssigned"])
 
     consumer = AIOKafkaConsumer(dlq_of(CaseSubmitted.TOPIC), bootstrap_servers=infra.kafka_bootstrap,
-                                auto_offset_reset="earliest", group_id=f"probe-{uuid.uuid4().hex}")
+                                auto_offset_reset="earliest", group_id=f"probe-{uuid.uuid4().hex}",
+                                **kafka_client_options())
     await consumer.start()
     groups: set[str] = set()
     try:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from contracts.events import AuditCheckpointed, parse_event
 from services.audit import checkpoints
+from services.kit.kafka_security import kafka_client_options
 
 OK, TAMPERED, UNUSABLE = 0, 1, 2
 
@@ -46,7 +47,7 @@ async def read_checkpoints(bootstrap: str, *, timeout: float = 60.0) -> tuple[li
 
     # No consumer group: every partition of the topic is assigned, nothing is committed.
     consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                **kafka_client_options(), enable_auto_commit=False, auto_offset_reset="earliest",
                                 request_timeout_ms=int(timeout * 1000))
     events: list[AuditCheckpointed] = []
     unreadable: list[str] = []

@@ -21,6 +21,7 @@ from contracts.contacts import CaseContact
 from contracts.topics import INTAKE_CONTACTS
 from services.intake import store
 from services.intake.deps import IntakeRuntime
+from services.kit.kafka_security import KafkaSecurity
 from services.kit.loops import LoopStats, run_forever
 
 
@@ -32,14 +33,14 @@ class ContactSender(Protocol):
 class KafkaContactSender:
     """Started on first use, so the loop's retries cover a Kafka that is not there yet."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, bootstrap: str, security: KafkaSecurity) -> None:
+        self._bootstrap, self._security = bootstrap, security
         self._producer: AIOKafkaProducer | None = None
 
     async def send(self, records: list[tuple[bytes, bytes | None]]) -> None:
         if self._producer is None:
             producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, client_id="bianmin-intake-contacts",
-                                        acks="all", enable_idempotence=True)
+                                        acks="all", enable_idempotence=True, **self._security.aiokafka())
             await producer.start()
             self._producer = producer
         acks = [await self._producer.send(INTAKE_CONTACTS, key=key, value=value) for key, value in records]
@@ -71,7 +72,7 @@ async def publish_round(pool: asyncpg.Pool, sender: ContactSender, *, batch: int
 
 async def contact_loop(runtime: IntakeRuntime, stats: LoopStats | None = None) -> None:
     settings = runtime.settings
-    sender = KafkaContactSender(settings.kafka_bootstrap_servers)
+    sender = KafkaContactSender(settings.kafka_bootstrap_servers, settings.kafka_security)
     try:
         await run_forever("contact relay", functools.partial(publish_round, runtime.pool, sender,
                                                              batch=settings.contact_publish_batch),

@@ -35,7 +35,7 @@ from services.kit.overload import InFlightLimit, install_overload_handlers
 from services.kit.readiness import ReadinessProbe
 from services.kit.settings import ServiceSettings
 from services.kit.telemetry import setup_tracing
-from services.kit.topics import ensure_topics
+from services.kit.topics import require_topics, service_topics
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
     tracer_provider = setup_tracing(name)
     return KafkaBroker(
         settings.kafka_bootstrap_servers, client_id=f"bianmin-{name}",
+        security=settings.kafka_security.faststream(),  # the service's own Kafka user (its ACLs: deploy/kafka_acls.py)
         acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         graceful_timeout=15.0,
@@ -201,15 +202,14 @@ async def _start_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) ->
         await _connect_kafka(runtime, settings)
         return None
     except Exception as exc:
-        log.warning("kafka unreachable at start; serving HTTP and retrying",
+        log.warning("kafka not usable at start (unreachable, refused, or topics missing); serving HTTP and retrying",
                     extra={"bootstrap": settings.kafka_bootstrap_servers, "error": str(exc)})
         return asyncio.create_task(_keep_connecting(runtime, settings), name=f"{runtime.name}-kafka-connect")
 
 
 async def _connect_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) -> None:
     try:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions,
-                            replication=settings.kafka_replication)
+        await require_topics(settings.kafka_bootstrap_servers, service_topics(runtime.name))
         await runtime.broker.start()
     except Exception:
         with contextlib.suppress(Exception):
@@ -224,7 +224,7 @@ async def _keep_connecting(runtime: Runtime[Any, Any], settings: ServiceSettings
         try:
             await _connect_kafka(runtime, settings)
         except Exception as exc:
-            log.warning("kafka still unreachable", extra={"error": str(exc), "retry_in": delay})
+            log.warning("kafka still not usable", extra={"error": str(exc), "retry_in": delay})
             delay = min(delay * 2, 30.0)
             continue
         log.info("kafka connected", extra={"bootstrap": settings.kafka_bootstrap_servers})

@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL
+from services.kit.kafka_security import KafkaSecurity
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES
 
 
@@ -18,6 +19,8 @@ class ServiceSettings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:55432/bianmin", validation_alias=AliasChoices("DATABASE_URL"))
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
+    # From KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_CAFILE (services.kit.kafka_security).
+    kafka_security: KafkaSecurity = Field(default_factory=KafkaSecurity.from_env)
     # "development" alone lets a service start without a JWT key (it then accepts the public dev secret).
     environment: Literal["production", "development"] = Field(
         default="production", validation_alias=AliasChoices("BIANMIN_ENV"))
@@ -42,8 +45,6 @@ class ServiceSettings(BaseSettings):
     # Readiness: the relay is stuck when rows wait this long and none was published for as long.
     relay_stuck_seconds: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_STUCK_SECONDS"))
     relay_failures_tolerated: int = Field(default=5, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_FAILURES_TOLERATED"))
-    kafka_partitions: int = Field(default=3, validation_alias=AliasChoices("BIANMIN_KAFKA_PARTITIONS"))
-    kafka_replication: int = Field(default=1, validation_alias=AliasChoices("BIANMIN_KAFKA_REPLICATION"))
     # An event's serialized size at most; well under the broker's max.message.bytes (1 MiB by default).
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0,
                                  validation_alias=AliasChoices("BIANMIN_MAX_EVENT_BYTES"))

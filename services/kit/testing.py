@@ -11,6 +11,7 @@ from typing import TypeVar
 import httpx
 from fastapi import FastAPI
 
+from services.kit.kafka_security import kafka_client_options
 from services.kit.token import bearer_header
 from services.kit.topics import start_group_at_end, topic_partitions
 
@@ -51,7 +52,7 @@ async def publish_events(bootstrap: str, *events, partition: int | None = None,
     """Sends envelopes as a producing service's relay would: topic per type, key = case id, type headers."""
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_client_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent = []
@@ -69,7 +70,8 @@ async def publish_records(bootstrap: str, topic: str, records: list[tuple[bytes,
     """Sends keyed records as they are (value None: a tombstone), in order."""
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_client_options(), acks="all",
+                                enable_idempotence=True)
     await producer.start()
     try:
         return [await producer.send_and_wait(topic, value, key=key) for key, value in records]
@@ -83,7 +85,7 @@ async def consume_until(bootstrap: str, topic: str, match, *, timeout: float = 3
 
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **kafka_client_options(), auto_offset_reset="earliest",
                                 group_id=f"probe-{uuid4().hex}", enable_auto_commit=False)
     await consumer.start()
     try:

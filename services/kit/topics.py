@@ -1,17 +1,17 @@
-"""Creates the declared topics before a service subscribes, instead of relying on auto-creation;
-and places a new consumer group at the end of its topics."""
+"""The topics a service needs, checked before it subscribes (deploy/kafka_setup.py creates them; a
+service's Kafka user may not), and a new consumer group placed at the end of its topics."""
 
 from __future__ import annotations
 
-import logging
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import ALL_TOPICS, EVENT_TOPICS
+from contracts.topics import CONSUMERS, EVENT_TOPICS, dlq_of, producer_of
+from services.kit.kafka_security import kafka_client_options
 
-log = logging.getLogger(__name__)
+
+class TopicsMissing(RuntimeError):
+    """The cluster lacks topics this service uses; it keeps retrying until setup has run."""
 
 
 def min_insync_replicas(replication: int) -> int:
@@ -26,27 +26,33 @@ def topic_configs(replication: int) -> dict[str, str]:
     return {"retention.ms": "-1", "min.insync.replicas": str(min_insync_replicas(replication))}
 
 
-async def ensure_topics(bootstrap: str, *, partitions: int = 3, replication: int = 1) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bianmin-topic-setup")
+def service_topics(service: str) -> list[str]:
+    """What a service writes (its own topics and the dead letters of what it reads) and reads."""
+    topics = []
+    for topic, readers in CONSUMERS.items():
+        if producer_of(topic) == service or service in readers:
+            topics.append(topic)
+        if service in readers:
+            topics.append(dlq_of(topic))
+    return topics
+
+
+async def require_topics(bootstrap: str, topics: list[str]) -> None:
+    """Raises TopicsMissing unless every topic exists (and this client may describe it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bianmin-topic-check", **kafka_client_options())
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        # Event and DLQ topics alike: a dead letter is as much worth keeping as the event.
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=replication,
-                            topic_configs=topic_configs(replication)) for t in ALL_TOPICS if t not in existing]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created them at the same moment
-            log.info("topics created", extra={"topics": [t.name for t in missing]})
+        missing = sorted(set(topics) - set(await admin.list_topics()))
     finally:
         await admin.close()
+    if missing:
+        raise TopicsMissing(f"topics missing or not visible to this Kafka user: {', '.join(missing)}; "
+                            "create them with `python -m deploy.kafka_setup` (in Kubernetes: the KafkaTopic resources)")
 
 
 async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
     """Every partition of the given topics."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -58,9 +64,9 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
 async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | None = None) -> None:
     """Commits a new consumer group's offsets at the end of its topics, so a copy of a service (the
     bench, a test system) reads only what is sent from now on instead of replaying the history."""
-    await ensure_topics(bootstrap)  # on a fresh broker no service has created them yet
     partitions = await topic_partitions(bootstrap, topics or list(EVENT_TOPICS))
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                                **kafka_client_options())
     await consumer.start()
     try:
         consumer.assign(partitions)

@@ -4,6 +4,7 @@ four services as processes on them. Run alone with `make test-faults`."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from deploy.kafka_acls import ADMIN_USER
+from deploy.kafka_passwords import local_env
 from deploy.services import ServiceProcess, System, build_system
 from tests.faults import infra as fault_infra_module
 from tests.faults.infra import FAULT_DIR, REPORT, SERVICE_PORT_OFFSET, FaultInfra
@@ -46,6 +49,8 @@ def fault_infra() -> FaultInfra:
     fault_infra_module.wipe()
     infra = FaultInfra()
     infra.start()
+    # Same password files as the main broker's: the suite's own clients connect as admin.
+    os.environ.update(local_env(ADMIN_USER))
     yield infra
     infra.stop()
 
@@ -77,7 +82,7 @@ def fault_system(infra: FaultInfra, database_url: str, name: str, *, group: str,
     signing_key(key_file)
     return build_system(
         kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=SERVICE_PORT_OFFSET + port_shift,
-        log_dir=work / "logs", run_dir=work / "run",
+        log_dir=work / "logs", run_dir=work / "run", kafka_user_env=local_env,
         extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-{group}", "NOTIFY_SEND_INTERVAL": "0.2",
                    "AUDIT_SIGNING_KEY_FILE": str(key_file), "AUDIT_CHECKPOINT_SECONDS": "3600", **(extra_env or {})},
     )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import eventually
 from tests.faults.conftest import fault_system
 from tests.faults.load import Load, staff
@@ -21,7 +22,7 @@ SCALED = ("routing", "notify")
 
 
 async def _members(kafka: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, **kafka_client_options())
     await admin.start()
     try:
         [described] = await admin.describe_consumer_groups([group])

@@ -7,6 +7,7 @@ Runs on its own database and services: it leaves a broken chain behind."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,8 +19,11 @@ from aiokafka import AIOKafkaConsumer
 from cryptography.hazmat.primitives import serialization
 
 from contracts.events import AuditCheckpointed, parse_event
+from deploy.kafka_acls import INSPECTOR_USER
+from deploy.kafka_passwords import local_env
 from deploy.services import SERVICES
 from services.audit import checkpoints
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import eventually, start_group_at_end
 from tests.faults.conftest import create_database, fault_system, stop_other_systems
 from tests.faults.infra import ROOT
@@ -59,7 +63,7 @@ async def _integrity(audit_url: str, **params) -> dict:
 
 async def _signed_checkpoint_covering(kafka: str, public_key, seq: int) -> AuditCheckpointed:
     """The first checkpoint on Kafka, signed with the pinned key, whose head is at or past `seq`."""
-    consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=kafka, group_id=None,
+    consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=kafka, **kafka_client_options(), group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:
@@ -80,6 +84,7 @@ async def _verify_cli(kafka: str, audit_url: str, public_pem) -> tuple[int, str]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.audit.verify", "--bootstrap-servers", kafka, "--audit-url", audit_url,
         "--public-key", str(public_pem), "--token", token, "--timeout", "30", cwd=ROOT,
+        env={**os.environ, **local_env(INSPECTOR_USER)},  # as inspectors run it: their Kafka user's ACLs suffice
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode, out.decode(errors="replace")

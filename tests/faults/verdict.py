@@ -15,6 +15,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from contracts.topics import DLQ_TOPICS
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import auth_header, eventually, topic_partitions
 from tests.faults.infra import REPORT
 
@@ -177,7 +178,7 @@ async def _audit_head(audit_url: str) -> int:
 
 async def _dlq_ends(kafka: str) -> dict:
     partitions = await topic_partitions(kafka, list(DLQ_TOPICS))
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, **kafka_client_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))

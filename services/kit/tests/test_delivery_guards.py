@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaProducer
 from contracts.envelope import Actor, NewEvent
 from contracts.events import CaseRated, CaseRatedPayload
 from services.kit.eventstore import Origin, append
+from services.kit.kafka_security import kafka_client_options
 from services.kit.outbox import OutboxRelay
 from services.kit.publishable import EventTooLarge, TextNotAccepted
 from services.kit.testing import consume_until
-from services.kit.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -58,14 +58,14 @@ async def _insert_raw(pool, case_id, body: str) -> None:
 
 async def test_relay_sets_aside_rows_kafka_refuses_and_publishes_the_others(store, infra):
     dsn, pool = store
-    await ensure_topics(infra.kafka_bootstrap)
     too_large, not_json = uuid4(), uuid4()
     # Bypassing append, as a bug or a hand-made fix could: 1.5 MB, over the broker's 1 MiB.
     await _insert_raw(pool, too_large, '{"schema_version":"1.0","comment":"' + "x" * 1_500_000 + '"}')
     await _insert_raw(pool, not_json, "not json")
     others = [(await _append(pool, uuid4(), _rated("好")))[0] for _ in range(3)]
 
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True,
+                                **kafka_client_options())
     await producer.start()
 
     async def publish(*, topic, body, key, headers):

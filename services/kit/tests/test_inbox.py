@@ -15,8 +15,8 @@ from contracts.events import CaseRated, CaseRatedPayload
 from contracts.topics import dlq_of
 from services.kit.db import apply_migrations, create_pool
 from services.kit.inbox import Inbox, RetryPolicy
+from services.kit.kafka_security import kafka_client_options, kafka_security
 from services.kit.testing import eventually
-from services.kit.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 TOPIC = CaseRated.TOPIC
@@ -33,8 +33,7 @@ async def harness(infra, make_database):
     dsn = await make_database("it_inbox")
     pool = await create_pool(dsn, "kit")
     await apply_migrations(pool, "kit", Path(__file__).parent / "none")
-    await ensure_topics(infra.kafka_bootstrap)
-    broker = KafkaBroker(infra.kafka_bootstrap)
+    broker = KafkaBroker(infra.kafka_bootstrap, security=kafka_security().faststream())
     inbox = Inbox(broker=broker, group_id=f"test-inbox-{uuid4().hex[:8]}", retry=RetryPolicy(max_attempts=3, first_delay=0.01))
     inbox.pool = pool
     applied: list = []
@@ -49,7 +48,7 @@ async def harness(infra, make_database):
         applied.append(event.event_id)
 
     inbox.subscribe(TOPIC, {CaseRated: apply}, start="earliest", description="test")
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, **kafka_client_options())
     await producer.start()
     await broker.start()
     yield inbox, producer, applied, failures, pool
@@ -108,7 +107,7 @@ async def test_persistent_failure_and_poison_go_to_dlq_and_consumer_continues(ha
     assert bad.event_id not in applied
 
     consumer = AIOKafkaConsumer(dlq_of(TOPIC), bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest",
-                                group_id=f"probe-{uuid4().hex}")
+                                group_id=f"probe-{uuid4().hex}", **kafka_client_options())
     await consumer.start()
     reasons: list[str] = []
     try:
@@ -142,7 +141,7 @@ async def test_group_offset_reaches_the_end_once_messages_are_handled(harness, i
     for e in events:
         await _send(producer, e.to_json_bytes(), str(e.case_id).encode())
     await eventually(lambda: _async(all(e.event_id in applied for e in events)), what="all five applied")
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap, **kafka_client_options())
     await admin.start()
     try:
         async def caught_up():
@@ -155,7 +154,7 @@ async def test_group_offset_reaches_the_end_once_messages_are_handled(harness, i
 
 
 async def _end_offsets(bootstrap, partitions):
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_client_options())
     await consumer.start()
     try:
         return await consumer.end_offsets(partitions)

@@ -19,9 +19,9 @@ from contracts.events import CaseRated, CaseRatedPayload
 from services.kit import deadletters
 from services.kit.db import apply_migrations, create_pool
 from services.kit.inbox import Inbox, RetryPolicy
+from services.kit.kafka_security import kafka_client_options, kafka_security
 from services.kit.offsets import OffsetCommitter
 from services.kit.testing import eventually, start_group_at_end
-from services.kit.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 TOPIC = CaseRated.TOPIC
@@ -54,7 +54,7 @@ class Harness:
 
 async def _inbox(bootstrap: str, pool: asyncpg.Pool, group: str, harness_apply, *,
                  offsets: OffsetCommitter | None = None) -> tuple[KafkaBroker, Inbox]:
-    broker = KafkaBroker(bootstrap)
+    broker = KafkaBroker(bootstrap, security=kafka_security().faststream())
     inbox = Inbox(broker=broker, group_id=group, retry=RetryPolicy(max_attempts=2, first_delay=0.05, max_delay=0.5),
                   offsets=offsets)
     inbox.pool = pool
@@ -68,10 +68,9 @@ async def harness(infra, make_database):
     dsn = await make_database("it_inbox_faults")
     pool = await create_pool(dsn, "kit")
     await apply_migrations(pool, "kit", Path(__file__).parent / "none")
-    await ensure_topics(infra.kafka_bootstrap)
     group = f"test-inbox-faults-{uuid4().hex[:8]}"
     await start_group_at_end(infra.kafka_bootstrap, group, [TOPIC])
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, **kafka_client_options())
     await producer.start()
     h = Harness(dsn=dsn, pool=pool, inbox=None, producer=producer)  # type: ignore[arg-type]
 
@@ -102,7 +101,7 @@ async def _read_only(admin_dsn: str, dsn: str, on: bool) -> None:
 
 
 async def _committed(bootstrap: str, group: str, tp: TopicPartition) -> int | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group, partitions=[tp])

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer
 
 from contracts.envelope import Envelope
 from contracts.events import event_type_name
+from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import eventually, publish_events, topic_partitions
 
 
@@ -40,7 +41,7 @@ async def wait_for_events(bootstrap: str, cls: type[Envelope], case: Envelope, *
 async def read_topic(bootstrap: str, topic: str, *, key: str, since: datetime) -> list[tuple[dict, dict]]:
     """Every (body, headers) with this key sent to the topic since `since`, reading each partition to its end."""
     partitions = await topic_partitions(bootstrap, [topic])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_client_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
