@@ -72,7 +72,10 @@ redrive: .venv/.synced ## Re-apply a running service's dead letters after a fix:
 schemas: .venv/.synced ## Regenerate the committed JSON Schemas of the events
 	$(PY) -m contracts.generate
 
+monitoring: .venv/.synced ## Regenerate the PrometheusRule (from deploy/monitoring/alerts.yml) and the Grafana dashboard
+	$(PY) -m deploy.monitoring
+
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas lock
+.PHONY: help install up down demo test lint test-unit test-integration test-e2e test-faults bench token redrive schemas monitoring lock
