@@ -4,7 +4,10 @@ metrics the services expose, Chinese annotations pointing to the runbook, and in
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import promql_parser
 import pytest
@@ -19,6 +22,8 @@ from deploy import monitoring
 
 pytestmark = pytest.mark.unit
 
+PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool", path=str(monitoring.ROOT / ".local" / "bin")) \
+    or shutil.which("promtool")
 RUNBOOK_SECTIONS = ("start", "stop", "scale", "upgrade", "backup/restore", "rotate keys", "re-drive dead letters",
                     "replay a projection", "calendar")
 FROM_PROMETHEUS = {"up"}  # made by Prometheus itself for each target
@@ -86,3 +91,12 @@ def test_kubernetes_files_are_made_from_the_rules_and_select_the_pods():
     assert pod_monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/part-of": "bianmin"}
     [endpoint] = pod_monitor["spec"]["podMetricsEndpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+
+
+@pytest.mark.skipif(not PROMTOOL, reason="promtool not installed (make promtool)")
+def test_promtool_checks_the_rules_and_their_unit_tests_pass():
+    assert PROMTOOL is not None
+    for args in (["check", "rules", str(monitoring.ALERTS)],
+                 ["test", "rules", str(monitoring.ALERTS.with_name("alerts.test.yml"))]):
+        done = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
