@@ -133,12 +133,12 @@ def create_service(
         try:
             yield
         finally:
-            await probe.close()
             for t in tasks:
                 t.cancel()
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+            await probe.close()  # after the metrics loop, which asks the probe too
             await runtime.relay.stop()
             await runtime.inbox.close()
             await runtime.broker.stop()
