@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from deploy.services import SERVICES, build_system
-from deploy.trace_tree import Receiver, tree
+from deploy.trace_tree import Receiver, Span, tree
 from services.kit.testing import eventually, start_group_at_end
 from tests import scenario
 from tests.conftest import PORT_OFFSET, Api
@@ -52,22 +52,23 @@ async def test_one_case_is_one_trace_from_the_window_to_audit(traced_api, receiv
     trace_id = history["events"][0]["trace_id"]
     assert trace_id and len(trace_id) == 32
 
-    async def whole_tree():
-        """Spans of all four services, each consumer's under a publish that arrived too (exporters
-        send in batches, so a child may arrive before its parent)."""
-        spans = receiver.trace(trace_id)
+    def joined(spans: list[Span]) -> set[str]:
+        """Services with a consumer span under a publish span of this trace. (Another copy of the
+        system on the same broker may add consumer spans whose publish it does not export.)"""
         by_id = {s.span_id: s for s in spans}
-        consumers = [s for s in spans if s.kind == "consumer"]
-        complete = {s.service for s in spans} >= EVERY_SERVICE and all(s.parent_span_id in by_id for s in consumers)
-        return spans if complete else None
+        return {s.service for s in spans if s.kind == "consumer" and s.parent_span_id in by_id
+                and by_id[s.parent_span_id].kind == "producer"}
 
-    spans = await eventually(whole_tree, timeout=60, what=f"spans of all four services in trace {trace_id}")
+    async def whole_tree():
+        # exporters send in batches, so a child may arrive before its parent
+        spans = receiver.trace(trace_id)
+        return spans if joined(spans) >= EVERY_SERVICE - {"bianmin-intake"} else None
+
+    spans = await eventually(whole_tree, timeout=60, what=f"consumer spans of routing, notify, audit in trace {trace_id}")
     [root] = [s for s in spans if s.parent_span_id == ""]
     assert (root.service, root.kind) == ("bianmin-intake", "server") and "/api/v1/cases" in root.name
-    by_id = {s.span_id: s for s in spans}
-    consumers = [s for s in spans if s.kind == "consumer"]
-    assert {s.service for s in consumers} >= {"bianmin-routing", "bianmin-notify", "bianmin-audit"}
-    assert all(by_id[s.parent_span_id].kind == "producer" for s in consumers), "a consumer span not under a publish"
+    assert any(s.kind == "producer" and s.parent_span_id == root.span_id for s in spans), \
+        "the relay's publish does not continue the request's trace"
     printed = tree(spans)
     assert printed.splitlines()[0].lstrip().startswith("+0.0 ms  bianmin-intake  server")
     print(f"trace {trace_id}\n{printed}")
