@@ -94,7 +94,13 @@ validate-deploy: install ## Validate deploy/k8s (kubeconform, strict, offline) a
 	$(PY) -m deploy.k8s_validate
 	.venv/bin/check-jsonschema --schemafile deploy/compose/compose-spec.json deploy/compose/compose.yaml
 
+monitoring: .venv/.synced ## Regenerate the PrometheusRule (from deploy/monitoring/alerts.yml) and the Grafana dashboard
+	$(PY) -m deploy.monitoring
+
+promtool: ## Build promtool into .local/bin (Go; slow: about 30 min on 2 cores), so the suite also runs the alert rules' unit tests
+	GOBIN=$(CURDIR)/.local/bin go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0
+
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy lock
+.PHONY: help install up down demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy monitoring promtool lock

@@ -28,7 +28,8 @@ async def system(infra, make_database, tmp_path_factory) -> System:
         kafka=infra.kafka_bootstrap, database_url=await make_database("e2e"), port_offset=PORT_OFFSET,
         log_dir=work / "logs", run_dir=work / "run", kafka_user_env=infra.kafka_user_env,
         extra_env={"BIANMIN_CLOCK_FILE": str(clock_file), "BIANMIN_CONSUMER_GROUP_SUFFIX": suffix,
-                   "ROUTING_DEADLINE_SCAN_SECONDS": "0.5", "NOTIFY_SEND_INTERVAL": "0.2"},
+                   "ROUTING_DEADLINE_SCAN_SECONDS": "0.5", "NOTIFY_SEND_INTERVAL": "0.2",
+                   "BIANMIN_METRICS_REFRESH_SECONDS": "0.5", "AUDIT_CHAIN_CHECK_SECONDS": "0.5"},
     )
     system.clock_file = clock_file  # type: ignore[attr-defined]
     system.start()

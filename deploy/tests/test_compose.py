@@ -20,8 +20,6 @@ SCHEMA = COMPOSE_DIR / "compose-spec.json"
 CHECK_JSONSCHEMA = REPO / ".venv" / "bin" / "check-jsonschema"
 # Written by ./make-env.sh on the server, never committed.
 GENERATED = {COMPOSE_DIR / "secrets" / "audit-signing-key.pem"}
-# The alert rules and the dashboard belong to the monitoring work; they are mounted from there.
-MONITORING_FILES = {REPO / "deploy" / "monitoring" / "alerts.yml", REPO / "deploy" / "monitoring" / "grafana-dashboard.json"}
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
@@ -77,7 +75,7 @@ def test_every_mounted_file_is_in_the_repository() -> None:
     sources += [s["file"] for s in spec["secrets"].values()]
     paths = {(COMPOSE_DIR / source).resolve() for source in sources}
     assert paths
-    missing = sorted(str(p) for p in paths - GENERATED - MONITORING_FILES if not p.exists())
+    missing = sorted(str(p) for p in paths - GENERATED if not p.exists())
     assert not missing
 
 

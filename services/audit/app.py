@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from services.audit import checkpoints, handlers, roles
+from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
 from services.kit.service import create_service, new_runtime
@@ -37,5 +38,5 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed], routers=[handlers.router],
-        on_start=[load_signing_key], background=[handlers.publish_checkpoints], runtime_database=runtime_database,
+        on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
     )

@@ -16,6 +16,7 @@ from contracts.topics import EVENT_TOPICS
 from services.audit import checkpoints, commands, store
 from services.audit.deps import AuditRuntime
 from services.audit.domain import AuditRecord, canonical_json, hashed_fields
+from services.audit.metrics import record_checkpoint_refused
 from services.audit.schemas import (
     CaseHistoryView,
     ChainBreakView,
@@ -135,7 +136,7 @@ async def publish_checkpoints(runtime: AuditRuntime) -> None:
     # sign at once what another may be signing.
     await asyncio.sleep(period)
     await run_forever("audit-checkpointer", checkpoint_round, interval=period,
-                      backoff=Backoff(first=period, max=max(period, 60.0)))
+                      backoff=Backoff(first=period, max=max(period, 60.0)), service=runtime.name)
 
 
 async def _checkpoint_once(runtime: AuditRuntime) -> None:
@@ -147,8 +148,10 @@ async def _checkpoint_once(runtime: AuditRuntime) -> None:
                                                  chunk=runtime.settings.integrity_chunk)
     except checkpoints.CheckpointRefused as refused:
         stats.refused = refused
+        record_checkpoint_refused(True)
         log.error("audit chain does not extend the last checkpoint; not signing", extra=refused.details)
         return
+    record_checkpoint_refused(False)
     if event:
         stats.appended, stats.last = stats.appended + 1, event
         log.info("audit checkpoint appended", extra={"checkpoint": event.stream_version,

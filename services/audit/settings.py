@@ -10,6 +10,8 @@ class AuditSettings(ServiceSettings):
     port: int = 8104
     integrity_chunk: int = 2000  # records read per round trip while verifying the chain
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # AUDIT_CHECKPOINT_SECONDS
+    # AUDIT_CHAIN_CHECK_SECONDS: one chunk (integrity_chunk records) of the periodic chain check per period
+    chain_check_seconds: float = Field(default=10.0, gt=0)
     # AUDIT_SIGNING_KEY_FILE: PEM Ed25519 private key; unset, a development key under .local/ is used
     signing_key_file: str | None = None
     # The role the service runs as (may only read and append the log); DATABASE_URL is the owner,

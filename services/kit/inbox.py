@@ -21,6 +21,7 @@ from contracts.envelope import Envelope
 from contracts.events import parse_event
 from contracts.topics import dlq_of
 from services.kit.faults import FaultCounters, describe, is_transient
+from services.kit.metrics import RECORD_TYPE, record_dead_letter, record_event_handled, record_event_retry
 from services.kit.offsets import CommitOnRevoke, OffsetCommitter
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,9 @@ class Inbox:
     """Registers subscribers whose handlers run inside the consumer's own transaction."""
 
     def __init__(self, *, broker: KafkaBroker, group_id: str, retry: RetryPolicy = RetryPolicy(),
-                 offsets: OffsetCommitter | None = None) -> None:
+                 offsets: OffsetCommitter | None = None, service: str | None = None) -> None:
         self._broker, self._group_id, self._retry = broker, group_id, retry
+        self.service = service or group_id  # the metrics' service label
         self.pool: asyncpg.Pool | None = None  # set in lifespan, before the broker starts
         self.dead_lettered = 0
         self.faults = FaultCounters()  # transient faults retried, per fault class
@@ -115,6 +117,7 @@ class Inbox:
             parsed = route.parse(record.key, record.value)
         except (ValueError, ValidationError) as exc:
             await self._dead_letter(record, f"unreadable: {describe(exc)}", personal=route.personal)
+            record_event_handled(self.service, record.topic, None, "dead_lettered")
             dead = True
         else:
             async def run() -> None:
@@ -124,6 +127,7 @@ class Inbox:
 
             ids = {"topic": record.topic, "offset": str(record.offset)}
             dead = not await self._with_retries(record, run, ids, personal=route.personal)
+            record_event_handled(self.service, record.topic, RECORD_TYPE, "dead_lettered" if dead else "applied")
         await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
 
     def handler_for(self, topic: str, event_type: str) -> Apply | None:
@@ -134,15 +138,20 @@ class Inbox:
         header_type = _header(record, "event_type")
         if header_type is not None and header_type not in routes:
             dead = False  # not for this consumer: no parse, no transaction
+            record_event_handled(self.service, record.topic, header_type, "passed_over")
         else:
             try:
                 event = parse_event(record.value)
             except (ValueError, ValidationError) as exc:
                 await self._dead_letter(record, f"unreadable: {describe(exc)}")
+                record_event_handled(self.service, record.topic, None, "dead_lettered")
                 dead = True
             else:
                 apply = routes.get(event.event_type)
                 dead = apply is not None and not await self._apply_with_retries(record, event, apply)
+                if apply is None or dead:
+                    record_event_handled(self.service, record.topic, event.event_type,
+                                         "dead_lettered" if dead else "passed_over")
         # Only now, after the transaction or the dead letter; a dead letter at once, so it is sent once.
         await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
 
@@ -171,6 +180,7 @@ class Inbox:
                 if is_transient(exc):
                     failures += 1
                     kind = self.faults.record(exc)
+                    record_event_retry(self.service, record.topic, transient=True)
                     log.warning("transient failure, will retry", extra={**ids, "fault": kind, "error": describe(exc)})
                     await asyncio.sleep(self._retry.delay(min(failures, 10)))
                     continue
@@ -181,12 +191,14 @@ class Inbox:
                     log.debug("handler failure", exc_info=True)
                     await self._dead_letter(record, f"failed {attempt} times: {describe(exc)}", personal=personal)
                     return False
+                record_event_retry(self.service, record.topic, transient=False)
                 await asyncio.sleep(self._retry.delay(attempt))
 
     async def _apply_once(self, topic: str, event: Envelope, apply: Apply) -> None:
         assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
         async with self.pool.acquire() as conn, conn.transaction():
-            await apply_in(conn, topic, event, apply)
+            fresh = await apply_in(conn, topic, event, apply)
+        record_event_handled(self.service, topic, event.event_type, "applied" if fresh else "duplicate")
 
     async def _dead_letter(self, record: Any, reason: str, *, personal: bool = False) -> None:
         """Keep the message, then publish it to the DLQ topic; both retried until they succeed,
@@ -210,6 +222,7 @@ class Inbox:
                     "topic": record.topic, "offset": record.offset, "fault": kind, "error": describe(exc)})
                 await asyncio.sleep(self._retry.delay(min(failures, 10)))
         self.dead_lettered += 1
+        record_dead_letter(self.service, record.topic)
         log.error("message dead-lettered", extra={"topic": record.topic, "partition": record.partition,
                                                   "offset": record.offset, "reason": reason[:200]})
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from services.kit.faults import FaultCounters, describe, fault_class
+from services.kit.metrics import record_loop_failure, record_loop_success
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ class LoopStats:
 
 
 async def run_forever(name: str, round_: Round, *, interval: float, stats: LoopStats | None = None,
-                      backoff: Backoff = Backoff()) -> None:
+                      backoff: Backoff = Backoff(), service: str = "") -> None:
     """Runs `round_` until cancelled: at once again while it reports more work, after `interval`
-    when idle, after the backoff delay when it failed (transient or not: the next round retries)."""
+    when idle, after the backoff delay when it failed (transient or not: the next round retries).
+    Each round's outcome goes to the loop health metrics under (`service`, `name`)."""
     stats = stats if stats is not None else LoopStats()
     failed_in_a_row = 0
     while True:
@@ -48,6 +50,7 @@ async def run_forever(name: str, round_: Round, *, interval: float, stats: LoopS
         except Exception as exc:
             failed_in_a_row += 1
             stats.failures += 1
+            record_loop_failure(service, name)
             kind = stats.faults.record(exc)
             if fault_class(exc):
                 log.warning("%s round failed (transient); retrying", name,
@@ -58,5 +61,6 @@ async def run_forever(name: str, round_: Round, *, interval: float, stats: LoopS
             continue
         failed_in_a_row = 0
         stats.rounds += 1
+        record_loop_success(service, name)
         if not more:
             await asyncio.sleep(interval)

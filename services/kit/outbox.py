@@ -14,10 +14,12 @@ import asyncpg
 from services.kit.eventstore import NOTIFY_CHANNEL
 from services.kit.faults import describe, is_record_refused
 from services.kit.loops import Backoff, LoopStats, run_forever
+from services.kit.metrics import record_loop_success, record_published
 from services.kit.telemetry import continued_from
 
 log = logging.getLogger(__name__)
 BATCH = 200
+LOOP = "outbox-relay"  # the loop's name in logs and metrics
 
 
 class NotAnEnvelope(ValueError):
@@ -69,8 +71,8 @@ class OutboxRelay:
                 await self._task
 
     async def _run(self) -> None:
-        await run_forever(f"outbox-relay-{self._schema}", self._round, interval=self._poll, stats=self.loop_stats,
-                          backoff=Backoff(first=0.5, max=10.0))
+        await run_forever(LOOP, self._round, interval=self._poll, stats=self.loop_stats,
+                          backoff=Backoff(first=0.5, max=10.0), service=self._schema)
 
     async def _round(self) -> bool:
         try:
@@ -85,6 +87,7 @@ class OutboxRelay:
         try:
             self.state = "standby"
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self._schema}"):
+                record_loop_success(self._schema, LOOP)  # a standby that can ask for the lock is healthy
                 await asyncio.sleep(2.0)
             self.active, self.state = True, "active"
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
@@ -106,6 +109,7 @@ class OutboxRelay:
     def _progressed(self, sent: int) -> None:
         """A pass that raised nothing: the loop works; rows sent count as progress."""
         self.failures = 0
+        record_loop_success(self._schema, LOOP)
         if sent:
             self.last_progress_at = time.monotonic()
 
@@ -138,6 +142,7 @@ class OutboxRelay:
                 await self._set_aside_or_raise(conn, row, exc)
         await conn.execute("UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])", published)
         self.published_count += len(published)
+        record_published(self._schema, len(published))
         return len(rows)
 
     async def _send(self, row: asyncpg.Record) -> Any:

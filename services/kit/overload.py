@@ -18,7 +18,7 @@ from services.kit.faults import describe, fault_class
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})  # probes must answer even when business is full
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes answer even when business is full
 OVERLOADED = ("OVERLOADED", "系统繁忙，请稍后重试")
 DATABASE_UNAVAILABLE = ("DATABASE_UNAVAILABLE", "数据库暂时无法访问，请稍后重试")
 DATABASE_BUSY = ("DATABASE_BUSY", "系统繁忙，数据库连接已满，请稍后重试")

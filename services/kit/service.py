@@ -30,6 +30,8 @@ from services.kit.db import apply_migrations, create_pool
 from services.kit.edge import install_edge
 from services.kit.errors import error_responses
 from services.kit.inbox import Inbox, RetryPolicy
+from services.kit.metrics import install_metrics
+from services.kit.metrics_refresh import Refresh, refresh_loop
 from services.kit.outbox import OutboxRelay
 from services.kit.overload import InFlightLimit, install_overload_handlers
 from services.kit.readiness import ReadinessProbe
@@ -104,7 +106,7 @@ def create_service(
     *, name: str, settings: ServiceSettings, version: str, description: str, service_dir: Path,
     runtime: Runtime[Any, Any], publishes: list[type[Envelope]], routers: list[Any],
     background: Sequence[BackgroundTask] = (), on_start: Sequence[BackgroundTask] = (),
-    runtime_database: RuntimeDatabase | None = None,
+    runtime_database: RuntimeDatabase | None = None, metrics_refresh: Sequence[Refresh] = (),
 ) -> FastAPI:
     publishers = declare_publishers(runtime.broker, publishes)
 
@@ -124,18 +126,20 @@ def create_service(
         probe.relay = runtime.relay
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}")
                                            for task in background]
+        tasks.append(asyncio.create_task(refresh_loop(runtime, probe, interval=settings.metrics_refresh_seconds,
+                                                      extra=metrics_refresh), name=f"{name}-metrics-refresh"))
         if kafka is not None:
             tasks.append(kafka)
         log.info("service started", extra={"service": name, "port": settings.port})
         try:
             yield
         finally:
-            await probe.close()
             for t in tasks:
                 t.cancel()
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+            await probe.close()  # after the metrics loop, which asks the probe too
             await runtime.relay.stop()
             await runtime.inbox.close()
             await runtime.broker.stop()
@@ -171,8 +175,10 @@ def create_service(
 
     for router in [*routers, admin.router]:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # Without the ASGI receive/send spans: three spans per request that say nothing a county reads.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
     app.add_middleware(InFlightLimit, limit=settings.max_in_flight, wait=settings.in_flight_wait_seconds)
+    install_metrics(app, service=name, version=version)  # outermost: also counts the 503s of the limit
     return app
 
 
@@ -235,4 +241,4 @@ def new_runtime(name: str, settings: S, deps: D, *, retry: RetryPolicy | None = 
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
                    inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",
-                               retry=retry or RetryPolicy()), deps=deps)
+                               retry=retry or RetryPolicy(), service=name), deps=deps)

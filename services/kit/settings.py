@@ -48,5 +48,7 @@ class ServiceSettings(BaseSettings):
     # An event's serialized size at most; well under the broker's max.message.bytes (1 MiB by default).
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0,
                                  validation_alias=AliasChoices("BIANMIN_MAX_EVENT_BYTES"))
+    # Seconds between two refreshes of the gauges read from PostgreSQL and Kafka (outbox, dead letters, lag).
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0, validation_alias=AliasChoices("BIANMIN_METRICS_REFRESH_SECONDS"))
     # Largest request body accepted; anything bigger is a 413 before it is read (services.kit.edge).
     max_body_bytes: int = Field(default=64 * 1024, ge=1, validation_alias=AliasChoices("BIANMIN_MAX_BODY_BYTES"))

@@ -18,6 +18,7 @@ from services.kit.eventstore import Origin, append
 from services.kit.loops import Backoff, LoopStats, run_forever
 from services.notify import domain, store
 from services.notify.deps import NotifyRuntime
+from services.notify.metrics import record_sms
 from services.notify.providers import SmsProvider
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ async def send_loop(runtime: NotifyRuntime, stats: LoopStats | None = None) -> N
         return claimed >= settings.send_batch  # a full batch means more may be due right now
 
     await run_forever("sms-sender", send_round, interval=settings.send_interval, stats=stats,
-                      backoff=Backoff(first=settings.send_interval, max=max(settings.send_interval, 30.0)))
+                      backoff=Backoff(first=settings.send_interval, max=max(settings.send_interval, 30.0)),
+                      service=runtime.name)
 
 
 async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, policy: domain.SendPolicy,
@@ -55,8 +57,10 @@ async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, p
         messages = await store.claim_due(conn, now=clock.now(), limit=batch)
         # Provider calls first, then the writes: the events table lock taken by append is held only briefly.
         attempts = [await _attempt(provider, m, timeout=timeout) for m in messages]
-        for attempt in attempts:
-            await _record(conn, attempt, provider=provider.name, policy=policy, clock=clock)
+        given_up = [await _record(conn, attempt, provider=provider.name, policy=policy, clock=clock)
+                    for attempt in attempts]
+    for attempt, last in zip(attempts, given_up, strict=True):  # counted once committed
+        record_sms(provider.name, sent=attempt.error is None, given_up=last)
     return len(messages)
 
 
@@ -74,7 +78,8 @@ async def _attempt(provider: SmsProvider, message: domain.QueuedMessage, *, time
 
 
 async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, policy: domain.SendPolicy,
-                  clock: Clock) -> None:
+                  clock: Clock) -> bool:
+    """Records the attempt; True when the message was given up."""
     message, now = attempt.message, clock.now()
     if attempt.error is not None:
         status, next_at = policy.after_failure(attempts=message.attempts + 1, now=now)
@@ -83,7 +88,7 @@ async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, 
         if status == "failed":
             log.error("sms given up", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
                                              "attempts": message.attempts + 1})
-        return
+        return status == "failed"
     receipt = attempt.provider_message_id
     assert receipt is not None  # an attempt has either an error or the provider's receipt
     await store.mark_sent(conn, message.message_id, provider=provider, provider_message_id=receipt, at=now)
@@ -91,3 +96,4 @@ async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, 
     await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
                  origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id), events=events, now=now)
     log.info("sms sent", extra={"message_id": str(message.message_id), "case_id": str(message.case_id)})
+    return False

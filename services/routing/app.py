@@ -11,6 +11,7 @@ from services.kit.service import create_service, new_runtime
 from services.routing import handlers, store
 from services.routing.deadlines import DeadlineScanner
 from services.routing.deps import RoutingDeps, RoutingRuntime
+from services.routing.metrics import refresh_open_breached
 from services.routing.settings import RoutingSettings
 
 NAME = "routing"
@@ -30,5 +31,5 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 routing: assignment, transfers, completion and deadlines of cases, for department staff.",
         publishes=[CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached], routers=[handlers.router],
-        on_start=[seed], background=[scanner.scan_deadlines],
+        on_start=[seed], background=[scanner.scan_deadlines], metrics_refresh=[refresh_open_breached],
     )

@@ -8,6 +8,7 @@ from typing import Any
 from services.kit.loops import Backoff, LoopStats, run_forever
 from services.kit.service import Runtime
 from services.routing import commands
+from services.routing.metrics import record_breaches
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ class DeadlineScanner:
         async def scan() -> bool:
             flagged = await self.scan_once(runtime)
             self.breaches += flagged
+            record_breaches(flagged)
             return flagged >= self.max_per_scan  # more may be overdue right now
 
         await run_forever("deadline-scanner", scan, interval=self.interval, stats=self.stats,
-                          backoff=Backoff(first=self.interval, max=max(self.interval, 30.0)))
+                          backoff=Backoff(first=self.interval, max=max(self.interval, 30.0)), service=runtime.name)

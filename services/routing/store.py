@@ -87,3 +87,9 @@ async def list_open(conn: asyncpg.Connection, *, township_id: str, limit: int) -
         "SELECT * FROM cases WHERE township_id = $1 AND status = 'assigned'"
         " ORDER BY promised_deadline DESC, case_no LIMIT $2", township_id, limit)
     return [CaseState(**dict(r)) for r in rows]
+
+
+async def open_breached_by_township(conn: asyncpg.Connection) -> dict[str, int]:
+    rows = await conn.fetch("SELECT township_id, count(*) AS n FROM cases WHERE status = 'assigned'"
+                            " AND breached_at IS NOT NULL GROUP BY township_id")
+    return {r["township_id"]: r["n"] for r in rows}

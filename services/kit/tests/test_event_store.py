@@ -45,7 +45,7 @@ async def test_migrations_are_applied_once_and_guarded(store):
     assert await apply_migrations(pool, "kit", NO_SERVICE_MIGRATIONS) == []
     async with pool.acquire() as conn:
         names = await conn.fetch("SELECT name FROM schema_migrations")
-    assert [r["name"] for r in names] == ["kit/000_event_store.sql", "kit/001_delivery.sql"]
+    assert [r["name"] for r in names] == ["kit/000_event_store.sql", "kit/001_delivery.sql", "kit/002_metrics.sql"]
 
 
 async def test_position_order_is_commit_order_under_concurrency(store):

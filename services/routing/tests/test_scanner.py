@@ -23,7 +23,7 @@ async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
 
     monkeypatch.setattr(commands, "flag_next_breach", flag_next_breach)
     scanner = DeadlineScanner(interval=0.01)
-    task = asyncio.create_task(scanner.scan_deadlines(SimpleNamespace(pool=None, clock=None)))
+    task = asyncio.create_task(scanner.scan_deadlines(SimpleNamespace(name="routing", pool=None, clock=None)))
     try:
         async def two_scans() -> bool:
             return scanner.scans >= 2
