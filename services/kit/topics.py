@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import CONSUMERS, EVENT_TOPICS, dlq_of, producer_of
+from contracts.topics import CONSUMERS, dlq_of, producer_of
 from services.kit.kafka_security import kafka_client_options
 
 
@@ -64,7 +64,7 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
 async def start_group_at_end(bootstrap: str, group: str, topics: list[str] | None = None) -> None:
     """Commits a new consumer group's offsets at the end of its topics, so a copy of a service (the
     bench, a test system) reads only what is sent from now on instead of replaying the history."""
-    partitions = await topic_partitions(bootstrap, topics or list(EVENT_TOPICS))
+    partitions = await topic_partitions(bootstrap, topics or list(CONSUMERS))  # every topic a service reads
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                                 **kafka_client_options())
     await consumer.start()
