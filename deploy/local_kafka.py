@@ -40,6 +40,9 @@ KAFKA_OUT = LOGS / "kafka.out"
 KAFKA_START_TIMEOUT = 90.0
 KAFKA_STOP_TIMEOUT = 30.0
 KAFKA_HEAP = ["-Xms256m", "-Xmx768m"]
+# As in kafka-server-start.sh.
+KAFKA_GC = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent"]
 DEFAULT_KAFKA_PORT = 9092
 
 
@@ -98,8 +101,8 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def kafka_ready(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when a Metadata request lists at least one live broker.
+def kafka_ready(host: str, port: int, timeout: float = 2.0, brokers: int = 1) -> bool:
+    """True when a Metadata request lists at least `brokers` live brokers.
 
     Metadata v4 is used because Kafka 4 removed v0-v3; the broker only serves
     requests once it has caught up with the metadata log and is unfenced.
@@ -118,8 +121,8 @@ def kafka_ready(host: str, port: int, timeout: float = 2.0) -> bool:
             data = _recv_exact(sock, size)
     except (OSError, ConnectionError, struct.error):
         return False
-    got_id, _throttle, brokers = struct.unpack_from(">iii", data, 0)
-    return got_id == correlation_id and brokers > 0
+    got_id, _throttle, listed = struct.unpack_from(">iii", data, 0)
+    return got_id == correlation_id and listed >= max(brokers, 1)
 
 
 def _configured_kafka_port() -> int | None:
@@ -174,12 +177,7 @@ def launch_kafka():
 
     RUN.mkdir(parents=True, exist_ok=True)
     log_start = KAFKA_LOG.stat().st_size if KAFKA_LOG.exists() else 0
-    # GC flags as in kafka-server-start.sh.
-    cmd = [
-        *jvm(*KAFKA_HEAP, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
-              "-XX:+ExplicitGCInvokesConcurrent"),
-        "kafka.Kafka", str(KAFKA_CONFIG),
-    ]
+    cmd = [*jvm(*KAFKA_HEAP, *KAFKA_GC), "kafka.Kafka", str(KAFKA_CONFIG)]
     started = time.monotonic()
     pid = spawn_detached(cmd, KAFKA_HOME, KAFKA_OUT)
     KAFKA_PID_FILE.write_text(f"{pid}\n")

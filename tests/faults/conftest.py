@@ -18,7 +18,7 @@ from tests.faults.verdict import RECORDED
 
 # Cheap faults first; the hostile input may jam the shared system, tampering breaks its own chain.
 CASE_ORDER = ["test_kill_services", "test_kill_kafka", "test_postgres_outage", "test_rebalance",
-              "test_hostile_input", "test_tampering"]
+              "test_hostile_input", "test_tampering", "test_cluster"]
 
 
 def pytest_collection_modifyitems(config, items):
