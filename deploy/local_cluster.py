@@ -44,6 +44,7 @@ from deploy.local_common import (  # noqa: E402
     cmdline,
     lock,
     pid_alive,
+    port_busy,
     port_from_env,
     read_props,
     require_port_free,
@@ -62,6 +63,8 @@ NODE_HEAP = ["-Xms128m", "-Xmx384m"]
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 REPLICATION = 3
+BIND_RETRIES = 3
+LOG_START: dict[int, int] = {}  # node id -> size of its log when this process launched it
 
 
 def base_port() -> int:
@@ -231,19 +234,37 @@ def _launch(n: Node) -> int:
     for port, what in ((n.port, "broker"), (n.controller_port, "controller")):
         require_port_free(port, f"cluster node {n.node_id} {what}", "BIANMIN_CLUSTER_PORT")
     RUN.mkdir(parents=True, exist_ok=True)
+    LOG_START[n.node_id] = n.log.stat().st_size if n.log.exists() else 0
     pid = spawn_detached([*n.jvm(*NODE_HEAP, *KAFKA_GC), "kafka.Kafka", str(n.config)], n.home, n.out)
     n.pid_file.write_text(f"{pid}\n")
     say(f"cluster: node {n.node_id} starting, pid {pid} (log: {n.log})")
     return pid
 
 
+def _ports_freed(n: Node, deadline: float) -> bool:
+    while port_busy(n.port) or port_busy(n.controller_port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _wait_ready(nodes: list[Node], started: float) -> None:
     # A node alone never becomes ready: its broker needs a quorum (two voters) to register.
     pending = list(nodes)
+    relaunches = dict.fromkeys(nodes, BIND_RETRIES)
     while pending:
         for n in list(pending):
             if n.pid() is None:
-                raise InfraError(f"cluster: node {n.node_id} exited during start-up:\n{tail(n.out)}\n{tail(n.log)}")
+                text = f"{tail(n.out)}\n{tail(n.log, 60, start=LOG_START.get(n.node_id, 0))}"
+                # The ports lie in the kernel's ephemeral range: a client's outgoing connection (another
+                # node's, a service's) may take one between the check and the JVM's bind. Try again.
+                if "Address already in use" in text and relaunches[n] and _ports_freed(n, started + START_TIMEOUT):
+                    relaunches[n] -= 1
+                    say(f"cluster: node {n.node_id} found a port taken at start-up; starting it again")
+                    _launch(n)
+                    continue
+                raise InfraError(f"cluster: node {n.node_id} exited during start-up:\n{text}")
             if n.ready():
                 pending.remove(n)
         if pending and time.monotonic() - started > START_TIMEOUT:
@@ -255,7 +276,7 @@ def _wait_ready(nodes: list[Node], started: float) -> None:
 
 def start_cluster() -> list[int]:
     """Starts the nodes not running and waits until every node lists three live brokers.
-    Returns the ids of the nodes this call started."""
+    Returns the ids of the nodes this call started; stops them again when the cluster does not come up."""
     with lock("cluster"):
         started = time.monotonic()
         ensure_kafka_jars()
@@ -263,9 +284,13 @@ def start_cluster() -> list[int]:
         if missing:
             _write_configs()
             _ensure_formatted()
+        try:
             for n in missing:
                 _launch(n)
-        _wait_ready(list(map(Node, NODES)), started)
+            _wait_ready(list(map(Node, NODES)), started)
+        except BaseException:
+            _stop(missing)
+            raise
         if missing:
             say(f"cluster: ready on {bootstrap()} in {time.monotonic() - started:.1f} s")
         return [n.node_id for n in missing]
@@ -302,20 +327,24 @@ def stop_cluster() -> list[int]:
     """SIGTERM to every node at once (a controlled shutdown needs the quorum, which stopping them
     one by one would lose before the last), SIGKILL after STOP_TIMEOUT. Returns the stopped ids."""
     with lock("cluster"):
-        running = {n: pid for n in map(Node, NODES) if (pid := n.pid()) is not None}
-        for pid in running.values():
+        return _stop(list(map(Node, NODES)))
+
+
+def _stop(nodes: list[Node]) -> list[int]:
+    running = {n: pid for n in nodes if (pid := n.pid()) is not None}
+    for pid in running.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(pid_alive(p) for p in running.values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for n, pid in running.items():
+        if pid_alive(pid):
+            say(f"cluster: node {n.node_id} (pid {pid}) ignored SIGTERM for {STOP_TIMEOUT:.0f} s, killing it")
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while any(pid_alive(p) for p in running.values()) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        for n, pid in running.items():
-            if pid_alive(pid):
-                say(f"cluster: node {n.node_id} (pid {pid}) ignored SIGTERM for {STOP_TIMEOUT:.0f} s, killing it")
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            n.pid_file.unlink(missing_ok=True)
-        return [n.node_id for n in running]
+                os.kill(pid, signal.SIGKILL)
+        n.pid_file.unlink(missing_ok=True)
+    return [n.node_id for n in running]
 
 
 def status() -> tuple[list[str], bool]:

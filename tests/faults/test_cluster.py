@@ -131,6 +131,7 @@ async def test_no_acknowledged_record_is_lost_when_a_node_is_killed_mid_load(clu
     acked: dict[int, tuple[int, int]] = {}
     failed = sent = 0
     election: asyncio.Task[float] | None = None
+    acked_at_kill = 0
     acked_at_election: int | None = None
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True)
     await producer.start()
@@ -139,6 +140,7 @@ async def test_no_acknowledged_record_is_lost_when_a_node_is_killed_mid_load(clu
             failed += await _send_window(producer, sent, acked)
             sent += IN_FLIGHT
             if election is None and len(acked) >= BEFORE_KILL:
+                acked_at_kill = len(acked)
                 election = asyncio.create_task(kill_and_wait_for_new_leaders())  # the load goes on meanwhile
             if election is not None and election.done() and acked_at_election is None:
                 acked_at_election = len(acked)
@@ -157,7 +159,8 @@ async def test_no_acknowledged_record_is_lost_when_a_node_is_killed_mid_load(clu
     found = await _read_back(kafka)
     lost = sorted(seq for seq, where in acked.items() if found.get(where) != seq)
     copies = Counter(found.values())
-    record_line(f"fault=cluster-node-kill sent={sent} acked={len(acked)} failed={failed} read={len(found)} "
+    record_line(f"fault=cluster-node-kill sent={sent} acked={len(acked)} acked_before_kill={acked_at_kill} "
+                f"acked_before_new_leaders={acked_at_election} failed={failed} read={len(found)} "
                 f"lost={len(lost)} duplicated={sum(n - 1 for n in copies.values())} killed_node={victim} "
                 f"reelect_s={reelect_s:.1f} rejoin_s={rejoin_s:.1f} isr3_after_rejoin_s={in_sync_s:.1f} "
                 f"seconds={time.monotonic() - began:.0f}")
