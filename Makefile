@@ -48,6 +48,16 @@ down: ## Stop the services, Kafka and PostgreSQL
 	@$(PY) deploy/services.py down || true
 	@$(PY) deploy/local.py down
 
+cluster-up: install ## A local 3-node Kafka cluster beside `make up` (ports 9094-9099); see docs/local-cluster.md
+	@$(PY) deploy/local_cluster.py up
+	@echo 'services on it: eval "$$($(PY) deploy/local_cluster.py env)" && make up'
+
+cluster-down: ## Stop the local 3-node Kafka cluster
+	@$(PY) deploy/local_cluster.py down
+
+cluster-status: ## Which nodes of the local Kafka cluster answer
+	@$(PY) deploy/local_cluster.py status
+
 demo: up ## A scripted day at a township centre, against the running system
 	@$(PY) -m deploy.demo
 
@@ -103,4 +113,4 @@ promtool: ## Build promtool into .local/bin (Go; slow: about 30 min on 2 cores),
 lock: | $(UV) ## Re-resolve uv.lock after editing pyproject.toml
 	$(UV) lock
 
-.PHONY: help install up down demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy monitoring promtool lock
+.PHONY: help install up down cluster-up cluster-down cluster-status demo test lint partner test-unit test-integration test-e2e test-faults bench token redrive schemas k8s validate-deploy monitoring promtool lock

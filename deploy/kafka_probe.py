@@ -1,4 +1,5 @@
-"""Is the local broker serving? One SCRAM-authenticated Metadata request, standard library only.
+"""Is the local broker serving? One Metadata request (after a SCRAM login where the listener speaks
+SASL), standard library only.
 
 The listener speaks SASL, so a bare Metadata request is refused: the probe first authenticates
 (SaslHandshake v1, then SaslAuthenticate v0 carrying the RFC 5802 exchange) as the admin user.
@@ -77,8 +78,10 @@ def scram_login(conn: _Conn, user: str, password: str, mechanism: str = "SCRAM-S
     _authenticate(conn, f"{without_proof},p={proof}".encode())
 
 
-def kafka_ready(host: str, port: int, user: str, password: str, timeout: float = 2.0) -> bool:
-    """True when, logged in as `user`, a Metadata request lists at least one live broker.
+def kafka_ready(host: str, port: int, user: str | None, password: str | None, timeout: float = 2.0, *,
+                brokers: int = 1) -> bool:
+    """True when, logged in as `user` (no login when None: a PLAINTEXT listener), a Metadata request
+    lists at least `brokers` live brokers.
 
     Metadata v4 is used because Kafka 4 removed v0-v3; the broker only serves requests once it has
     caught up with the metadata log and is unfenced.
@@ -87,9 +90,10 @@ def kafka_ready(host: str, port: int, user: str, password: str, timeout: float =
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
             conn = _Conn(sock)
-            scram_login(conn, user, password)
+            if user is not None:
+                scram_login(conn, user, password or "")
             data = conn.call(METADATA, 4, struct.pack(">ib", -1, 0))  # all topics, no auto-creation
     except (OSError, ConnectionError, PermissionError, struct.error, KeyError, ValueError):
         return False
-    _throttle, brokers = struct.unpack_from(">ii", data, 0)
-    return brokers > 0
+    _throttle, listed = struct.unpack_from(">ii", data, 0)
+    return listed >= max(brokers, 1)

@@ -161,12 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replication", type=int, default=int(os.environ.get("BIANMIN_KAFKA_REPLICATION", "1")))
     parser.add_argument("--demo-partner", action=argparse.BooleanOptionalAction, default=None,
                         help=f"also the example partner {DEMO_PARTNER!r} (default: on the local broker only)")
+    parser.add_argument("--topics-only", action="store_true",
+                        help="only the topics: for a cluster without authentication (the local three-node one)")
     args = parser.parse_args(argv)
     bootstrap = args.bootstrap or kafka_bootstrap()
     local = args.bootstrap is None and kafka_external() is None
     demo = (DEMO_PARTNER,) if (local if args.demo_partner is None else args.demo_partner) else ()
     security = (KafkaSecurity.from_env() if os.environ.get("KAFKA_SECURITY_PROTOCOL")
                 else local_admin_security(args.password_dir))
+    if args.topics_only:
+        created = create_topics(admin_client(bootstrap, security), partitions=args.partitions,
+                                replication=args.replication)
+        print(f"kafka setup on {bootstrap}: {len(created)} topics created")
+        return 0
     try:
         report = setup(bootstrap, security, password_dir=args.password_dir,
                        partners=(*demo, *args.partner), partitions=args.partitions, replication=args.replication)

@@ -41,6 +41,9 @@ KAFKA_OUT = LOGS / "kafka.out"
 KAFKA_START_TIMEOUT = 90.0
 KAFKA_STOP_TIMEOUT = 30.0
 KAFKA_HEAP = ["-Xms256m", "-Xmx768m"]
+# As in kafka-server-start.sh.
+KAFKA_GC = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent"]
 DEFAULT_KAFKA_PORT = 9092
 
 
@@ -152,12 +155,7 @@ def launch_kafka():
 
     RUN.mkdir(parents=True, exist_ok=True)
     log_start = KAFKA_LOG.stat().st_size if KAFKA_LOG.exists() else 0
-    # GC flags as in kafka-server-start.sh.
-    cmd = [
-        *jvm(*KAFKA_HEAP, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
-              "-XX:+ExplicitGCInvokesConcurrent"),
-        "kafka.Kafka", str(KAFKA_CONFIG),
-    ]
+    cmd = [*jvm(*KAFKA_HEAP, *KAFKA_GC), "kafka.Kafka", str(KAFKA_CONFIG)]
     started = time.monotonic()
     pid = spawn_detached(cmd, KAFKA_HOME, KAFKA_OUT)
     KAFKA_PID_FILE.write_text(f"{pid}\n")

@@ -77,7 +77,7 @@ class Runtime(Generic[S, D]):
 def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
     tracer_provider = setup_tracing(name)
     return KafkaBroker(
-        settings.kafka_bootstrap_servers, client_id=f"bianmin-{name}",
+        settings.kafka_servers, client_id=f"bianmin-{name}",
         security=settings.kafka_security.faststream(),  # the service's own Kafka user (its ACLs: deploy/kafka_acls.py)
         acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],

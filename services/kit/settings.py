@@ -17,6 +17,7 @@ class ServiceSettings(BaseSettings):
 
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:55432/bianmin", validation_alias=AliasChoices("DATABASE_URL"))
+    # One address or a comma-separated list (a cluster): see `kafka_servers`.
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     # From KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_CAFILE (services.kit.kafka_security).
@@ -52,3 +53,9 @@ class ServiceSettings(BaseSettings):
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, validation_alias=AliasChoices("BIANMIN_METRICS_REFRESH_SECONDS"))
     # Largest request body accepted; anything bigger is a 413 before it is read (services.kit.edge).
     max_body_bytes: int = Field(default=64 * 1024, ge=1, validation_alias=AliasChoices("BIANMIN_MAX_BODY_BYTES"))
+
+    @property
+    def kafka_servers(self) -> list[str]:
+        """The bootstrap addresses one by one: FastStream takes a str as one address, commas and all,
+        while aiokafka's own clients split it."""
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]

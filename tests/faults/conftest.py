@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -21,7 +22,7 @@ from tests.faults.verdict import RECORDED
 
 # Cheap faults first; the hostile input may jam the shared system, tampering breaks its own chain.
 CASE_ORDER = ["test_kill_services", "test_kill_kafka", "test_postgres_outage", "test_rebalance",
-              "test_hostile_input", "test_tampering"]
+              "test_hostile_input", "test_tampering", "test_cluster"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -73,7 +74,8 @@ async def create_database(infra: FaultInfra, name: str) -> str:
 
 
 def fault_system(infra: FaultInfra, database_url: str, name: str, *, group: str, port_shift: int = 0,
-                 extra_env: dict[str, str] | None = None) -> System:
+                 extra_env: dict[str, str] | None = None,
+                 kafka_user_env: Callable[[str], dict[str, str]] = local_env) -> System:
     """The four services on one database; `group` suffixes their consumer groups, so two systems on
     the broker never split partitions (instances of one system share it)."""
     work = FAULT_DIR / "services" / name
@@ -82,7 +84,7 @@ def fault_system(infra: FaultInfra, database_url: str, name: str, *, group: str,
     signing_key(key_file)
     return build_system(
         kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=SERVICE_PORT_OFFSET + port_shift,
-        log_dir=work / "logs", run_dir=work / "run", kafka_user_env=local_env,
+        log_dir=work / "logs", run_dir=work / "run", kafka_user_env=kafka_user_env,
         extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-{group}", "NOTIFY_SEND_INTERVAL": "0.2",
                    "AUDIT_SIGNING_KEY_FILE": str(key_file), "AUDIT_CHECKPOINT_SECONDS": "3600", **(extra_env or {})},
     )

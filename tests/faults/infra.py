@@ -70,15 +70,22 @@ def wipe() -> None:
         shutil.rmtree(FAULT_DIR / sub, ignore_errors=True)
 
 
-def _env() -> dict[str, str]:
+def _env(local_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
-    env.update(BIANMIN_LOCAL_DIR=str(FAULT_DIR), BIANMIN_KAFKA_PORT=str(KAFKA_PORT), BIANMIN_PG_PORT=str(PG_PORT),
-               PYTHONPATH=str(ROOT))
+    env.update(BIANMIN_LOCAL_DIR=str(local_dir), BIANMIN_KAFKA_PORT=str(KAFKA_PORT), BIANMIN_PG_PORT=str(PG_PORT),
+               PYTHONPATH=str(ROOT), **extra)
     return env
 
 
-def _deploy(call: str) -> None:
-    res = subprocess.run([sys.executable, "-c", f"from deploy import local; {call}"], cwd=ROOT, env=_env(),
-                         capture_output=True, text=True, timeout=240, check=False)
+def deploy_call(call: str, *, module: str = "local", local_dir: Path = FAULT_DIR,
+                extra_env: dict[str, str] | None = None) -> str:
+    """Runs `call` with `deploy.<module>` imported in a child process; returns what it printed."""
+    res = subprocess.run([sys.executable, "-c", f"from deploy import {module}; {call}"], cwd=ROOT,
+                         env=_env(local_dir, extra_env or {}), capture_output=True, text=True, timeout=240, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"fault infra: {call} failed:\n{res.stdout}\n{res.stderr}")
+    return res.stdout
+
+
+def _deploy(call: str) -> None:
+    deploy_call(call)

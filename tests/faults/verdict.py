@@ -55,14 +55,18 @@ class Verdict:
                 f"seconds={self.seconds:.0f}")
 
     def record(self) -> None:
-        line = self.line()
-        RECORDED.append(line)
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        with REPORT.open("a") as fh:
-            fh.write(line + "\n")
+        record_line(self.line())
 
     def assert_clean(self) -> None:
         assert not self.problems, f"{self.line()}\n" + "\n".join(self.problems[:20])
+
+
+def record_line(line: str) -> None:
+    """One summary line of the session: printed at its end and appended to the fault report."""
+    RECORDED.append(line)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with REPORT.open("a") as fh:
+        fh.write(line + "\n")
 
 
 async def baseline(audit_url: str, kafka: str) -> Baseline:
