@@ -47,11 +47,7 @@ async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: i
                     may_see: Callable[[str], None]) -> CaseRated:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        found = await store.lock_case_state(conn, case_id)
-        if found is None:
-            raise domain.CaseNotFound()
-        state, township_id = found
-        may_see(township_id)
+        state, township_id = await _lock_case(conn, case_id, may_see)
         events = domain.decide_rating(state, score=score, comment=comment)
         [rated] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
                                origin=Origin(actor=actor), events=events, now=now)
@@ -65,11 +61,7 @@ async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reas
     """Erase the applicant's phone number here; the contact relay then publishes the tombstone."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        found = await store.lock_case_state(conn, case_id)
-        if found is None:
-            raise domain.CaseNotFound()
-        _, township_id = found
-        may_see(township_id)
+        _, township_id = await _lock_case(conn, case_id, may_see)
         erased = await store.lock_contact_erased(conn, case_id)
         events = domain.decide_erase_contact(erased=bool(erased), reason=reason)
         [event] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
@@ -77,6 +69,16 @@ async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reas
         await store.erase_contact(conn, case_id, at=now)
     assert isinstance(event, ContactErased)
     return event
+
+
+async def _lock_case(conn: asyncpg.Connection, case_id: UUID,
+                     may_see: Callable[[str], None]) -> tuple[domain.CaseState, str]:
+    """The case's state and township, locked for this transaction, once the caller may see it."""
+    found = await store.lock_case_state(conn, case_id)
+    if found is None:
+        raise domain.CaseNotFound()
+    may_see(found[1])
+    return found
 
 
 async def apply_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from services.audit.app import create_app
@@ -13,6 +12,7 @@ from services.audit.chain_check import ChainWalker
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import assigned, completed, submitted
 from services.audit.tests.probes import history_of, only, publish
+from services.audit.tests.tamper import rewrite_township
 from services.kit.testing import running_app, start_group_at_end
 from tests.scrape import scrape, value
 
@@ -48,14 +48,7 @@ async def test_chain_check_passes_in_chunks_then_reports_a_rewritten_record(audi
     assert value(samples, "bianmin_audit_chain_verified_records") >= len(ours)
 
     target = max(ours, key=lambda e: e["seq"])
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": "audit"})
-    try:  # the owner, who can switch the triggers off
-        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        await conn.execute("UPDATE audit_log SET envelope = replace(envelope, '\"qingshui\"', '\"baishi\"')"
-                           " WHERE seq = $1", target["seq"])
-        await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
-    finally:
-        await conn.close()
+    await rewrite_township(dsn, target["seq"])
     while walker.passes == 1:
         await walker.step(runtime.pool)
     assert value(await scrape(client, ""), "bianmin_audit_chain_valid") == 0

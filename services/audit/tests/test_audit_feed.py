@@ -6,13 +6,13 @@ import hashlib
 import json
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from services.audit.app import create_app
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import assigned, completed, submitted
 from services.audit.tests.probes import INSPECTOR, history_of, only, publish
+from services.audit.tests.tamper import rewrite_township
 from services.kit.testing import running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
@@ -71,14 +71,7 @@ async def test_client_recomputes_every_hash_from_the_feed(audit):
 async def test_a_changed_record_is_detected_by_the_client(audit):
     client, dsn, ours = audit
     target = min(ours, key=lambda e: e["seq"])
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": "audit"})
-    try:  # the owner, who can switch the triggers off
-        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        await conn.execute("UPDATE audit_log SET envelope = replace(envelope, '\"qingshui\"', '\"baishi\"')"
-                           " WHERE seq = $1", target["seq"])
-        await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
-    finally:
-        await conn.close()
+    await rewrite_township(dsn, target["seq"])
     assert first_broken_seq(await _whole_feed(client)) == target["seq"]
 
 
