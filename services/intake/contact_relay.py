@@ -33,7 +33,7 @@ class ContactSender(Protocol):
 class KafkaContactSender:
     """Started on first use, so the loop's retries cover a Kafka that is not there yet."""
 
-    def __init__(self, bootstrap: str, security: KafkaSecurity) -> None:
+    def __init__(self, bootstrap: list[str], security: KafkaSecurity) -> None:
         self._bootstrap, self._security = bootstrap, security
         self._producer: AIOKafkaProducer | None = None
 
@@ -72,10 +72,10 @@ async def publish_round(pool: asyncpg.Pool, sender: ContactSender, *, batch: int
 
 async def contact_loop(runtime: IntakeRuntime, stats: LoopStats | None = None) -> None:
     settings = runtime.settings
-    sender = KafkaContactSender(settings.kafka_bootstrap_servers, settings.kafka_security)
+    sender = KafkaContactSender(settings.kafka_servers, settings.kafka_security)
     try:
-        await run_forever("contact relay", functools.partial(publish_round, runtime.pool, sender,
+        await run_forever("contact-relay", functools.partial(publish_round, runtime.pool, sender,
                                                              batch=settings.contact_publish_batch),
-                          interval=settings.contact_publish_interval, stats=stats)
+                          interval=settings.contact_publish_interval, stats=stats, service=runtime.name)
     finally:
         await sender.close()

@@ -215,7 +215,7 @@ async def _start_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) ->
 
 async def _connect_kafka(runtime: Runtime[Any, Any], settings: ServiceSettings) -> None:
     try:
-        await require_topics(settings.kafka_bootstrap_servers, service_topics(runtime.name))
+        await require_topics(settings.kafka_servers, service_topics(runtime.name), settings.kafka_security)
         await runtime.broker.start()
     except Exception:
         with contextlib.suppress(Exception):

@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import CONSUMERS, dlq_of, producer_of
-from services.kit.kafka_security import kafka_client_options
+from services.kit.kafka_security import KafkaSecurity, kafka_client_options
 
 
 class TopicsMissing(RuntimeError):
@@ -37,9 +37,9 @@ def service_topics(service: str) -> list[str]:
     return topics
 
 
-async def require_topics(bootstrap: str, topics: list[str]) -> None:
-    """Raises TopicsMissing unless every topic exists (and this client may describe it)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bianmin-topic-check", **kafka_client_options())
+async def require_topics(bootstrap: list[str], topics: list[str], security: KafkaSecurity) -> None:
+    """Raises TopicsMissing unless every topic exists (and this service's Kafka user may describe it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bianmin-topic-check", **security.aiokafka())
     await admin.start()
     try:
         missing = sorted(set(topics) - set(await admin.list_topics()))

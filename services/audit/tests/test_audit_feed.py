@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from uuid import uuid4
 
 import pytest
 
-from services.audit.app import create_app
-from services.audit.settings import AuditSettings
-from services.audit.tests.builders import assigned, completed, submitted
-from services.audit.tests.probes import INSPECTOR, history_of, only, publish
+from services.audit.tests.probes import INSPECTOR, audit_with_one_case
 from services.audit.tests.tamper import rewrite_township
-from services.kit.testing import running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
 GENESIS = "0" * 64
@@ -46,16 +41,7 @@ async def _whole_feed(client) -> list[dict]:
 
 @pytest.fixture
 async def audit(infra, make_database):
-    dsn = await make_database("it_audit_feed")
-    suffix = f"-it-{uuid4().hex[:6]}"
-    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-audit{suffix}")
-    app = create_app(AuditSettings(DATABASE_URL=dsn, KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-                                   BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, checkpoint_seconds=3600))
-    async with running_app(app) as client:
-        case_id = uuid4()
-        events = [submitted(case_id), assigned(case_id, version=1), completed(case_id, version=2)]
-        await publish(infra.kafka_bootstrap, events)
-        ours = only(await history_of(client, case_id, events), events)
+    async with audit_with_one_case(infra, make_database, "it_audit_feed", checkpoint_seconds=3600) as (client, dsn, ours, _):
         yield client, dsn, ours
 
 
@@ -64,7 +50,8 @@ async def test_client_recomputes_every_hash_from_the_feed(audit):
     entries = await _whole_feed(client)
     assert {e["event_id"] for e in ours} <= {e["event_id"] for e in entries}
     assert first_broken_seq(entries) is None
-    submitted_entry = next(e for e in entries if e["event_id"] == ours[0]["event_id"])
+    submitted_id = next(e["event_id"] for e in ours if e["event_type"] == "CaseSubmitted")
+    submitted_entry = next(e for e in entries if e["event_id"] == submitted_id)
     assert '"applicant_name":"张三"' in submitted_entry["envelope"]  # canonical text, as it was hashed
 
 

@@ -4,36 +4,20 @@ is caught by verifying the hash chain. Each test breaks its chain, so each gets 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from uuid import uuid4
 
 import asyncpg
 import pytest
 
 from services.audit import domain
-from services.audit.app import create_app
-from services.audit.settings import AuditSettings
-from services.audit.tests.builders import assigned, completed, submitted
-from services.audit.tests.probes import history_of, integrity, only, publish
-from services.kit.testing import running_app, start_group_at_end
+from services.audit.tests.probes import audit_with_one_case, integrity
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def chained(infra, make_database):
-    """A fresh audit holding three events of one case: (client, dsn, their records in seq order).
-
-    They arrive on three topics, so their seq order is not their publishing order."""
-    dsn = await make_database("it_audit_tamper")
-    suffix = f"-it-{uuid4().hex[:6]}"
-    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-audit{suffix}")
-    app = create_app(AuditSettings(DATABASE_URL=dsn, KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-                            BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, integrity_chunk=2))
-    async with running_app(app) as client:
-        case_id = uuid4()
-        events = [submitted(case_id), assigned(case_id, version=1), completed(case_id, version=2)]
-        await publish(infra.kafka_bootstrap, events)
-        records = sorted(only(await history_of(client, case_id, events), events), key=lambda e: e["seq"])
+    """A fresh audit holding three events of one case: (client, dsn, their records in seq order)."""
+    async with audit_with_one_case(infra, make_database, "it_audit_tamper", integrity_chunk=2) as (client, dsn, records, _):
         assert (await integrity(client))["valid"] is True
         yield client, dsn, records
 
