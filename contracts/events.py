@@ -9,42 +9,270 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Envelope, Payload
-from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, NOTIFY_CASES, ROUTING_CASES
+from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, INTAKE_HALL, NOTIFY_CASES, ROUTING_CASES
 
 Channel = Literal["window", "village_point", "appointment", "home_visit", "phone", "online"]
 CaseKind = Literal["immediate", "promised", "joint", "escalated", "returned"]
 CompletionResult = Literal["granted", "refused"]
 RecipientKind = Literal["resident", "staff"]
+MaterialProblem = Literal["missing", "faulty"]
+RatingChannel = Literal["window_pad", "sms_link", "village_agent", "status_page"]
+ComplaintKind = Literal["complaint", "report"]
+Acknowledgement = Literal["signature", "fingerprint", "sms_code", "refused"]
 
 _DEADLINE = Field(description="Promised deadline: end of the last working day, UTC.", examples=["2026-12-04T15:59:59.999999Z"])
 
 
-class CaseSubmittedPayload(Payload):
+class ApplicationFields(Payload):
+    """What every event that can open a case says about it, so that each reads on its own."""
+
     case_no: str = Field(description="Human case number shown to the resident.", examples=["QS-20261123-0001"])
     item_code: str = Field(description="Service item applied for.", examples=["YB-001"])
     item_name: str = Field(description="Name of the service item.", examples=["城乡居民医保参保登记"])
+    catalogue_version: str | None = Field(
+        default=None, description="Catalogue version (服务事项目录版本) the item's requirements were read from.",
+        examples=["2026.11-r1"])
     kind: CaseKind = Field(description="Case kind (即办件, 承诺件 …).", examples=["promised"])
     department_code: str = Field(description="Department that decides this item by the catalogue.",
                                  examples=["medical_insurance"])
     channel: Channel = Field(description="How the case reached the centre.", examples=["window"])
     village_id: str | None = Field(default=None, description="Village point that took the case in, if any.", examples=[None])
+    agent_id: str | None = Field(default=None, description="Village agent (代办员) acting for the resident, if any.",
+                                 examples=[None])
+    first_contact_staff_id: str | None = Field(
+        default=None, description="Staff member who first received the resident (首问负责人) and stays responsible.",
+        examples=["qs-general_window-01"])
     applicant_name: str = Field(description="Applicant's name.", examples=["张三"])
     applicant_id_masked: str = Field(description="Masked ID-card number; the full number never travels.",
                                      examples=["3301**********1234"])
+
+
+class CaseSubmittedPayload(ApplicationFields):
     materials_provided: list[str] = Field(description="Codes of the materials handed in.", examples=[["id_card", "hukou"]])
     materials_tolerated_missing: list[str] = Field(
         default_factory=list, description="Tolerable materials accepted as missing (容缺受理), to be brought later.",
         examples=[[]])
     promised_limit_days: int = Field(ge=0, description="Promised limit in working days.", examples=[5])
     promised_deadline: AwareDatetime = _DEADLINE
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When the materials first arrived, if before acceptance (补正 or review).",
+        examples=[None])
+    notices_given: int = Field(default=0, ge=0, description="One-time notices (一次性告知) given before acceptance.",
+                               examples=[0])
+    deemed_accepted: bool = Field(
+        default=False, description="Accepted by law because no notice came within 5 working days of receipt "
+        "(行政许可法 第三十二条); the lapse is flagged for supervisors.", examples=[False])
 
 
 class CaseSubmitted(Envelope):
-    """A case was taken in at a window or a village point (受理)."""
+    """A case was taken in at a window or a village point (受理): its materials are complete, or
+    only tolerable ones are owed. Its deadline starts here."""
 
     TOPIC: ClassVar[str] = INTAKE_CASES
+    SCHEMA_VERSION: ClassVar[str] = "1.1"
     event_type: Literal["CaseSubmitted"] = "CaseSubmitted"
     payload: CaseSubmittedPayload
+
+
+class NoticeMaterial(Payload):
+    code: str = Field(description="Material code of the item.", examples=["bank_card"])
+    name: str = Field(description="Its name.", examples=["本人银行卡或存折"])
+    problem: MaterialProblem = Field(description="Missing, or handed in but not valid.", examples=["missing"])
+    note: str = Field(default="", max_length=200, description="What is wrong or what counts as valid.",
+                      examples=["须为本人名下的一类银行卡"])
+
+
+class ApplicationReceivedPayload(ApplicationFields):
+    materials_received: list[str] = Field(description="Codes of the materials received for review.",
+                                          examples=[["id_card", "hukou"]])
+    notice_due: AwareDatetime = Field(
+        description="End of the 5th working day after receipt: a notice after this is too late and the case "
+        "counts as accepted on the day the materials arrived (行政许可法 第三十二条).",
+        examples=["2026-11-30T15:59:59.999999Z"])
+
+
+class ApplicationReceived(Envelope):
+    """Materials arrived for review without the resident at the window (online, village point) (收件).
+    Within 5 working days the case is accepted or a one-time notice is given."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ApplicationReceived"] = "ApplicationReceived"
+    payload: ApplicationReceivedPayload
+
+
+class MaterialsRequestedPayload(ApplicationFields):
+    notice_no: int = Field(ge=1, description="1 for the one-time notice; 2 and on are second notices.", examples=[1])
+    materials: list[NoticeMaterial] = Field(min_length=1, description="Every missing or faulty essential material, "
+                                            "all at once.")
+    second_notice: bool = Field(default=False, description="A later notice asking for something the first did not: "
+                                "allowed only when the item's requirements changed; supervisors see it.",
+                                examples=[False])
+    requirements_changed_from: str | None = Field(
+        default=None, description="For a second notice, the catalogue version of the notice before it.",
+        examples=[None])
+
+
+class MaterialsRequested(Envelope):
+    """The applicant was told, at once, every material still missing or faulty (一次性告知)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["MaterialsRequested"] = "MaterialsRequested"
+    payload: MaterialsRequestedPayload
+
+
+class MaterialsSuppliedPayload(Payload):
+    materials: list[str] = Field(min_length=1, description="Codes of the materials brought now.",
+                                 examples=[["bank_card"]])
+    notice_no: int | None = Field(default=None, description="Notice answered; null for tolerated materials owed "
+                                  "after acceptance.", examples=[1])
+    still_owed: list[str] = Field(default_factory=list, description="Codes still owed after this.", examples=[[]])
+    complete: bool = Field(description="Nothing essential is owed any more: intake is complete.", examples=[True])
+
+
+class MaterialsSupplied(Envelope):
+    """The applicant brought materials that were asked for or owed (补正 / 补齐材料)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["MaterialsSupplied"] = "MaterialsSupplied"
+    payload: MaterialsSuppliedPayload
+
+
+class ToleratedMaterialDuePayload(Payload):
+    materials: list[NoticeMaterial] = Field(min_length=1, description="Tolerable materials still owed.")
+    due: AwareDatetime = Field(description="End of the working day by which they must be brought, UTC.",
+                               examples=["2026-12-07T15:59:59.999999Z"])
+
+
+class ToleratedMaterialDue(Envelope):
+    """A case was accepted with tolerable materials missing (容缺受理), owed by a due date."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ToleratedMaterialDue"] = "ToleratedMaterialDue"
+    payload: ToleratedMaterialDuePayload
+
+
+class CaseRejectedAtIntakePayload(Payload):
+    reason: str = Field(min_length=1, max_length=500, description="Why the matter is not accepted.",
+                        examples=["申请人不属于本乡镇户籍居民"])
+    legal_basis: str = Field(min_length=1, max_length=500, description="The provision it rests on.",
+                             examples=["《行政许可法》第三十二条第一款第（二）项"])
+    proposed_by: str | None = Field(default=None, description="Staff member who proposed the refusal.",
+                                    examples=["qs-general_window-01"])
+    approved_by: str = Field(description="Centre head who approved it (无否决权: the window cannot refuse alone).",
+                             examples=["qs-head"])
+
+
+class CaseRejectedAtIntake(Envelope):
+    """A matter was refused at intake with the centre head's approval (不予受理)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["CaseRejectedAtIntake"] = "CaseRejectedAtIntake"
+    payload: CaseRejectedAtIntakePayload
+
+
+class CaseReferredPayload(Payload):
+    matter: str = Field(min_length=1, max_length=200, description="What the resident came for.",
+                        examples=["办理不动产登记"])
+    item_code: str | None = Field(default=None, description="Catalogue item, if the matter is one.", examples=[None])
+    referred_to: str = Field(min_length=1, max_length=100, description="Where the resident is sent.",
+                             examples=["县政务服务中心不动产登记窗口"])
+    address: str = Field(default="", max_length=200, description="Where that is.", examples=["县城人民路8号"])
+    office_hours: str = Field(default="", max_length=100, description="When it is open.",
+                              examples=["工作日 9:00-17:00"])
+    note: str = Field(default="", max_length=500, description="What to bring, whom to ask.", examples=["请携带身份证"])
+    first_contact_staff_id: str | None = Field(default=None, description="Staff member who received the resident.",
+                                               examples=["qs-general_window-01"])
+
+
+class CaseReferred(Envelope):
+    """A matter the township does not handle; the resident was told where to go (转介)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["CaseReferred"] = "CaseReferred"
+    payload: CaseReferredPayload
+
+
+class ConsultationLoggedPayload(Payload):
+    question: str = Field(min_length=1, max_length=500, description="What was asked.", examples=["新农合今年交多少钱？"])
+    answer: str = Field(min_length=1, max_length=1000, description="What the resident was told.",
+                        examples=["2026年度个人缴费标准为每人400元"])
+    item_code: str | None = Field(default=None, description="Catalogue item it concerned, if any.", examples=["YB-001"])
+    department_code: str | None = Field(default=None, description="Department it concerned, if any.",
+                                        examples=["medical_insurance"])
+    channel: Channel = Field(description="How the question came.", examples=["window"])
+    first_contact_staff_id: str | None = Field(default=None, description="Staff member who answered.",
+                                               examples=["qs-general_window-01"])
+
+
+class ConsultationLogged(Envelope):
+    """A question was answered and logged (咨询)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ConsultationLogged"] = "ConsultationLogged"
+    payload: ConsultationLoggedPayload
+
+
+class ComplaintRegisteredPayload(Payload):
+    complaint_kind: ComplaintKind = Field(description="投诉 (complaint) or 举报 (report).", examples=["complaint"])
+    complaint_no: str = Field(description="Number read out to the complainant.", examples=["QS-T-20261123-0001"])
+    subject: str = Field(min_length=1, max_length=100, description="What it is about, in a line.",
+                         examples=["窗口工作人员不在岗"])
+    content: str = Field(min_length=1, max_length=2000, description="What the complainant said.",
+                         examples=["上午十点到医保窗口无人办理"])
+    department_code: str | None = Field(default=None, description="Department complained about, if any.",
+                                        examples=["medical_insurance"])
+    about_staff_id: str | None = Field(default=None, description="Staff member complained about, if named; they "
+                                       "may not investigate it.", examples=[None])
+    about_case_id: UUID | None = Field(default=None, description="Case it concerns, if any.", examples=[None])
+    anonymous: bool = Field(default=False, description="The complainant asked not to be named.", examples=[False])
+    complainant_name: str | None = Field(default=None, description="Complainant's name unless anonymous.",
+                                         examples=["李四"])
+    answer_due: AwareDatetime = Field(description="End of the working day by which it must be answered, UTC.",
+                                      examples=["2026-12-14T15:59:59.999999Z"])
+    first_contact_staff_id: str | None = Field(default=None, description="Staff member who registered it.",
+                                               examples=["qs-general_window-01"])
+
+
+class ComplaintRegistered(Envelope):
+    """A complaint or report was registered; routing investigates and answers it by its deadline
+    (投诉 / 举报). case_id is the complaint's own id."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ComplaintRegistered"] = "ComplaintRegistered"
+    payload: ComplaintRegisteredPayload
+
+
+class MaterialsHandedOverPayload(Payload):
+    agent_id: str = Field(description="Village agent who carried the paper materials.", examples=["qs-agent-dongcun"])
+    received_by: str = Field(description="Centre staff member who took them over.", examples=["qs-general_window-01"])
+    materials: list[str] = Field(min_length=1, description="Codes of the materials handed over.",
+                                 examples=[["id_card", "hukou"]])
+    handed_over_at: AwareDatetime = Field(description="When, UTC.", examples=["2026-11-23T06:00:00Z"])
+
+
+class MaterialsHandedOver(Envelope):
+    """A village agent handed a case's paper materials to the centre (交接)."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["MaterialsHandedOver"] = "MaterialsHandedOver"
+    payload: MaterialsHandedOverPayload
+
+
+class ResultDeliveredPayload(Payload):
+    delivered_by: str = Field(description="Agent or staff member who delivered the result.",
+                              examples=["qs-agent-dongcun"])
+    delivered_at: AwareDatetime = Field(description="When, UTC.", examples=["2026-12-02T03:00:00Z"])
+    acknowledgement: Acknowledgement = Field(description="How the resident acknowledged receipt, or that they "
+                                             "refused to.", examples=["signature"])
+    note: str = Field(default="", max_length=200, description="Anything worth knowing.", examples=["本人签收"])
+
+
+class ResultDelivered(Envelope):
+    """The result of a completed case was delivered to the resident (送达), with their acknowledgement."""
+
+    TOPIC: ClassVar[str] = INTAKE_CASES
+    event_type: Literal["ResultDelivered"] = "ResultDelivered"
+    payload: ResultDeliveredPayload
 
 
 class CaseAssignedPayload(Payload):
@@ -110,16 +338,47 @@ class DeadlineBreached(Envelope):
     payload: DeadlineBreachedPayload
 
 
+class ComplaintAnsweredPayload(Payload):
+    answer: str = Field(min_length=1, max_length=2000, description="The answer given to the complainant.",
+                        examples=["经核实，当日医保窗口人员外出未公示去向，已责令整改"])
+    upheld: bool = Field(description="The complaint was found to hold.", examples=[True])
+    answered_by: str = Field(description="Who investigated and answered; never the staff member complained about.",
+                             examples=["qs-head"])
+    on_time: bool = Field(description="Answered by the complaint's answer_due.", examples=[True])
+
+
+class ComplaintAnswered(Envelope):
+    """A complaint or report was investigated and answered (投诉办结). case_id is the complaint's id."""
+
+    TOPIC: ClassVar[str] = ROUTING_CASES
+    event_type: Literal["ComplaintAnswered"] = "ComplaintAnswered"
+    payload: ComplaintAnsweredPayload
+
+
+class RatingDimensions(Payload):
+    """The four dimensions of the national scheme, for ratings given in person; each 1 … 5."""
+
+    overall: int = Field(ge=1, le=5, description="整体满意度.", examples=[5])
+    efficiency: int = Field(ge=1, le=5, description="服务效率.", examples=[5])
+    competence: int = Field(ge=1, le=5, description="服务水平.", examples=[4])
+    attitude: int = Field(ge=1, le=5, description="服务态度.", examples=[5])
+
+
 class CaseRatedPayload(Payload):
     score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.", examples=[5])
     comment: str = Field(default="", max_length=500, description="Resident's comment.", examples=["办事很快"])
     bad_rating: bool = Field(description="Score of 2 or less: a follow-up (回访) is owed.", examples=[False])
+    channel: RatingChannel | None = Field(
+        default=None, description="Where the resident rated: the window pad, the SMS link, through their village "
+        "agent, or on the status page. The rater is never named.", examples=["window_pad"])
+    dimensions: RatingDimensions | None = Field(default=None, description="For ratings given in person.")
 
 
 class CaseRated(Envelope):
     """The resident rated a completed case (好差评)."""
 
     TOPIC: ClassVar[str] = INTAKE_CASES
+    SCHEMA_VERSION: ClassVar[str] = "1.1"
     event_type: Literal["CaseRated"] = "CaseRated"
     payload: CaseRatedPayload
 
@@ -136,6 +395,71 @@ class ContactErased(Envelope):
     TOPIC: ClassVar[str] = INTAKE_CASES
     event_type: Literal["ContactErased"] = "ContactErased"
     payload: ContactErasedPayload
+
+
+class TicketIssuedPayload(Payload):
+    ticket_no: str = Field(description="Number called out in the hall: queue letter and number.", examples=["A012"])
+    queue: str = Field(description="Kind of matter queued for: a department code or `general_window`.",
+                       examples=["social_security"])
+    issued_at: AwareDatetime = Field(description="When the ticket was taken, UTC.", examples=["2026-11-23T01:05:00Z"])
+
+
+class TicketIssued(Envelope):
+    """A resident took a queue ticket in the hall (取号). case_id is the ticket's id."""
+
+    TOPIC: ClassVar[str] = INTAKE_HALL
+    event_type: Literal["TicketIssued"] = "TicketIssued"
+    payload: TicketIssuedPayload
+
+
+class TicketCalledPayload(Payload):
+    ticket_no: str = Field(description="Ticket called.", examples=["A012"])
+    window_no: str = Field(description="Window that called it.", examples=["3"])
+    staff_id: str = Field(description="Staff member at that window.", examples=["qs-social_security-01"])
+    wait_seconds: int = Field(ge=0, description="Seconds from taking the ticket to this call.", examples=[540])
+    recall: bool = Field(default=False, description="Called again after no one came.", examples=[False])
+
+
+class TicketCalled(Envelope):
+    """A window called a ticket (叫号)."""
+
+    TOPIC: ClassVar[str] = INTAKE_HALL
+    event_type: Literal["TicketCalled"] = "TicketCalled"
+    payload: TicketCalledPayload
+
+
+class ServiceStartedPayload(Payload):
+    ticket_no: str = Field(description="Ticket served.", examples=["A012"])
+    window_no: str = Field(description="Window serving it.", examples=["3"])
+    staff_id: str = Field(description="Staff member serving.", examples=["qs-social_security-01"])
+    wait_seconds: int = Field(ge=0, description="Seconds from taking the ticket to the start of service.",
+                              examples=[600])
+
+
+class ServiceStarted(Envelope):
+    """The resident holding a ticket reached the window and service began."""
+
+    TOPIC: ClassVar[str] = INTAKE_HALL
+    event_type: Literal["ServiceStarted"] = "ServiceStarted"
+    payload: ServiceStartedPayload
+
+
+class ServiceEndedPayload(Payload):
+    ticket_no: str = Field(description="Ticket served.", examples=["A012"])
+    outcome: Literal["served", "no_show"] = Field(description="Served, or called and nobody came.",
+                                                  examples=["served"])
+    service_seconds: int = Field(ge=0, description="Seconds from the start of service to its end; 0 for a no-show.",
+                                 examples=[420])
+    case_ids: list[UUID] = Field(default_factory=list, description="Cases taken in during this service.",
+                                 examples=[[]])
+
+
+class ServiceEnded(Envelope):
+    """The service of a ticket ended (or nobody came)."""
+
+    TOPIC: ClassVar[str] = INTAKE_HALL
+    event_type: Literal["ServiceEnded"] = "ServiceEnded"
+    payload: ServiceEndedPayload
 
 
 class NotificationSentPayload(Payload):
@@ -196,7 +520,11 @@ class AuditCheckpointed(Envelope):
 
 
 EVENT_TYPES: tuple[type[Envelope], ...] = (
-    CaseSubmitted, CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, CaseRated, ContactErased,
+    CaseSubmitted, ApplicationReceived, MaterialsRequested, MaterialsSupplied, ToleratedMaterialDue,
+    CaseRejectedAtIntake, CaseReferred, ConsultationLogged, ComplaintRegistered, MaterialsHandedOver,
+    ResultDelivered, CaseRated, ContactErased,
+    CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, ComplaintAnswered,
+    TicketIssued, TicketCalled, ServiceStarted, ServiceEnded,
     NotificationSent, AuditCheckpointed,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}

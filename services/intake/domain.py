@@ -10,7 +10,6 @@ from contracts.errors import DomainError
 from contracts.events import (
     CaseAssigned,
     CaseCompleted,
-    CaseKind,
     CaseRated,
     CaseRatedPayload,
     CaseSubmitted,
@@ -22,6 +21,7 @@ from contracts.events import (
     DeadlineBreached,
 )
 from contracts.personal_data import id_check_character, mask_id_number
+from services.intake.items import Item, Material
 
 
 class CaseNotFound(DomainError):
@@ -59,23 +59,6 @@ class CaseAlreadyRated(DomainError):
 
 class ContactAlreadyErased(DomainError):
     status, code, message = 409, "CONTACT_ALREADY_ERASED", "该办件申请人的联系方式已删除"
-
-
-@dataclass(frozen=True)
-class Material:
-    code: str
-    name: str
-    essential: bool
-
-
-@dataclass(frozen=True)
-class Item:
-    item_code: str
-    name: str
-    kind: CaseKind
-    department_code: str
-    promised_limit_days: int
-    materials: tuple[Material, ...]
 
 
 @dataclass(frozen=True)

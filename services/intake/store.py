@@ -9,7 +9,8 @@ from uuid import UUID
 import asyncpg
 
 from services.intake.catalogue import ITEMS, TOWNSHIPS
-from services.intake.domain import CaseProgress, CaseState, Item, Material
+from services.intake.domain import CaseProgress, CaseState
+from services.intake.items import Item, Material
 
 
 async def seed_catalogue(conn: asyncpg.Connection) -> None:
