@@ -54,10 +54,23 @@ async def take_in(client: httpx.AsyncClient, seed: int, name: str, item: str, ma
     body = {"item_code": item, "township_id": "qingshui", "channel": channel,
             "applicant": {"name": name, "id_number": id_number(seed), "phone": f"139{seed:08d}"},
             "materials": materials}
+    if channel == "village_point":
+        body["village_id"] = "dongcun"
     resp = await client.post(f"{URL['intake']}/api/v1/cases", json=body, headers=AGENT if channel == "village_point" else WINDOW)
     data = resp.json()
     if resp.status_code != 201:
         say(f"  × {name}：{data['message']}")
+        return data
+    if data["status"] == "received":
+        say(f"  ✓ {name} 申请 {item} 由代办员在代办点收件，编号 {data['case_no']}，中心须在5个工作日内审查")
+        await client.post(f"{URL['intake']}/api/v1/cases/{data['case_id']}/handover", headers=WINDOW,
+                          json={"materials": materials})
+        say("    代办员将纸质材料交接到中心窗口（已记录交接人、接收人、时间）")
+        data = (await client.post(f"{URL['intake']}/api/v1/cases/{data['case_id']}/review", headers=WINDOW,
+                                  json={})).json()
+    if data["status"] == "materials_requested":
+        missing = "、".join(o["name"] for o in data["owed"])
+        say(f"  ! {name} 申请 {item} 材料不齐，编号 {data['case_no']}，一次性告知：请补齐 {missing}")
         return data
     deadline = datetime.fromisoformat(data["promised_deadline"]).astimezone(SHANGHAI)
     say(f"  ✓ {name} 申请 {item} 已受理，编号 {data['case_no']}，承诺 {deadline:%Y年%m月%d日} 前办结")
@@ -80,11 +93,13 @@ async def holder(client: httpx.AsyncClient, case: dict) -> dict[str, str]:
 async def day(client: httpx.AsyncClient) -> None:
     say("== 上午：窗口与代办点受理 ==")
     incomplete = await take_in(client, 7, "孙丽", "SB-002", ["id_card"], "window")
-    if incomplete.get("code") == "MATERIALS_INCOMPLETE":
-        missing = "、".join(m["name"] for m in incomplete["details"]["missing_materials"])
-        say(f"    一次性告知：请补齐 {missing}")
     cases = [await take_in(client, 10 + i, *r) for i, r in enumerate(RESIDENTS)]
-    cases = [c for c in cases if "case_id" in c]
+    cases = [c for c in cases if c.get("status") == "submitted"]
+    if incomplete.get("status") == "materials_requested":
+        resp = await client.post(f"{URL['intake']}/api/v1/cases/{incomplete['case_id']}/materials", headers=WINDOW,
+                                 json={"materials": [o["code"] for o in incomplete["owed"]]})
+        if resp.json().get("status") == "submitted":
+            say(f"  ✓ 孙丽 下午带齐材料回来补正，{incomplete['case_no']} 已受理（按一次性告知书核对，无新增要求）")
 
     say("== 分办到部门 ==")
     for c in cases:

@@ -4,43 +4,187 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from contracts.envelope import Actor, Envelope, Source, new_event_id
-from contracts.events import CaseRated, CaseSubmitted, ContactErased
+from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
+from contracts.errors import DomainError
+from contracts.events import Acknowledgement, CaseRated, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
-from services.intake import domain, store
+from services.intake import application, case_view, domain, store
+from services.intake.items import Item
 from services.kit.clock import Clock
-from services.kit.eventstore import Origin, append
+from services.kit.eventstore import Origin, append, load_stream
 
 log = logging.getLogger(__name__)
 SOURCE: Source = "intake"
 
 
-async def submit_case(pool: asyncpg.Pool, clock: Clock, *, cmd: domain.SubmitCase, actor: Actor) -> CaseSubmitted:
-    """Take a case in: number it, fix its deadline on the working-day calendar, emit CaseSubmitted."""
+class IdempotencyKeyReused(DomainError):
+    status, code, message = 422, "IDEMPOTENCY_KEY_REUSED", "同一 Idempotency-Key 已用于内容不同的另一次提交"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A new application as the HTTP layer hands it over: the arrival, what it names, who may resend it."""
+
+    arrival: application.Arrival
+    item_code: str
+    applicant_id_number: str
+    applicant_phone: str  # already normalised to E.164
+    idempotency_key: str | None = None
+    request_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command on an application did: its events, and the application after them."""
+
+    case_id: UUID
+    events: list[Envelope]
+    state: application.Application
+    replayed: bool = False
+
+
+async def submit_case(pool: asyncpg.Pool, clock: Clock, *, sub: Submission, actor: Actor) -> Outcome:
+    """A new application: numbered, then received for review, told what is missing, or accepted."""
     now = clock.now()
+    arrival = sub.arrival
+    if not domain.valid_id_number(sub.applicant_id_number):
+        raise domain.InvalidIdCard()
     async with pool.acquire() as conn, conn.transaction():
-        prefix = await store.township_prefix(conn, cmd.township_id)
+        if sub.idempotency_key:
+            earlier = await store.find_idempotent(conn, principal=actor.id, key=sub.idempotency_key)
+            if earlier is not None:
+                if earlier["request_hash"] != sub.request_hash:
+                    raise IdempotencyKeyReused()
+                stream = await load_stream(conn, earlier["case_id"])
+                return Outcome(case_id=earlier["case_id"], events=stream, state=application.fold(stream),
+                               replayed=True)
+        prefix = await store.township_prefix(conn, arrival.township_id)
         if prefix is None:
             raise domain.UnknownTownship()
-        item = await store.load_item(conn, cmd.item_code)
+        item = await store.load_item(conn, sub.item_code)
         if item is None:
             raise domain.UnknownItem()
-        deadline = default_calendar().deadline_for(now, item.promised_limit_days)
-        case_no = await store.next_case_no(conn, township_id=cmd.township_id, prefix=prefix,
+        case_no = await store.next_case_no(conn, township_id=arrival.township_id, prefix=prefix,
                                            day=now.astimezone(SHANGHAI).date())
-        events = domain.decide_submit(cmd, item=item, case_no=case_no, deadline=deadline)
+        decided = application.decide_arrival(arrival, item=item, case_no=case_no, now=now,
+                                             calendar=default_calendar())
         case_id = new_event_id()
-        [submitted] = await append(conn, source=SOURCE, case_id=case_id, township_id=cmd.township_id,
-                                   origin=Origin(actor=actor), events=events, now=now)
-        await store.insert_case(conn, case_id=case_id, township_id=cmd.township_id, payload=submitted.payload,
-                                submitted_at=now)
-        await store.insert_contact(conn, case_id=case_id, township_id=cmd.township_id, phone=cmd.applicant_phone, at=now)
-    assert isinstance(submitted, CaseSubmitted)
-    return submitted
+        events = await append(conn, source=SOURCE, case_id=case_id, township_id=arrival.township_id,
+                              origin=Origin(actor=actor), events=decided, now=now)
+        await case_view.project(conn, events)
+        await store.insert_contact(conn, case_id=case_id, township_id=arrival.township_id, phone=sub.applicant_phone,
+                                   at=now)
+        if sub.idempotency_key:
+            await store.remember_idempotent(conn, principal=actor.id, key=sub.idempotency_key,
+                                            request_hash=sub.request_hash, case_id=case_id, at=now)
+    return Outcome(case_id=case_id, events=events, state=application.fold(events))
+
+
+async def review_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, faulty: tuple[application.Faulty, ...],
+                      actor: Actor, may_see: Callable[[str], None]) -> Outcome:
+    """Staff review materials received without the resident (online, village point)."""
+    def decide(app: application.Application, item: Item, _: Item | None, now: datetime) -> list[NewEvent]:
+        return application.decide_review(app, item=item, faulty=faulty, now=now, calendar=default_calendar())
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
+
+
+async def supply_materials(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, supplied: tuple[str, ...],
+                           faulty: tuple[application.Faulty, ...], additional: tuple[str, ...], actor: Actor,
+                           may_see: Callable[[str], None]) -> Outcome:
+    """补正: checked against the notice; a second notice only when the item's requirements changed."""
+    def decide(app: application.Application, item: Item, previous: Item | None, now: datetime) -> list[NewEvent]:
+        return application.decide_supply(app, item=item, previous=previous, supplied=supplied, faulty=faulty,
+                                         additional=additional, now=now, calendar=default_calendar())
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
+
+
+async def reject_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reason: str, legal_basis: str,
+                      proposed_by: str | None, actor: Actor, may_see: Callable[[str], None]) -> Outcome:
+    """不予受理, decided by the centre head (the access table lets no one else call this)."""
+    def decide(app: application.Application, *_: object) -> list[NewEvent]:
+        return application.decide_rejection(app, reason=reason, legal_basis=legal_basis, proposed_by=proposed_by,
+                                            approved_by=actor.id)
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
+
+
+async def hand_over(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, materials: tuple[str, ...], actor: Actor,
+                    may_see: Callable[[str], None]) -> Outcome:
+    def decide(app: application.Application, item: Item, _: Item | None, now: datetime) -> list[NewEvent]:
+        return application.decide_handover(app, item=item, received_by=actor.id, materials=materials, now=now)
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
+
+
+async def deliver_result(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, acknowledgement: Acknowledgement,
+                         note: str, actor: Actor, may_see: Callable[[str], None]) -> Outcome:
+    def decide_with_status(app: application.Application, row: asyncpg.Record, now: datetime) -> list[NewEvent]:
+        return application.decide_delivery(app, completed=row["status"] == "completed", delivered_by=actor.id,
+                                           by_agent=actor.kind == "village_agent", acknowledgement=acknowledgement,
+                                           note=note, now=now)
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see,
+                                 decide_on_row=decide_with_status)
+
+
+async def accept_next_lapsed(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
+    """One application whose notice period passed: accepted from its arrival by law, flagged. None if none."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        case_id = await store.claim_lapsed_review(conn, now)
+        if case_id is None:
+            return None
+        app = application.fold(await load_stream(conn, case_id))
+        row = await store.lock_case_row(conn, case_id)
+        assert row is not None and app.identity is not None  # claimed rows are cases with events
+        item = await _item_for(conn, app.identity.item_code)
+        decided = application.decide_lapse(app, item=item, now=now, calendar=default_calendar())
+        events = await append(conn, source=SOURCE, case_id=case_id, township_id=row["township_id"],
+                              origin=Origin(actor=Actor(kind="system", id="intake-notice-period")), events=decided,
+                              now=now)
+        await case_view.project(conn, events)
+    return case_id
+
+
+Decide = Callable[[application.Application, Item, Item | None, datetime], list[NewEvent]]
+DecideOnRow = Callable[[application.Application, asyncpg.Record, datetime], list[NewEvent]]
+
+
+async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, actor: Actor,
+                          may_see: Callable[[str], None], decide: Decide | None = None,
+                          decide_on_row: DecideOnRow | None = None) -> Outcome:
+    """Lock the case, fold its events, ask the rule, append and project, in one transaction."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.lock_case_row(conn, case_id)
+        if row is None:
+            raise domain.CaseNotFound()
+        may_see(row["township_id"])
+        app = application.fold(await load_stream(conn, case_id))
+        if decide_on_row is not None:
+            decided = decide_on_row(app, row, now)
+        else:
+            assert decide is not None
+            item = await _item_for(conn, row["item_code"])
+            previous = (await store.load_item_version(conn, row["item_code"], app.notice_version)
+                        if app.notice_version else None)
+            decided = decide(app, item, previous, now)
+        events = await append(conn, source=SOURCE, case_id=case_id, township_id=row["township_id"],
+                              origin=Origin(actor=actor), events=decided, now=now)
+        await case_view.project(conn, events)
+    for event in events:
+        app = application.evolve(app, event)
+    return Outcome(case_id=case_id, events=events, state=app)
+
+
+async def _item_for(conn: asyncpg.Connection, item_code: str) -> Item:
+    item = await store.load_item(conn, item_code)
+    if item is None:  # an item taken out of the catalogue while a case of it was open
+        raise domain.UnknownItem()
+    return item
 
 
 async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: int, comment: str, actor: Actor,

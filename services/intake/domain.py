@@ -1,4 +1,5 @@
-"""Intake's pure rules: taking a case in (受理), the one-time notice (一次性告知), rating (好差评)."""
+"""Intake's pure rules beside an application's way in (application.py): the applicant's ID number,
+rating (好差评), erasing a contact, and following routing's progress of a case."""
 
 from __future__ import annotations
 
@@ -12,16 +13,12 @@ from contracts.events import (
     CaseCompleted,
     CaseRated,
     CaseRatedPayload,
-    CaseSubmitted,
-    CaseSubmittedPayload,
     CaseTransferred,
-    Channel,
     ContactErased,
     ContactErasedPayload,
     DeadlineBreached,
 )
-from contracts.personal_data import id_check_character, mask_id_number
-from services.intake.items import Item, Material
+from contracts.personal_data import id_check_character
 
 
 class CaseNotFound(DomainError):
@@ -40,15 +37,6 @@ class InvalidIdCard(DomainError):
     status, code, message = 422, "ID_CARD_INVALID", "身份证号码格式或校验位不正确"
 
 
-class MaterialsIncomplete(DomainError):
-    status, code = 422, "MATERIALS_INCOMPLETE"
-    message = "申请材料不齐全，请一次性补齐以下材料后再提交"
-
-
-class UnknownMaterial(DomainError):
-    status, code, message = 422, "MATERIAL_UNKNOWN", "提交了本事项不需要的材料代码"
-
-
 class CaseNotCompleted(DomainError):
     status, code, message = 409, "CASE_NOT_COMPLETED", "办件尚未办结，暂不能评价"
 
@@ -59,18 +47,6 @@ class CaseAlreadyRated(DomainError):
 
 class ContactAlreadyErased(DomainError):
     status, code, message = 409, "CONTACT_ALREADY_ERASED", "该办件申请人的联系方式已删除"
-
-
-@dataclass(frozen=True)
-class SubmitCase:
-    township_id: str
-    item_code: str
-    applicant_name: str
-    applicant_id_number: str
-    applicant_phone: str  # already normalised to E.164
-    channel: Channel
-    village_id: str | None
-    materials_provided: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -91,33 +67,6 @@ def valid_id_number(number: str) -> bool:
     except ValueError:
         return False
     return number[17].upper() == id_check_character(number[:17])
-
-
-def missing_materials(item: Item, provided: tuple[str, ...]) -> tuple[list[Material], list[Material]]:
-    """(essential missing, tolerable missing), each complete: the one-time notice lists everything at once."""
-    unknown = sorted(set(provided) - {m.code for m in item.materials})
-    if unknown:
-        raise UnknownMaterial(details={"unknown_materials": unknown})
-    essential = [m for m in item.materials if m.essential and m.code not in provided]
-    tolerable = [m for m in item.materials if not m.essential and m.code not in provided]
-    return essential, tolerable
-
-
-def decide_submit(cmd: SubmitCase, *, item: Item, case_no: str, deadline: datetime) -> list[NewEvent]:
-    if not valid_id_number(cmd.applicant_id_number):
-        raise InvalidIdCard()
-    essential, tolerable = missing_materials(item, cmd.materials_provided)
-    if essential:
-        raise MaterialsIncomplete(details={"missing_materials": [{"code": m.code, "name": m.name} for m in essential]})
-    payload = CaseSubmittedPayload(
-        case_no=case_no, item_code=item.item_code, item_name=item.name, kind=item.kind,
-        department_code=item.department_code, channel=cmd.channel, village_id=cmd.village_id,
-        applicant_name=cmd.applicant_name, applicant_id_masked=mask_id_number(cmd.applicant_id_number),
-        materials_provided=sorted(cmd.materials_provided),
-        materials_tolerated_missing=[m.code for m in tolerable], promised_limit_days=item.promised_limit_days,
-        promised_deadline=deadline,
-    )
-    return [NewEvent(CaseSubmitted, payload)]
 
 
 def decide_erase_contact(*, erased: bool, reason: str) -> list[NewEvent]:

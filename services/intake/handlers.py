@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
+from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
-from services.intake import commands, domain, store
+from services.intake import application, case_view, commands, store
 from services.intake.deps import IntakeRuntime
 from services.intake.schemas import (
+    ApplicationResponse,
     CaseView,
+    DeliveryRequest,
     EraseContactRequest,
     EraseContactResponse,
+    EventResponse,
+    FaultyMaterial,
+    HandoverRequest,
+    OwedView,
     RateCaseRequest,
     RateCaseResponse,
+    RejectRequest,
+    ReviewRequest,
     SubmitCaseRequest,
-    SubmitCaseResponse,
+    SupplyRequest,
 )
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
@@ -45,34 +55,118 @@ async def get_catalogue(request: Request, _: Annotated[Grant, Depends(permit("in
         return await store.list_items(conn)
 
 
-@router.post("/cases", status_code=201, response_model=SubmitCaseResponse, summary="Take a case in (受理)",
-             responses=error_responses(401, 403, 404, body=True))
-async def post_case(body: SubmitCaseRequest, request: Request,
-                    grant: Annotated[Grant, Depends(permit("intake.submit_case"))]) -> SubmitCaseResponse:
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=64, pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
+    description="Any 8-64 ASCII characters chosen by the client: a resent submission with the same key and body "
+    "returns the case it made instead of taking the resident in twice.")]
+
+
+@router.post("/cases", status_code=201, response_model=ApplicationResponse,
+             summary="Take an application in (受理): accepted, told at once what is missing (一次性告知), or "
+             "received for review", responses=error_responses(401, 403, 404, body=True))
+async def post_case(body: SubmitCaseRequest, request: Request, response: Response,
+                    grant: Annotated[Grant, Depends(permit("intake.submit_case"))],
+                    idempotency_key: IdempotencyKey = None) -> ApplicationResponse:
     grant.township(body.township_id)
-    principal = grant.principal
-    cmd = domain.SubmitCase(
-        township_id=body.township_id, item_code=body.item_code, applicant_name=body.applicant.name,
-        applicant_id_number=body.applicant.id_number, applicant_phone=body.applicant.phone,
-        channel=body.channel, village_id=body.village_id, materials_provided=tuple(body.materials),
-    )
+    me = grant.principal
+    arrival = application.Arrival(
+        township_id=body.township_id, channel=body.channel, village_id=body.village_id,
+        agent_id=me.sub if me.role == "village_agent" else None,
+        first_contact_staff_id=me.sub if me.role in ("staff", "centre_head") else None,
+        applicant_name=body.applicant.name, applicant_id_masked=mask_id_number(body.applicant.id_number),
+        provided=tuple(body.materials), faulty=_faulty(body.faulty))
+    sub = commands.Submission(
+        arrival=arrival, item_code=body.item_code, applicant_id_number=body.applicant.id_number,
+        applicant_phone=body.applicant.phone, idempotency_key=idempotency_key,
+        request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest())
     rt = _rt(request)
-    event = await commands.submit_case(rt.pool, rt.clock, cmd=cmd, actor=Actor(kind=principal.role, id=principal.sub))
-    return SubmitCaseResponse(case_id=event.case_id, case_no=event.payload.case_no, status="submitted",
-                              promised_deadline=event.payload.promised_deadline,
-                              materials_tolerated_missing=event.payload.materials_tolerated_missing)
+    outcome = await commands.submit_case(rt.pool, rt.clock, sub=sub, actor=_actor(grant))
+    if outcome.replayed:
+        response.status_code = 200
+    return ApplicationResponse.of(outcome.case_id, outcome.state, replayed=outcome.replayed)
 
 
-@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the resident sees it",
+@router.post("/cases/{case_id}/review", response_model=ApplicationResponse,
+             summary="Review materials received without the resident: notice or acceptance within 5 working days",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_review(case_id: UUID, body: ReviewRequest, request: Request,
+                      grant: Annotated[Grant, Depends(permit("intake.review_case"))]) -> ApplicationResponse:
+    rt = _rt(request)
+    outcome = await commands.review_case(rt.pool, rt.clock, case_id=case_id, faulty=_faulty(body.faulty),
+                                         actor=_actor(grant), may_see=grant.township)
+    return ApplicationResponse.of(case_id, outcome.state)
+
+
+@router.post("/cases/{case_id}/materials", response_model=ApplicationResponse,
+             summary="Materials brought after a notice (补正) or tolerated ones owed (容缺)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_materials(case_id: UUID, body: SupplyRequest, request: Request,
+                         grant: Annotated[Grant, Depends(permit("intake.supply_materials"))]) -> ApplicationResponse:
+    rt = _rt(request)
+    outcome = await commands.supply_materials(
+        rt.pool, rt.clock, case_id=case_id, supplied=tuple(body.materials), faulty=_faulty(body.faulty),
+        additional=tuple(body.additional), actor=_actor(grant), may_see=grant.township)
+    return ApplicationResponse.of(case_id, outcome.state)
+
+
+@router.post("/cases/{case_id}/rejection", response_model=ApplicationResponse,
+             summary="Refuse at intake (不予受理): the centre head only, with reason and legal basis (无否决权)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_rejection(case_id: UUID, body: RejectRequest, request: Request,
+                         grant: Annotated[Grant, Depends(permit("intake.reject_at_intake"))]) -> ApplicationResponse:
+    rt = _rt(request)
+    outcome = await commands.reject_case(rt.pool, rt.clock, case_id=case_id, reason=body.reason,
+                                         legal_basis=body.legal_basis, proposed_by=body.proposed_by,
+                                         actor=_actor(grant), may_see=grant.township)
+    return ApplicationResponse.of(case_id, outcome.state)
+
+
+@router.post("/cases/{case_id}/handover", response_model=EventResponse, status_code=201,
+             summary="Record the paper materials a village agent hands to the centre (交接)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_handover(case_id: UUID, body: HandoverRequest, request: Request,
+                        grant: Annotated[Grant, Depends(permit("intake.hand_over"))]) -> EventResponse:
+    rt = _rt(request)
+    outcome = await commands.hand_over(rt.pool, rt.clock, case_id=case_id, materials=tuple(body.materials),
+                                       actor=_actor(grant), may_see=grant.township)
+    return _event_response(outcome)
+
+
+@router.post("/cases/{case_id}/delivery", response_model=EventResponse, status_code=201,
+             summary="Record the result's delivery to the resident and their acknowledgement (送达)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_delivery(case_id: UUID, body: DeliveryRequest, request: Request,
+                        grant: Annotated[Grant, Depends(permit("intake.deliver_result"))]) -> EventResponse:
+    rt = _rt(request)
+    outcome = await commands.deliver_result(rt.pool, rt.clock, case_id=case_id, acknowledgement=body.acknowledgement,
+                                            note=body.note, actor=_actor(grant), may_see=grant.township)
+    return _event_response(outcome)
+
+
+@router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the window sees it, with what it owes",
             responses=error_responses(401, 403, 404, 422))
 async def get_case(case_id: UUID, request: Request,
                    grant: Annotated[Grant, Depends(permit("intake.read_case"))]) -> CaseView:
     async with _rt(request).pool.acquire() as conn:
         row = await store.get_case(conn, case_id)
-    if row is None:
-        raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
-    grant.township(row["township_id"])
-    return CaseView(**{k: row[k] for k in CaseView.model_fields})
+        if row is None:
+            raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
+        grant.township(row["township_id"])
+        owed = await case_view.owed_materials(conn, case_id)
+    return CaseView(**{k: row[k] for k in CaseView.model_fields if k != "owed"}, owed=[OwedView(**o) for o in owed])
+
+
+def _actor(grant: Grant) -> Actor:
+    return Actor(kind=grant.principal.role, id=grant.principal.sub)
+
+
+def _faulty(items: list[FaultyMaterial]) -> tuple[application.Faulty, ...]:
+    return tuple(application.Faulty(code=f.code, note=f.note) for f in items)
+
+
+def _event_response(outcome: commands.Outcome) -> EventResponse:
+    [event] = outcome.events
+    return EventResponse(case_id=outcome.case_id, event_id=event.event_id, occurred_at=event.occurred_at)
 
 
 @router.post("/cases/{case_id}/rating", status_code=201, response_model=RateCaseResponse, summary="Resident's rating (好差评)",

@@ -10,4 +10,6 @@ class IntakeSettings(ServiceSettings):
     port: int = 8101
     contact_publish_interval: float = Field(default=0.2, gt=0,
                                             description="Seconds between looks for contacts to publish when idle.")
+    notice_period_scan_interval: float = Field(
+        default=30.0, gt=0, description="Seconds between looks for applications whose 5-day notice period passed.")
     contact_publish_batch: int = Field(default=200, ge=1, description="Contacts published per round at most.")

@@ -53,6 +53,12 @@ async def load_item(conn: asyncpg.Connection, item_code: str) -> Item | None:
                 promised_limit_days=row["promised_limit_days"], materials=materials)
 
 
+async def load_item_version(conn: asyncpg.Connection, item_code: str, version: str) -> Item | None:
+    """The item as it stood under a catalogue version; None when that version is not known."""
+    item = await load_item(conn, item_code)
+    return item if item is not None and item.catalogue_version == version else None
+
+
 async def next_case_no(conn: asyncpg.Connection, *, township_id: str, prefix: str, day: date) -> str:
     number = await conn.fetchval(
         "INSERT INTO case_counters (township_id, day, last_no) VALUES ($1, $2, 1)"
@@ -60,16 +66,6 @@ async def next_case_no(conn: asyncpg.Connection, *, township_id: str, prefix: st
         township_id, day,
     )
     return f"{prefix}-{day:%Y%m%d}-{number:04d}"
-
-
-async def insert_case(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, payload, submitted_at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO cases (case_id, case_no, township_id, item_code, item_name, department_code, channel,"
-        " applicant_name, applicant_id_masked, status, promised_deadline, submitted_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10, $11)",
-        case_id, payload.case_no, township_id, payload.item_code, payload.item_name, payload.department_code,
-        payload.channel, payload.applicant_name, payload.applicant_id_masked, payload.promised_deadline, submitted_at,
-    )
 
 
 async def insert_contact(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, phone: str,
@@ -106,6 +102,34 @@ async def mark_contacts_published(conn: asyncpg.Connection, published: list[tupl
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
     return dict(row) if row else None
+
+
+async def lock_case_row(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    """The case's read-model row, locked: every command on a case holds it, so they run one at a time."""
+    return await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
+
+
+async def claim_lapsed_review(conn: asyncpg.Connection, now: datetime) -> UUID | None:
+    """One case whose materials await review past their 5-working-day notice period, locked."""
+    return await conn.fetchval(
+        "SELECT case_id FROM cases WHERE status = 'received' AND notice_due < $1 ORDER BY notice_due"
+        " LIMIT 1 FOR UPDATE SKIP LOCKED", now)
+
+
+async def find_idempotent(conn: asyncpg.Connection, *, principal: str, key: str) -> asyncpg.Record | None:
+    """The case an earlier request with this key made; a transaction lock on the key makes a
+    concurrent resend wait for the first to commit, then find its case."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                       f"idempotency:{len(principal)}:{principal}:{key}")
+    return await conn.fetchrow("SELECT request_hash, case_id FROM idempotency_keys WHERE principal = $1 AND key = $2",
+                               principal, key)
+
+
+async def remember_idempotent(conn: asyncpg.Connection, *, principal: str, key: str, request_hash: str,
+                              case_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO idempotency_keys (principal, key, request_hash, case_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        principal, key, request_hash, case_id, at)
 
 
 async def lock_case_state(conn: asyncpg.Connection, case_id: UUID) -> tuple[CaseState, str] | None:

@@ -161,5 +161,7 @@ Code = code()
 PersonName = text(50, min_length=1)
 ShortText = text(500)  # comments, reasons: one line
 Reason = text(200, min_length=1)  # a reason that must be given, recorded in the case history
+Note = text(200)  # a short optional remark: what is wrong with a material, how a result was received
+LegalBasis = text(500, min_length=1)  # a legal provision, e.g. 《行政许可法》第三十二条
 LongText = text(1000, multiline=True)  # a decision's grounds may run over several lines
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)

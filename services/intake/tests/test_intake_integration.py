@@ -90,14 +90,17 @@ async def test_erasing_a_contact_leaves_a_tombstone_and_a_history_entry(intake, 
     history = await consume_until(infra.kafka_bootstrap, CaseSubmitted.TOPIC,
                                   lambda r: r.key == case_id.encode() and dict(r.headers)["event_type"] == b"ContactErased")
     body = json.loads(history.value)
-    assert (body["stream_version"], body["payload"]["reason"], body["actor"]["kind"]) == (2, reason["reason"], "centre_head")
+    # after CaseSubmitted and ToleratedMaterialDue
+    assert (body["stream_version"], body["payload"]["reason"], body["actor"]["kind"]) == (3, reason["reason"], "centre_head")
 
 
 async def test_one_time_notice_and_bad_input(intake):
     client, _ = intake
     resp = await client.post("/api/v1/cases", json=case_body(materials=["id_card"]), headers=STAFF)
-    assert resp.status_code == 422 and resp.json()["code"] == "MATERIALS_INCOMPLETE"
-    assert [m["code"] for m in resp.json()["details"]["missing_materials"]] == ["hukou", "bank_card"]
+    assert resp.status_code == 201 and resp.json()["status"] == "materials_requested"
+    assert [m["code"] for m in resp.json()["owed"]] == ["hukou", "bank_card"]
+    unknown = await client.post("/api/v1/cases", json=case_body(materials=["passport"]), headers=STAFF)
+    assert unknown.status_code == 422 and unknown.json()["code"] == "MATERIAL_UNKNOWN"
     bad_phone = case_body(applicant={"name": "李四", "id_number": "11010519491231002X", "phone": "12345"})
     assert (await client.post("/api/v1/cases", json=bad_phone, headers=STAFF)).json()["code"] == "PHONE_INVALID"
     assert (await client.post("/api/v1/cases", json=case_body(item_code="NOPE"), headers=STAFF)).status_code == 404
@@ -154,7 +157,8 @@ async def test_health_readiness_openapi_asyncapi(intake):
     assert "/api/v1/cases" in (await client.get("/openapi.json")).json()["paths"]
     doc = (await client.get("/asyncapi")).json()
     assert doc["asyncapi"].startswith("3.")
-    assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1"}
+    assert {c["address"] for c in doc["channels"].values()} == {
+        "bianmin.intake.cases.v1", "bianmin.intake.hall.v1", "bianmin.routing.cases.v1"}
     assert {"CaseSubmitted", "CaseRated"} <= set(doc["components"]["schemas"])
 
 
