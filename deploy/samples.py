@@ -14,10 +14,17 @@ def id_number(seed: int | None = None) -> str:
     return body + id_check_character(body)
 
 
-def case_body(seed: int = 1, *, item_code: str = "SB-002", township_id: str = "qingshui") -> dict:
-    """A complete submission (受理) of a pension claim, the applicant differing per seed."""
-    return {
-        "item_code": item_code, "township_id": township_id, "channel": "window",
+COMPLETE_SB_002 = ["id_card", "hukou", "bank_card", "photo"]
+
+
+def case_body(seed: int = 1, *, item_code: str = "SB-002", township_id: str = "qingshui", channel: str = "window",
+              village_id: str | None = None, materials: list[str] | None = None) -> dict:
+    """A submission of a pension claim, complete unless `materials` says otherwise, the applicant differing per seed."""
+    body = {
+        "item_code": item_code, "township_id": township_id, "channel": channel,
         "applicant": {"name": "王秀英", "id_number": id_number(seed), "phone": "13912345678"},
-        "materials": ["id_card", "hukou", "bank_card", "photo"],
+        "materials": COMPLETE_SB_002 if materials is None else materials,
     }
+    if village_id:
+        body["village_id"] = village_id
+    return body

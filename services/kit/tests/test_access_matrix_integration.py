@@ -56,6 +56,12 @@ class County:
         assert resp.status_code == 201, resp.text
         return await self.routed(resp.json()["case_id"])
 
+    async def applied(self, *, by: dict = HEAD, **body) -> dict:
+        """An application not yet accepted: `channel="online"` awaits review, missing materials get a notice."""
+        resp = await self.clients["intake"].post("/api/v1/cases", json=case_body(next(SEEDS), **body), headers=by)
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
     async def routed(self, case_id: str) -> dict:
         async def probe():
             resp = await self.clients["routing"].get(f"/api/v1/cases/{case_id}", headers=HEAD)
@@ -63,7 +69,9 @@ class County:
         return await eventually(probe, what=f"routing to assign {case_id}")
 
     async def completed_at_intake(self) -> dict:
-        view = await self.take_in()
+        return await self.complete(await self.take_in())
+
+    async def complete(self, view: dict) -> dict:
         done = await self.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/complete",
                                                   json={"result": "granted", "note": "已办结"}, headers=HEAD)
         assert done.status_code == 200, done.text
@@ -135,6 +143,32 @@ async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
                                                json={"reason": "申请人要求删除联系方式"}, headers=token(role))
 
 
+def _submit(county: County, role: str, allowed: bool) -> Awaitable[httpx.Response]:
+    """An agent takes cases in at a village point; everyone else at the window."""
+    where = {"channel": "village_point", "village_id": "dongcun"} if role == "village_agent" else {}
+    return county.clients["intake"].post("/api/v1/cases", json=case_body(next(SEEDS), **where), headers=token(role))
+
+
+async def _on_application(county: County, role: str, allowed: bool, verb: str, body: dict, **application) -> httpx.Response:
+    case_id = (await county.applied(**application))["case_id"] if allowed else _case(county)
+    return await county.clients["intake"].post(f"/api/v1/cases/{case_id}/{verb}", json=body, headers=token(role))
+
+
+AGENT = token("village_agent")
+
+
+async def _deliver(county: County, role: str, allowed: bool) -> httpx.Response:
+    """An agent's case, accepted, decided and then delivered by the agent or by the centre."""
+    case_id = _case(county)
+    if allowed:
+        case_id = (await county.applied(by=AGENT, channel="village_point", village_id="dongcun"))["case_id"]
+        reviewed = await county.clients["intake"].post(f"/api/v1/cases/{case_id}/review", json={}, headers=HEAD)
+        assert reviewed.json()["status"] == "submitted", reviewed.text
+        await county.complete(await county.routed(case_id))
+    return await county.clients["intake"].post(f"/api/v1/cases/{case_id}/delivery",
+                                               json={"acknowledgement": "signature"}, headers=token(role))
+
+
 def _case(county: County) -> str:
     return county.case["case_id"]
 
@@ -143,8 +177,15 @@ def _case(county: County) -> str:
 CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_townships": (lambda c, r, a: _get(c, "intake", "/api/v1/townships", token(r)), 200),
     "intake.read_catalogue": (lambda c, r, a: _get(c, "intake", "/api/v1/catalogue", token(r)), 200),
-    "intake.submit_case": (lambda c, r, a: c.clients["intake"].post(
-        "/api/v1/cases", json=case_body(next(SEEDS)), headers=token(r)), 201),
+    "intake.submit_case": (_submit, 201),
+    "intake.review_case": (lambda c, r, a: _on_application(c, r, a, "review", {}, channel="online"), 200),
+    "intake.supply_materials": (lambda c, r, a: _on_application(
+        c, r, a, "materials", {"materials": ["bank_card"]}, materials=["id_card", "hukou"]), 200),
+    "intake.reject_at_intake": (lambda c, r, a: _on_application(
+        c, r, a, "rejection", {"reason": "不属本乡镇户籍", "legal_basis": "《行政许可法》第三十二条"}, materials=[]), 200),
+    "intake.hand_over": (lambda c, r, a: _on_application(
+        c, r, a, "handover", {"materials": ["id_card"]}, by=AGENT, channel="village_point", village_id="dongcun"), 201),
+    "intake.deliver_result": (_deliver, 201),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
     "intake.erase_contact": (_erase, 200),
