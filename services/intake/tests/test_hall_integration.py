@@ -11,6 +11,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from contracts.topics import INTAKE_HALL
+from services.audit.app import create_app as create_audit_app
+from services.audit.settings import AuditSettings
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import case_body
@@ -28,15 +30,17 @@ MORNING = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 async def hall(infra, make_database):
-    suffix = f"-hall-{uuid4().hex[:6]}"
-    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-intake{suffix}")
-    settings = IntakeSettings(DATABASE_URL=await make_database("it_hall"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-                              BIANMIN_CONSUMER_GROUP_SUFFIX=suffix)
-    app = create_app(settings)
+    """Intake on a set clock, and audit beside it on the same database (schemas of their own)."""
+    suffix, dsn = f"-hall-{uuid4().hex[:6]}", await make_database("it_hall")
+    for name in ("intake", "audit"):
+        await start_group_at_end(infra.kafka_bootstrap, f"bianmin-{name}{suffix}")
+    common = {"DATABASE_URL": dsn, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+              "BIANMIN_CONSUMER_GROUP_SUFFIX": suffix}
+    app = create_app(IntakeSettings(**common))
     clock = FixedClock(MORNING)
     app.state.runtime.clock = clock
-    async with running_app(app) as client:
-        yield client, clock
+    async with running_app(app) as client, running_app(create_audit_app(AuditSettings(**common))) as audit:
+        yield client, clock, audit
 
 
 async def _hall_records(bootstrap: str, key: str, count: int) -> list[dict]:
@@ -65,7 +69,7 @@ async def _at(client, clock: FixedClock, minutes: float, method: str, path: str,
 
 
 async def test_a_morning_in_the_hall(hall, infra):
-    client, clock = hall
+    client, clock, _ = hall
     issue = {"township_id": "qingshui"}
     # 08:30 – 08:35: three residents take tickets at the kiosk.
     b1 = await _at(client, clock, 0, "POST", "/api/v1/hall/tickets", issue | {"queue": "social_security"}, KIOSK, 201)
@@ -161,7 +165,7 @@ async def test_a_morning_in_the_hall(hall, infra):
 
 
 async def test_a_ticket_called_yesterday_cannot_be_served_today(hall):
-    client, clock = hall
+    client, clock, _ = hall
     t = await _at(client, clock, 3 * 24 * 60, "POST", "/api/v1/hall/tickets",
                   {"township_id": "qingshui", "queue": "civil_affairs"}, KIOSK, 201)
     await _at(client, clock, 3 * 24 * 60 + 1, "POST", "/api/v1/hall/calls",
@@ -172,7 +176,7 @@ async def test_a_ticket_called_yesterday_cannot_be_served_today(hall):
 
 
 async def test_what_a_client_gets_wrong_is_named(hall):
-    client, clock = hall
+    client, clock, _ = hall
     day = 5 * 24 * 60
     unknown = await _at(client, clock, day, "POST", "/api/v1/hall/tickets", {"township_id": "qingshui",
                         "queue": "no_such_department"}, KIOSK, 404)
@@ -215,3 +219,22 @@ async def test_what_a_client_gets_wrong_is_named(hall):
               headers=inspector)
     nowhere = await _at(client, clock, day, "GET", "/api/v1/hall/queue?township_id=atlantis", headers={}, status=404)
     assert nowhere["code"] == "TOWNSHIP_NOT_FOUND"
+
+
+async def test_audit_keeps_every_step_of_a_ticket(hall):
+    client, clock, audit = hall
+    day = 6 * 24 * 60
+    ticket = await _at(client, clock, day, "POST", "/api/v1/hall/tickets",
+                       {"township_id": "qingshui", "queue": "veterans"}, KIOSK, 201)
+    await _at(client, clock, day + 3, "POST", "/api/v1/hall/calls",
+              {"township_id": "qingshui", "window_no": "4", "queues": ["veterans"]})
+    await _at(client, clock, day + 5, "POST", f"/api/v1/hall/tickets/{ticket['ticket_id']}/end",
+              {"window_no": "4", "outcome": "no_show"})
+
+    async def recorded():
+        resp = await audit.get(f"/api/v1/cases/{ticket['ticket_id']}/history", headers=auth_header("inspector", None))
+        return resp.json() if resp.status_code == 200 and len(resp.json()["events"]) == 3 else None
+    history = await eventually(recorded, what="audit to record the ticket's three events")
+    assert [(e["event_type"], e["stream_version"]) for e in history["events"]] == [
+        ("TicketIssued", 1), ("TicketCalled", 2), ("ServiceEnded", 3)]
+    assert history["gaps"] == [] and history["township_id"] == "qingshui"
