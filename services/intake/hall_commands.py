@@ -59,7 +59,7 @@ async def issue_ticket(pool: asyncpg.Pool, clock: Clock, *, township_id: str, qu
                               events=hall.decide_issue(queue=queue, number=number, now=now), now=now)
         await hall_store.insert_ticket(conn, ticket_id=ticket_id, township_id=township_id, day=day, queue=queue,
                                        number=number, at=now)
-        ahead = await hall_store.waiting_ahead(conn, township_id=township_id, day=day, queue=queue, issued_at=now)
+        ahead = await hall_store.waiting_ahead(conn, township_id=township_id, day=day, queue=queue, ticket_id=ticket_id)
     ticket = hall.Ticket(ticket_no=number, queue=queue, day=day, status="issued", issued_at=now)
     return Step(ticket_id, township_id, ticket, event), ahead
 

@@ -113,11 +113,11 @@ async def township_exists(conn: asyncpg.Connection, township_id: str) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM townships WHERE township_id = $1)", township_id))
 
 
-async def waiting_ahead(conn: asyncpg.Connection, *, township_id: str, day: date, queue: str,
-                        issued_at: datetime) -> int:
+async def waiting_ahead(conn: asyncpg.Connection, *, township_id: str, day: date, queue: str, ticket_id: UUID) -> int:
+    """Today's other waiting tickets of the queue: all ahead of one just issued (issuing is serialised)."""
     return await conn.fetchval(
         "SELECT count(*) FROM hall_tickets WHERE township_id = $1 AND day = $2 AND queue = $3 AND status = 'issued'"
-        " AND issued_at < $4", township_id, day, queue, issued_at)
+        " AND ticket_id <> $4", township_id, day, queue, ticket_id)
 
 
 async def board(conn: asyncpg.Connection, *, township_id: str, day: date, shown: int) -> dict:

@@ -3,6 +3,7 @@ topic in order, the display board, and the staffing figures checked against what
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -238,3 +239,23 @@ async def test_audit_keeps_every_step_of_a_ticket(hall):
     assert [(e["event_type"], e["stream_version"]) for e in history["events"]] == [
         ("TicketIssued", 1), ("TicketCalled", 2), ("ServiceEnded", 3)]
     assert history["gaps"] == [] and history["township_id"] == "qingshui"
+
+
+async def test_at_the_same_moment_kiosks_get_distinct_numbers_and_windows_distinct_tickets(hall):
+    client, clock, _ = hall
+    clock.at = MORNING + timedelta(days=7)
+    issue = {"township_id": "qingshui", "queue": "disabled_persons"}
+    issued = await asyncio.gather(*(client.post("/api/v1/hall/tickets", json=issue, headers=KIOSK) for _ in range(8)))
+    assert [r.status_code for r in issued] == [201] * 8
+    numbers = sorted(r.json()["ticket_no"][1:] for r in issued)
+    assert numbers == [f"{n:03d}" for n in range(1, 9)]
+    assert sorted(r.json()["waiting_ahead"] for r in issued) == list(range(8))
+
+    def call(window: str):
+        return client.post("/api/v1/hall/calls", headers=WINDOW_1, json={
+            "township_id": "qingshui", "window_no": window, "queues": ["disabled_persons"]})
+    calls = await asyncio.gather(*(call(w) for w in ("11", "12", "13", "13")))
+    answered = sorted((r.status_code, r.json().get("code")) for r in calls)
+    assert answered == [(200, None), (200, None), (200, None), (409, "WINDOW_BUSY")]
+    called = {r.json()["ticket_no"] for r in calls if r.status_code == 200}
+    assert len(called) == 3  # three windows, three tickets
