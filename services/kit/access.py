@@ -96,6 +96,33 @@ def permit(action: str) -> Callable[[Principal], Grant]:
 
 _CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
 
+# The hall's queue (services/intake/hall_routes.py). The ticket kiosk and the windows act with a staff
+# token of their township; the display board shows ticket numbers only, to anyone, without a token.
+PUBLIC = "public"
+_CELL[PUBLIC] = "✓ no token"
+_HALL_STAFF = {"staff": TOWNSHIP, "centre_head": TOWNSHIP}
+POLICY |= {
+    "intake.hall_issue_ticket": ("intake POST /api/v1/hall/tickets", _HALL_STAFF),
+    "intake.hall_call_next": ("intake POST /api/v1/hall/calls", _HALL_STAFF),
+    "intake.hall_recall_ticket": ("intake POST /api/v1/hall/tickets/{ticket_id}/recall", _HALL_STAFF),
+    "intake.hall_start_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/start", _HALL_STAFF),
+    "intake.hall_end_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/end", _HALL_STAFF),
+    "intake.hall_board": ("intake GET /api/v1/hall/queue", dict.fromkeys(ROLES, PUBLIC)),
+    "intake.hall_stats": ("intake GET /api/v1/hall/stats", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+}
+
+
+def anyone(action: str) -> Callable[[], None]:
+    """A FastAPI dependency for a public action: no token is asked for; the route still names its rule."""
+    if set(POLICY[action][1].values()) != {PUBLIC}:
+        raise KeyError(f"{action!r} is not public")
+
+    def dependency() -> None:
+        return None
+
+    dependency.access_action = action  # type: ignore[attr-defined]  # for the guard test over the routes
+    return dependency
+
 
 def markdown_matrix() -> str:
     """The access matrix as the README shows it."""

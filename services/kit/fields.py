@@ -165,3 +165,4 @@ Note = text(200)  # a short optional remark: what is wrong with a material, how 
 LegalBasis = text(500, min_length=1)  # a legal provision, e.g. 《行政许可法》第三十二条
 LongText = text(1000, multiline=True)  # a decision's grounds may run over several lines
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)
+WindowNo = code(8)  # a window of the hall, as numbered above it: "3", "A2"

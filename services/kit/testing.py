@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
@@ -95,3 +96,13 @@ async def consume_until(bootstrap: str, topic: str, match, *, timeout: float = 3
         return await eventually(probe, timeout=timeout, what=f"a matching record on {topic}")
     finally:
         await consumer.stop()
+
+
+class FixedClock:
+    """A clock that says what a test sets: `clock.at = …` moves time for the app whose runtime holds it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at

@@ -158,8 +158,8 @@ async def test_health_readiness_openapi_asyncapi(intake):
     doc = (await client.get("/asyncapi")).json()
     assert doc["asyncapi"].startswith("3.")
     assert {c["address"] for c in doc["channels"].values()} == {
-        "bianmin.intake.cases.v1", "bianmin.intake.hall.v1", "bianmin.routing.cases.v1"}
-    assert {"CaseSubmitted", "CaseRated"} <= set(doc["components"]["schemas"])
+        "bianmin.intake.cases.v1", "bianmin.routing.cases.v1", "bianmin.intake.hall.v1"}
+    assert {"CaseSubmitted", "CaseRated", "TicketIssued", "ServiceEnded"} <= set(doc["components"]["schemas"])
 
 
 async def _ready(client):

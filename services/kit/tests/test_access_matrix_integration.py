@@ -204,6 +204,51 @@ CALLS: dict[str, tuple[Call, int]] = {
 }
 
 
+WINDOWS = itertools.count(1)
+
+
+async def _hall(county: County, role: str, allowed: bool, step: str) -> httpx.Response:
+    """A step of a fresh ticket at a fresh window (a refused role is refused before any read)."""
+    intake, staff, window = county.clients["intake"], token("staff"), {"window_no": f"w{next(WINDOWS)}"}
+    if not allowed:
+        return await intake.post(f"/api/v1/hall/tickets/{uuid4()}/{step}", json=window, headers=token(role))
+    issued = await intake.post("/api/v1/hall/tickets", json={"township_id": "qingshui", "queue": "general_window"},
+                               headers=staff)
+    ticket_id = issued.json()["ticket_id"]
+    called = await intake.post("/api/v1/hall/calls", headers=staff, json={
+        "township_id": "qingshui", "queues": ["general_window"], **window})
+    assert called.json()["ticket_id"] == ticket_id, called.text  # nothing else waits in this queue
+    if step == "end":
+        assert (await intake.post(f"/api/v1/hall/tickets/{ticket_id}/start", json=window, headers=staff)).is_success
+        window |= {"outcome": "served"}
+    return await intake.post(f"/api/v1/hall/tickets/{ticket_id}/{step}", json=window, headers=token(role))
+
+
+async def _hall_call(county: County, role: str, allowed: bool) -> httpx.Response:
+    intake = county.clients["intake"]
+    if allowed:
+        issued = await intake.post("/api/v1/hall/tickets", json={"township_id": "qingshui", "queue": "civil_affairs"},
+                                   headers=token("staff"))
+        assert issued.status_code == 201, issued.text
+    return await intake.post("/api/v1/hall/calls", headers=token(role), json={
+        "township_id": "qingshui", "queues": ["civil_affairs"], "window_no": f"w{next(WINDOWS)}"})
+
+
+HALL_CALLS: dict[str, tuple[Call, int]] = {
+    "intake.hall_issue_ticket": (lambda c, r, a: c.clients["intake"].post(
+        "/api/v1/hall/tickets", json={"township_id": "qingshui", "queue": "social_security"}, headers=token(r)), 201),
+    "intake.hall_call_next": (_hall_call, 200),
+    "intake.hall_recall_ticket": (lambda c, r, a: _hall(c, r, a, "recall"), 200),
+    "intake.hall_start_service": (lambda c, r, a: _hall(c, r, a, "start"), 200),
+    "intake.hall_end_service": (lambda c, r, a: _hall(c, r, a, "end"), 200),
+    "intake.hall_board": (lambda c, r, a: _get(c, "intake", "/api/v1/hall/queue", token(r), township_id="qingshui"),
+                          200),
+    "intake.hall_stats": (lambda c, r, a: _get(c, "intake", "/api/v1/hall/stats", token(r), township_id="qingshui",
+                                               **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
+}
+CALLS |= HALL_CALLS
+
+
 def test_every_rule_has_a_call_here():
     assert set(CALLS) == set(POLICY)
 
