@@ -32,19 +32,6 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("/townships", summary="Township centres of the county", responses=error_responses(401))
-async def get_townships(request: Request, _: Annotated[Grant, Depends(permit("intake.list_townships"))]) -> list[dict]:
-    async with _rt(request).pool.acquire() as conn:
-        return await store.list_townships(conn)
-
-
-@router.get("/catalogue", summary="Service catalogue (服务事项目录) with materials and limits",
-            responses=error_responses(401))
-async def get_catalogue(request: Request, _: Annotated[Grant, Depends(permit("intake.read_catalogue"))]) -> list[dict]:
-    async with _rt(request).pool.acquire() as conn:
-        return await store.list_items(conn)
-
-
 @router.post("/cases", status_code=201, response_model=SubmitCaseResponse, summary="Take a case in (受理)",
              responses=error_responses(401, 403, 404, body=True))
 async def post_case(body: SubmitCaseRequest, request: Request,

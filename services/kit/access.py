@@ -5,6 +5,8 @@ Each action maps the roles allowed to it to the scope they act in; a role not li
   ALL       every township (county-wide roles: inspector, admin)
   TOWNSHIP  only cases of the township in the caller's token
   HOLDER    only a case the caller holds: assigned to them (`sub` = staff id) or to their department
+A PUBLIC action (what the centre offers, where it is) needs no token at all: every role holds it, and so
+does anyone without a role; its route depends on `public(action)` instead of `permit(action)`.
 The README's access matrix is printed from this table (`python -m services.kit.access`).
 """
 
@@ -18,6 +20,8 @@ from services.kit.auth import ROLES, CurrentPrincipal, Principal
 from services.kit.errors import ApiError
 
 ALL, TOWNSHIP, HOLDER = "all", "township", "holder"
+PUBLIC = "public"
+_ANYONE = dict.fromkeys(ROLES, PUBLIC)
 _TAKERS = {"staff": TOWNSHIP, "village_agent": TOWNSHIP, "centre_head": TOWNSHIP}
 _COUNTY_READERS = {"inspector": ALL, "admin": ALL}
 _DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
@@ -25,8 +29,10 @@ _CASE_DECIDERS = {"staff": HOLDER, "centre_head": TOWNSHIP}
 
 # action -> (method and path, {role: scope}); the order is the README's.
 POLICY: dict[str, tuple[str, dict[str, str]]] = {
-    "intake.list_townships": ("intake GET /api/v1/townships", dict.fromkeys(ROLES, ALL)),
-    "intake.read_catalogue": ("intake GET /api/v1/catalogue", dict.fromkeys(ROLES, ALL)),
+    "intake.list_townships": ("intake GET /api/v1/townships", _ANYONE),
+    "intake.read_catalogue": ("intake GET /api/v1/catalogue", _ANYONE),
+    "intake.read_service_guide": ("intake GET /api/v1/catalogue/{item_code}", _ANYONE),
+    "intake.list_departments": ("intake GET /api/v1/departments", _ANYONE),
     "intake.submit_case": ("intake POST /api/v1/cases", _TAKERS),
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
     "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
@@ -89,7 +95,19 @@ def permit(action: str) -> Callable[[Principal], Grant]:
     return dependency
 
 
-_CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
+def public(action: str) -> Callable[[], None]:
+    """A FastAPI dependency for a PUBLIC action: no token is read, so none can be refused."""
+    if set(POLICY[action][1].values()) != {PUBLIC}:
+        raise KeyError(f"{action!r} is not public")
+
+    def dependency() -> None:
+        return None
+
+    dependency.access_action = action  # type: ignore[attr-defined]  # for the guard test over the routes
+    return dependency
+
+
+_CELL = {PUBLIC: "✓ public, no token", ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
 
 
 def markdown_matrix() -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.kit.access import ALL, HOLDER, POLICY, TOWNSHIP, grant, markdown_matrix
+from services.kit.access import ALL, HOLDER, POLICY, PUBLIC, TOWNSHIP, grant, markdown_matrix, public
 from services.kit.auth import ROLES, Principal
 from services.kit.errors import ApiError
 
@@ -29,13 +29,14 @@ def refusal(call) -> str:
 def test_every_rule_names_known_roles_and_scopes():
     for endpoint, roles in POLICY.values():
         assert set(roles) <= set(ROLES), endpoint
-        assert set(roles.values()) <= {ALL, TOWNSHIP, HOLDER}, endpoint
+        assert set(roles.values()) <= {ALL, TOWNSHIP, HOLDER} or set(roles.values()) == {PUBLIC}, endpoint
+        assert PUBLIC not in roles.values() or set(roles) == set(ROLES), f"{endpoint}: public is for every role"
 
 
 def test_inspectors_read_everything_and_change_nothing():
     for action, (endpoint, roles) in POLICY.items():
         method = endpoint.split(" ")[1]
-        assert (roles.get("inspector") == ALL) == (method == "GET"), action
+        assert (roles.get("inspector") in (ALL, PUBLIC)) == (method == "GET"), action
 
 
 def test_a_role_not_in_the_rule_is_refused_before_any_case_is_read():
@@ -64,3 +65,9 @@ def test_the_centre_head_decides_any_case_of_their_township():
 def test_the_readme_shows_the_matrix_the_code_enforces():
     assert markdown_matrix() in README.read_text(encoding="utf-8"), \
         "README's access matrix is stale: paste `python -m services.kit.access`"
+
+
+def test_only_a_public_rule_may_skip_the_token():
+    assert public("intake.read_catalogue").access_action == "intake.read_catalogue"  # type: ignore[attr-defined]
+    with pytest.raises(KeyError, match="not public"):
+        public("intake.read_case")

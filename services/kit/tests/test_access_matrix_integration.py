@@ -19,7 +19,7 @@ from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from services.kit.access import POLICY
+from services.kit.access import POLICY, PUBLIC
 from services.kit.auth import ROLES
 from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.notify.app import create_app as notify_app
@@ -143,6 +143,8 @@ def _case(county: County) -> str:
 CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_townships": (lambda c, r, a: _get(c, "intake", "/api/v1/townships", token(r)), 200),
     "intake.read_catalogue": (lambda c, r, a: _get(c, "intake", "/api/v1/catalogue", token(r)), 200),
+    "intake.read_service_guide": (lambda c, r, a: _get(c, "intake", "/api/v1/catalogue/SB-002", token(r)), 200),
+    "intake.list_departments": (lambda c, r, a: _get(c, "intake", "/api/v1/departments", token(r)), 200),
     "intake.submit_case": (lambda c, r, a: c.clients["intake"].post(
         "/api/v1/cases", json=case_body(next(SEEDS)), headers=token(r)), 201),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
@@ -232,3 +234,11 @@ async def test_township_roles_see_only_their_township(county, role, service, pat
     resp = await county.clients[service].get(path.format(id=_case(county)), headers=headers,
                                              params={"case_id": _case(county)} if service == "notify" else None)
     assert (resp.status_code, resp.json()["code"]) == (403, "TOWNSHIP_FORBIDDEN")
+
+
+@pytest.mark.parametrize("action", [a for a, (_, roles) in POLICY.items() if set(roles.values()) == {PUBLIC}])
+async def test_public_actions_answer_without_a_token(county, action):
+    endpoint, _ = POLICY[action]
+    service, _, path = endpoint.split(" ")
+    resp = await county.clients[service].get(path.replace("{item_code}", "SB-002"))
+    assert resp.status_code == 200, resp.text
