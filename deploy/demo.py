@@ -55,7 +55,7 @@ async def take_in(client: httpx.AsyncClient, seed: int, name: str, item: str, ma
             "applicant": {"name": name, "id_number": id_number(seed), "phone": f"139{seed:08d}"},
             "materials": materials}
     if channel == "village_point":
-        body["village_id"] = "dongcun"
+        body["village_id"] = "qs-dongfeng"
     resp = await client.post(f"{URL['intake']}/api/v1/cases", json=body, headers=AGENT if channel == "village_point" else WINDOW)
     data = resp.json()
     if resp.status_code != 201:

@@ -16,7 +16,7 @@ HEAD = auth_header("centre_head", "qingshui", sub="qs-head")
 
 
 async def test_an_agent_hands_over_a_case_and_delivers_its_result(http):
-    body = case_body(61, channel="village_point", village_id="dongcun")
+    body = case_body(61, channel="village_point", village_id="qs-dongfeng")
     received = await http.post("intake", "/api/v1/cases", body, headers=AGENT)
     assert received.status_code == 201 and received.json()["status"] == "received", received.text
     case_id = received.json()["case_id"]

@@ -61,6 +61,10 @@ class AgentNeedsVillage(DomainError):
     status, code, message = 422, "AGENT_NEEDS_VILLAGE", "代办员代办须注明村（社区）代办点，渠道为 village_point"
 
 
+class UnknownVillage(DomainError):
+    status, code, message = 422, "VILLAGE_NOT_FOUND", "该乡镇没有这个村（社区）代办点"
+
+
 class UnknownMaterial(DomainError):
     status, code, message = 422, "MATERIAL_UNKNOWN", "提交了本事项不需要的材料代码"
 
@@ -233,11 +237,14 @@ def owed_at_notice(item: Item, provided: frozenset[str], faulty: tuple[Faulty, .
     return owed
 
 
-def decide_arrival(arrival: Arrival, *, item: Item, case_no: str, now: datetime,
-                   calendar: WorkingCalendar) -> list[NewEvent]:
-    """A new application: received for review, told what is missing, or accepted on the spot."""
+def decide_arrival(arrival: Arrival, *, item: Item, case_no: str, now: datetime, calendar: WorkingCalendar,
+                   villages: frozenset[str] | None = None) -> list[NewEvent]:
+    """A new application: received for review, told what is missing, or accepted on the spot.
+    `villages` are the township's village points by the catalogue (None: not checked)."""
     if not item.offered_at(arrival.township_id):
         raise ItemNotOfferedHere()
+    if arrival.village_id is not None and villages is not None and arrival.village_id not in villages:
+        raise UnknownVillage()
     if arrival.agent_id is not None:
         if not item.agent_may_take:
             raise ItemNotForAgents()
@@ -311,18 +318,23 @@ def decide_supply(app: Application, *, item: Item, previous: Item | None, suppli
     if not faulty_codes <= given:
         raise FaultyNotHandedIn()
     changed = _new_requirements(item, previous) - app.listed - given
-    not_allowed = sorted((set(additional) | faulty_codes) - app.listed - changed)
+    owed_now = {o.code for o in app.owed}
+    # Asking again for what the notice listed is allowed only while it is still owed, or when what was
+    # brought for it is faulty; anything else not on the notice only as a changed requirement.
+    not_allowed = sorted((set(additional) - owed_now - changed) | (faulty_codes - app.listed - changed))
     if not_allowed:
         raise NoticePiecemeal(details={"not_on_notice": not_allowed})
     still = [o for o in app.owed if o.code not in given]
     still += [Owed(f.code, _name(item, f.code), "faulty", f.note) for f in faulty if f.code in app.listed]
+    still_codes = {o.code for o in still}
+    # What the item now requires beyond the notice (and any `additional` the staff named is one of those).
+    new = [Owed(m.code, m.name, "missing", m.valid_when) for m in item.materials
+           if m.code in changed and m.code not in still_codes]
     events: list[NewEvent] = []
     if given:
         events.append(NewEvent(MaterialsSupplied, MaterialsSuppliedPayload(
             materials=sorted(given), notice_no=app.notices, still_owed=[o.code for o in still],
-            complete=not still and not changed and not additional)))
-    new = [Owed(m.code, m.name, "missing", m.valid_when) for m in item.materials
-           if m.code in changed | set(additional) and m.code not in {o.code for o in still}]
+            complete=not still and not new)))
     if new:
         after = replace(app, provided=app.provided | (given - faulty_codes))
         events.append(_notice(after, item, still + new, notice_no=app.notices + 1, second=True))

@@ -14,7 +14,7 @@ from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
 from contracts.errors import DomainError
 from contracts.events import Acknowledgement, CaseRated, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
-from services.intake import application, case_view, domain, store
+from services.intake import application, case_view, catalogue_store, domain, store
 from services.intake.items import Item
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append, load_stream
@@ -37,6 +37,7 @@ class Submission:
     applicant_phone: str  # already normalised to E.164
     idempotency_key: str | None = None
     request_hash: str = ""
+    villages: frozenset[str] | None = None  # the township's village points, by the catalogue
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,13 @@ async def submit_case(pool: asyncpg.Pool, clock: Clock, *, sub: Submission, acto
         prefix = await store.township_prefix(conn, arrival.township_id)
         if prefix is None:
             raise domain.UnknownTownship()
-        item = await store.load_item(conn, sub.item_code)
+        item = await catalogue_store.load_item(conn, sub.item_code)
         if item is None:
             raise domain.UnknownItem()
         case_no = await store.next_case_no(conn, township_id=arrival.township_id, prefix=prefix,
                                            day=now.astimezone(SHANGHAI).date())
         decided = application.decide_arrival(arrival, item=item, case_no=case_no, now=now,
-                                             calendar=default_calendar())
+                                             calendar=default_calendar(), villages=sub.villages)
         case_id = new_event_id()
         events = await append(conn, source=SOURCE, case_id=case_id, township_id=arrival.township_id,
                               origin=Origin(actor=actor), events=decided, now=now)
@@ -169,7 +170,7 @@ async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, ac
         else:
             assert decide is not None
             item = await _item_for(conn, row["item_code"])
-            previous = (await store.load_item_version(conn, row["item_code"], app.notice_version)
+            previous = (await catalogue_store.load_item_version(conn, row["item_code"], app.notice_version)
                         if app.notice_version else None)
             decided = decide(app, item, previous, now)
         events = await append(conn, source=SOURCE, case_id=case_id, township_id=row["township_id"],
@@ -181,7 +182,7 @@ async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, ac
 
 
 async def _item_for(conn: asyncpg.Connection, item_code: str) -> Item:
-    item = await store.load_item(conn, item_code)
+    item = await catalogue_store.load_item(conn, item_code)
     if item is None:  # an item taken out of the catalogue while a case of it was open
         raise domain.UnknownItem()
     return item

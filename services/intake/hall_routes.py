@@ -24,7 +24,7 @@ from services.intake.hall_schemas import (
     WindowRequest,
 )
 from services.intake.hall_stats import HallStats, hall_stats
-from services.kit.access import Grant, anyone, permit
+from services.kit.access import Grant, permit, public
 from services.kit.errors import error_responses
 from services.kit.fields import Code
 from services.kit.service import Runtime
@@ -115,7 +115,7 @@ async def post_end(ticket_id: UUID, body: EndServiceRequest, request: Request,
                                                  may_see=grant.township))
 
 
-@router.get("/queue", response_model=HallBoard, dependencies=[Depends(anyone("intake.hall_board"))],
+@router.get("/queue", response_model=HallBoard, dependencies=[Depends(public("intake.hall_board"))],
             summary="The hall's display board: today's waiting numbers and the windows calling; no token",
             responses=error_responses(404, 422))
 async def get_board(request: Request, township_id: Annotated[Code, Query(examples=["qingshui"])]) -> HallBoard:

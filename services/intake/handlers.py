@@ -42,19 +42,6 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("/townships", summary="Township centres of the county", responses=error_responses(401))
-async def get_townships(request: Request, _: Annotated[Grant, Depends(permit("intake.list_townships"))]) -> list[dict]:
-    async with _rt(request).pool.acquire() as conn:
-        return await store.list_townships(conn)
-
-
-@router.get("/catalogue", summary="Service catalogue (服务事项目录) with materials and limits",
-            responses=error_responses(401))
-async def get_catalogue(request: Request, _: Annotated[Grant, Depends(permit("intake.read_catalogue"))]) -> list[dict]:
-    async with _rt(request).pool.acquire() as conn:
-        return await store.list_items(conn)
-
-
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=64, pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
     description="Any 8-64 ASCII characters chosen by the client: a resent submission with the same key and body "
@@ -78,7 +65,8 @@ async def post_case(body: SubmitCaseRequest, request: Request, response: Respons
     sub = commands.Submission(
         arrival=arrival, item_code=body.item_code, applicant_id_number=body.applicant.id_number,
         applicant_phone=body.applicant.phone, idempotency_key=idempotency_key,
-        request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest())
+        request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
+        villages=_villages(request, body.township_id))
     rt = _rt(request)
     outcome = await commands.submit_case(rt.pool, rt.clock, sub=sub, actor=_actor(grant))
     if outcome.replayed:
@@ -154,6 +142,11 @@ async def get_case(case_id: UUID, request: Request,
         grant.township(row["township_id"])
         owed = await case_view.owed_materials(conn, case_id)
     return CaseView(**{k: row[k] for k in CaseView.model_fields if k != "owed"}, owed=[OwedView(**o) for o in owed])
+
+
+def _villages(request: Request, township_id: str) -> frozenset[str]:
+    catalogue = request.app.state.catalogue.file
+    return frozenset(v.village_id for t in catalogue.townships if t.township_id == township_id for v in t.villages)
 
 
 def _actor(grant: Grant) -> Actor:

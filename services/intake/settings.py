@@ -1,6 +1,9 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.intake.catalogue_file import DEFAULT_FILE
 from services.kit.settings import ServiceSettings
 
 
@@ -13,3 +16,5 @@ class IntakeSettings(ServiceSettings):
     notice_period_scan_interval: float = Field(
         default=30.0, gt=0, description="Seconds between looks for applications whose 5-day notice period passed.")
     contact_publish_batch: int = Field(default=200, ge=1, description="Contacts published per round at most.")
+    catalogue_file: Path = Field(default=DEFAULT_FILE, description="The service catalogue (服务事项目录) file, YAML; "
+                                 "see deploy/catalogue/README.md.")

@@ -1,62 +1,18 @@
-"""Intake's SQL: catalogue, case numbers and the cases read model."""
+"""Intake's SQL: case numbers, contacts, idempotency keys and the cases read model (the catalogue's is in
+catalogue_store, the projection of events in case_view)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 
-from services.intake.catalogue import ITEMS, TOWNSHIPS
 from services.intake.domain import CaseProgress, CaseState
-from services.intake.items import Item, Material
-
-
-async def seed_catalogue(conn: asyncpg.Connection) -> None:
-    """Upsert the demo catalogue, so a changed limit or material list takes effect on restart."""
-    await conn.executemany(
-        "INSERT INTO townships (township_id, name, case_prefix) VALUES ($1, $2, $3)"
-        " ON CONFLICT (township_id) DO UPDATE SET name = excluded.name",
-        [(t["township_id"], t["name"], t["case_prefix"]) for t in TOWNSHIPS],
-    )
-    await conn.executemany(
-        "INSERT INTO service_items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        " ON CONFLICT (item_code) DO UPDATE SET name = excluded.name, category = excluded.category,"
-        " kind = excluded.kind, department_code = excluded.department_code, handling_level = excluded.handling_level,"
-        " legal_limit_days = excluded.legal_limit_days, promised_limit_days = excluded.promised_limit_days,"
-        " materials = excluded.materials",
-        [(i["item_code"], i["name"], i["category"], i["kind"], i["department_code"], i["handling_level"],
-          i["legal_limit_days"], i["promised_limit_days"], json.dumps(i["materials"], ensure_ascii=False)) for i in ITEMS],
-    )
-
-
-async def list_townships(conn: asyncpg.Connection) -> list[dict]:
-    return [dict(r) for r in await conn.fetch("SELECT township_id, name FROM townships ORDER BY township_id")]
 
 
 async def township_prefix(conn: asyncpg.Connection, township_id: str) -> str | None:
     return await conn.fetchval("SELECT case_prefix FROM townships WHERE township_id = $1", township_id)
-
-
-async def list_items(conn: asyncpg.Connection) -> list[dict]:
-    rows = await conn.fetch("SELECT * FROM service_items ORDER BY item_code")
-    return [{**dict(r), "materials": json.loads(r["materials"])} for r in rows]
-
-
-async def load_item(conn: asyncpg.Connection, item_code: str) -> Item | None:
-    row = await conn.fetchrow("SELECT * FROM service_items WHERE item_code = $1", item_code)
-    if row is None:
-        return None
-    materials = tuple(Material(m["code"], m["name"], m["essential"]) for m in json.loads(row["materials"]))
-    return Item(item_code=row["item_code"], name=row["name"], kind=row["kind"], department_code=row["department_code"],
-                promised_limit_days=row["promised_limit_days"], materials=materials)
-
-
-async def load_item_version(conn: asyncpg.Connection, item_code: str, version: str) -> Item | None:
-    """The item as it stood under a catalogue version; None when that version is not known."""
-    item = await load_item(conn, item_code)
-    return item if item is not None and item.catalogue_version == version else None
 
 
 async def next_case_no(conn: asyncpg.Connection, *, township_id: str, prefix: str, day: date) -> str:

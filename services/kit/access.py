@@ -5,6 +5,8 @@ Each action maps the roles allowed to it to the scope they act in; a role not li
   ALL       every township (county-wide roles: inspector, admin)
   TOWNSHIP  only cases of the township in the caller's token
   HOLDER    only a case the caller holds: assigned to them (`sub` = staff id) or to their department
+A PUBLIC action (what the centre offers, where it is) needs no token at all: every role holds it, and so
+does anyone without a role; its route depends on `public(action)` instead of `permit(action)`.
 The README's access matrix is printed from this table (`python -m services.kit.access`).
 """
 
@@ -18,17 +20,22 @@ from services.kit.auth import ROLES, CurrentPrincipal, Principal
 from services.kit.errors import ApiError
 
 ALL, TOWNSHIP, HOLDER = "all", "township", "holder"
+PUBLIC = "public"
+_ANYONE = dict.fromkeys(ROLES, PUBLIC)
 _TAKERS = {"staff": TOWNSHIP, "village_agent": TOWNSHIP, "centre_head": TOWNSHIP}
 _COUNTY_READERS = {"inspector": ALL, "admin": ALL}
 _DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
 _CASE_DECIDERS = {"staff": HOLDER, "centre_head": TOWNSHIP}
+_CENTRE_STAFF = {"staff": TOWNSHIP, "centre_head": TOWNSHIP}
 
 # action -> (method and path, {role: scope}); the order is the README's.
 POLICY: dict[str, tuple[str, dict[str, str]]] = {
-    "intake.list_townships": ("intake GET /api/v1/townships", dict.fromkeys(ROLES, ALL)),
-    "intake.read_catalogue": ("intake GET /api/v1/catalogue", dict.fromkeys(ROLES, ALL)),
+    "intake.list_townships": ("intake GET /api/v1/townships", _ANYONE),
+    "intake.read_catalogue": ("intake GET /api/v1/catalogue", _ANYONE),
+    "intake.read_service_guide": ("intake GET /api/v1/catalogue/{item_code}", _ANYONE),
+    "intake.list_departments": ("intake GET /api/v1/departments", _ANYONE),
     "intake.submit_case": ("intake POST /api/v1/cases", _TAKERS),
-    "intake.review_case": ("intake POST /api/v1/cases/{id}/review", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
+    "intake.review_case": ("intake POST /api/v1/cases/{id}/review", _CENTRE_STAFF),
     "intake.supply_materials": ("intake POST /api/v1/cases/{id}/materials", _TAKERS),
     "intake.reject_at_intake": ("intake POST /api/v1/cases/{id}/rejection", {"centre_head": TOWNSHIP}),
     "intake.hand_over": ("intake POST /api/v1/cases/{id}/handover", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
@@ -36,6 +43,15 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
     "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),
+    # The hall's queue: the ticket kiosk and the windows act with a staff token of their township;
+    # the display board shows ticket numbers only, to anyone.
+    "intake.hall_issue_ticket": ("intake POST /api/v1/hall/tickets", _CENTRE_STAFF),
+    "intake.hall_call_next": ("intake POST /api/v1/hall/calls", _CENTRE_STAFF),
+    "intake.hall_recall_ticket": ("intake POST /api/v1/hall/tickets/{ticket_id}/recall", _CENTRE_STAFF),
+    "intake.hall_start_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/start", _CENTRE_STAFF),
+    "intake.hall_end_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/end", _CENTRE_STAFF),
+    "intake.hall_board": ("intake GET /api/v1/hall/queue", _ANYONE),
+    "intake.hall_stats": ("intake GET /api/v1/hall/stats", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
     "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),
@@ -94,26 +110,8 @@ def permit(action: str) -> Callable[[Principal], Grant]:
     return dependency
 
 
-_CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
-
-# The hall's queue (services/intake/hall_routes.py). The ticket kiosk and the windows act with a staff
-# token of their township; the display board shows ticket numbers only, to anyone, without a token.
-PUBLIC = "public"
-_CELL[PUBLIC] = "✓ no token"
-_HALL_STAFF = {"staff": TOWNSHIP, "centre_head": TOWNSHIP}
-POLICY |= {
-    "intake.hall_issue_ticket": ("intake POST /api/v1/hall/tickets", _HALL_STAFF),
-    "intake.hall_call_next": ("intake POST /api/v1/hall/calls", _HALL_STAFF),
-    "intake.hall_recall_ticket": ("intake POST /api/v1/hall/tickets/{ticket_id}/recall", _HALL_STAFF),
-    "intake.hall_start_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/start", _HALL_STAFF),
-    "intake.hall_end_service": ("intake POST /api/v1/hall/tickets/{ticket_id}/end", _HALL_STAFF),
-    "intake.hall_board": ("intake GET /api/v1/hall/queue", dict.fromkeys(ROLES, PUBLIC)),
-    "intake.hall_stats": ("intake GET /api/v1/hall/stats", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
-}
-
-
-def anyone(action: str) -> Callable[[], None]:
-    """A FastAPI dependency for a public action: no token is asked for; the route still names its rule."""
+def public(action: str) -> Callable[[], None]:
+    """A FastAPI dependency for a PUBLIC action: no token is read, so none can be refused."""
     if set(POLICY[action][1].values()) != {PUBLIC}:
         raise KeyError(f"{action!r} is not public")
 
@@ -123,6 +121,8 @@ def anyone(action: str) -> Callable[[], None]:
     dependency.access_action = action  # type: ignore[attr-defined]  # for the guard test over the routes
     return dependency
 
+
+_CELL = {PUBLIC: "✓ public, no token", ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
 
 def markdown_matrix() -> str:
     """The access matrix as the README shows it."""

@@ -17,6 +17,7 @@ DEPARTMENTS: dict[str, str] = {
     "health": "卫生健康办",
     "judicial": "司法所",
     "household_registration": "户籍室",
+    "employment": "就业服务站",
 }
 
 # township_id -> staff id prefix

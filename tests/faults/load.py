@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from services.intake.catalogue import ITEMS, TOWNSHIPS
+from services.intake.catalogue_file import load_catalogue
 from services.kit.testing import auth_header, eventually
 from tests.builders import id_number
 
-TOWNSHIP_IDS = [t["township_id"] for t in TOWNSHIPS]
+_CATALOGUE = load_catalogue()
+TOWNSHIP_IDS = [t.township_id for t in _CATALOGUE.townships]
+# The six items the load has always rotated over: offered everywhere, of every kind the suite's figures know.
+ITEMS = [i for i in _CATALOGUE.items if i.item_code in {"YB-001", "SB-002", "MZ-003", "CL-004", "NY-005", "TY-006"}]
 REQUEST_BOUND = 15.0  # seconds: an answer later than this is a hang
 _seeds = itertools.count(10_000)
 
@@ -26,10 +29,10 @@ def ordinary_case(seed: int, township: str | None = None) -> dict:
     """A complete submission: township and item rotate with the seed, every material handed in."""
     item = ITEMS[seed % len(ITEMS)]
     return {
-        "item_code": item["item_code"], "township_id": township or TOWNSHIP_IDS[seed % len(TOWNSHIP_IDS)],
+        "item_code": item.item_code, "township_id": township or TOWNSHIP_IDS[seed % len(TOWNSHIP_IDS)],
         "channel": "window",
         "applicant": {"name": "李桂兰", "id_number": id_number(seed), "phone": "13912345678"},
-        "materials": [m["code"] for m in item["materials"]],
+        "materials": [m.code for m in item.materials],
     }
 
 

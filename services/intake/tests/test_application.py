@@ -136,7 +136,7 @@ def test_a_faulty_replacement_stays_owed_on_the_same_notice():
 
 
 def test_review_channels_wait_for_review_and_lapse_into_acceptance_after_five_working_days():
-    app, [received] = start("id_card", channel="village_point", village="dongcun", agent="qs-agent-dongcun")
+    app, [received] = start("id_card", channel="village_point", village="qs-dongfeng", agent="qs-agent-dongcun")
     assert isinstance(received, ApplicationReceived) and app.status == "received"
     assert received.payload.notice_due == CAL.deadline_for(MONDAY, 5)
     assert not app_rules.lapsed(app, received.payload.notice_due)
@@ -204,7 +204,7 @@ def test_refusal_only_before_acceptance_and_only_once():
 
 
 def test_handover_and_delivery_of_an_agent_case():
-    app, history = start("id_card", "hukou", "bank_card", channel="village_point", village="dongcun", agent="ag-1")
+    app, history = start("id_card", "hukou", "bank_card", channel="village_point", village="qs-dongfeng", agent="ag-1")
     [handover] = app_rules.decide_handover(app, item=ITEM, received_by="qs-general_window-01",
                                            materials=("id_card", "hukou"), now=MONDAY)
     assert (handover.payload.agent_id, handover.payload.received_by) == ("ag-1", "qs-general_window-01")

@@ -19,7 +19,7 @@ from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from services.kit.access import POLICY
+from services.kit.access import POLICY, PUBLIC
 from services.kit.auth import ROLES
 from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
 from services.notify.app import create_app as notify_app
@@ -145,7 +145,7 @@ async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
 
 def _submit(county: County, role: str, allowed: bool) -> Awaitable[httpx.Response]:
     """An agent takes cases in at a village point; everyone else at the window."""
-    where = {"channel": "village_point", "village_id": "dongcun"} if role == "village_agent" else {}
+    where = {"channel": "village_point", "village_id": "qs-dongfeng"} if role == "village_agent" else {}
     return county.clients["intake"].post("/api/v1/cases", json=case_body(next(SEEDS), **where), headers=token(role))
 
 
@@ -161,7 +161,7 @@ async def _deliver(county: County, role: str, allowed: bool) -> httpx.Response:
     """An agent's case, accepted, decided and then delivered by the agent or by the centre."""
     case_id = _case(county)
     if allowed:
-        case_id = (await county.applied(by=AGENT, channel="village_point", village_id="dongcun"))["case_id"]
+        case_id = (await county.applied(by=AGENT, channel="village_point", village_id="qs-dongfeng"))["case_id"]
         reviewed = await county.clients["intake"].post(f"/api/v1/cases/{case_id}/review", json={}, headers=HEAD)
         assert reviewed.json()["status"] == "submitted", reviewed.text
         await county.complete(await county.routed(case_id))
@@ -177,6 +177,8 @@ def _case(county: County) -> str:
 CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_townships": (lambda c, r, a: _get(c, "intake", "/api/v1/townships", token(r)), 200),
     "intake.read_catalogue": (lambda c, r, a: _get(c, "intake", "/api/v1/catalogue", token(r)), 200),
+    "intake.read_service_guide": (lambda c, r, a: _get(c, "intake", "/api/v1/catalogue/SB-002", token(r)), 200),
+    "intake.list_departments": (lambda c, r, a: _get(c, "intake", "/api/v1/departments", token(r)), 200),
     "intake.submit_case": (_submit, 201),
     "intake.review_case": (lambda c, r, a: _on_application(c, r, a, "review", {}, channel="online"), 200),
     "intake.supply_materials": (lambda c, r, a: _on_application(
@@ -184,7 +186,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.reject_at_intake": (lambda c, r, a: _on_application(
         c, r, a, "rejection", {"reason": "不属本乡镇户籍", "legal_basis": "《行政许可法》第三十二条"}, materials=[]), 200),
     "intake.hand_over": (lambda c, r, a: _on_application(
-        c, r, a, "handover", {"materials": ["id_card"]}, by=AGENT, channel="village_point", village_id="dongcun"), 201),
+        c, r, a, "handover", {"materials": ["id_card"]}, by=AGENT, channel="village_point", village_id="qs-dongfeng"), 201),
     "intake.deliver_result": (_deliver, 201),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
@@ -318,3 +320,11 @@ async def test_township_roles_see_only_their_township(county, role, service, pat
     resp = await county.clients[service].get(path.format(id=_case(county)), headers=headers,
                                              params={"case_id": _case(county)} if service == "notify" else None)
     assert (resp.status_code, resp.json()["code"]) == (403, "TOWNSHIP_FORBIDDEN")
+
+
+@pytest.mark.parametrize("action", [a for a, (_, roles) in POLICY.items() if set(roles.values()) == {PUBLIC}])
+async def test_public_actions_answer_without_a_token(county, action):
+    endpoint, _ = POLICY[action]
+    service, _, path = endpoint.split(" ")
+    resp = await county.clients[service].get(path.replace("{item_code}", "SB-002"))
+    assert resp.status_code == 200, resp.text

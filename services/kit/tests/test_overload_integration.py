@@ -4,6 +4,7 @@ Retry-After, and readiness that does not flap under a burst."""
 from __future__ import annotations
 
 import asyncio
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -61,16 +62,19 @@ async def test_while_postgresql_refuses_connections_requests_get_json_503_with_r
     admin = await asyncpg.connect(infra.database_url)
     try:
         async with running_app(await intake(infra, dsn)) as client:
-            assert (await client.post("/api/v1/cases", json=case_body(41), headers=STAFF)).status_code == 201
+            taken = await client.post("/api/v1/cases", json=case_body(41), headers=STAFF)
+            assert taken.status_code == 201
             await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
             await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
 
-            for method, path, body in (("POST", "/api/v1/cases", case_body(42)), ("GET", "/api/v1/catalogue", None),
-                                       ("GET", "/api/v1/townships", None)):
+            for method, path, body in (("POST", "/api/v1/cases", case_body(42)),
+                                       ("GET", f"/api/v1/cases/{taken.json()['case_id']}", None)):
                 resp = await client.request(method, path, json=body, headers=STAFF)
                 assert resp.status_code == 503, resp.text
                 assert resp.headers["content-type"] == "application/json" and int(resp.headers["retry-after"]) > 0
                 assert resp.json()["code"] == "DATABASE_UNAVAILABLE" and chinese(resp.json()["message"])
+            # The public catalogue is served from the file loaded at start: residents still read it.
+            assert (await client.get("/api/v1/catalogue/SB-002")).status_code == 200
 
             async def not_ready():
                 resp = await client.get("/readyz")
@@ -92,9 +96,10 @@ async def test_no_free_connection_within_the_acquire_timeout_is_a_json_503(infra
     app = await intake(infra, await make_database("it_pool_busy"), db_pool_max=2, BIANMIN_DB_ACQUIRE_TIMEOUT=0.2)
     async with running_app(app) as client:
         pool = app.state.runtime.pool
+        case_path = f"/api/v1/cases/{uuid4()}"
         async with pool.acquire(), pool.acquire():  # the business pool is all taken
-            resp = await client.get("/api/v1/catalogue", headers=STAFF)
+            resp = await client.get(case_path, headers=STAFF)
             assert (resp.status_code, resp.json()["code"]) == (503, "DATABASE_BUSY") and chinese(resp.json()["message"])
             assert int(resp.headers["retry-after"]) > 0
             assert (await client.get("/readyz")).status_code == 200  # its own connection, not the pool's
-        assert (await client.get("/api/v1/catalogue", headers=STAFF)).status_code == 200
+        assert (await client.get(case_path, headers=STAFF)).json()["code"] == "CASE_NOT_FOUND"
