@@ -163,3 +163,4 @@ ShortText = text(500)  # comments, reasons: one line
 Reason = text(200, min_length=1)  # a reason that must be given, recorded in the case history
 LongText = text(1000, multiline=True)  # a decision's grounds may run over several lines
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)
+ComplaintText = text(2000, multiline=True)  # a complaint and its answer may be long
