@@ -49,6 +49,10 @@ class ItemOfferedHere(DomainError):
     message = "本中心可以办理该事项，请直接受理，不应转介"
 
 
+class NoComplainantContact(DomainError):
+    status, code, message = 409, "COMPLAINANT_CONTACT_NONE", "该投诉或举报未留联系方式，无需删除"
+
+
 class ReportPeriodInvalid(DomainError):
     status, code = 422, "REPORT_PERIOD_INVALID"
     message = f"统计起止日期不正确：开始日期不能晚于结束日期，跨度不超过{MAX_REPORT_DAYS}天"

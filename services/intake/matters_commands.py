@@ -4,11 +4,13 @@ the rows in one transaction; and follow routing's answer to a complaint."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from uuid import UUID
 
 import asyncpg
 
 from contracts.envelope import Actor, Envelope, Source, new_event_id
-from contracts.events import CaseReferred, ComplaintAnswered, ComplaintRegistered, ConsultationLogged
+from contracts.events import CaseReferred, ComplaintAnswered, ComplaintRegistered, ConsultationLogged, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
 from services.intake import domain, matters, store
 from services.intake import matters_store as mstore
@@ -80,6 +82,28 @@ async def refer_matter(pool: asyncpg.Pool, clock: Clock, *, cmd: matters.ReferMa
                                   origin=Origin(actor=actor), events=events, now=now)
     assert isinstance(referred, CaseReferred)
     return referred, item
+
+
+async def erase_complainant_contact(pool: asyncpg.Pool, clock: Clock, *, complaint_id: UUID, reason: str, actor: Actor,
+                                    may_see: Callable[[str], None]) -> ContactErased:
+    """个人信息删除 for a complainant, as for an applicant: the contact relay then publishes the tombstone."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        township_id = await mstore.lock_complaint_township(conn, complaint_id)
+        if township_id is None:
+            raise matters.ComplaintNotFound()
+        may_see(township_id)
+        erased = await store.lock_contact_erased(conn, complaint_id)
+        if erased is None:
+            raise matters.NoComplainantContact()
+        if erased:
+            raise domain.ContactAlreadyErased("该投诉或举报人的联系方式已删除")
+        events = domain.decide_erase_contact(erased=erased, reason=reason)
+        [event] = await append(conn, source=SOURCE, case_id=complaint_id, township_id=township_id,
+                               origin=Origin(actor=actor), events=events, now=now)
+        await store.erase_contact(conn, complaint_id, at=now)
+    assert isinstance(event, ContactErased)
+    return event
 
 
 async def apply_complaint_answered(conn: asyncpg.Connection, event: Envelope) -> None:

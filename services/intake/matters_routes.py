@@ -23,6 +23,7 @@ from services.intake.matters_schemas import (
     ReferralResponse,
     RegisterComplaintRequest,
 )
+from services.intake.schemas import EraseContactRequest, EraseContactResponse
 from services.kit.access import Grant, permit
 from services.kit.auth import Principal
 from services.kit.errors import ApiError, error_responses
@@ -122,3 +123,16 @@ async def post_referral(body: ReferMatterRequest, request: Request,
     return ReferralResponse(referral_id=event.case_id, referred_to=p.referred_to, address=p.address,
                             office_hours=p.office_hours, note=p.note, item_not_offered_here=item is not None,
                             guidance=matters.referral_guidance(p, item=item))
+
+
+@router.post("/complaints/{complaint_id}/contact-erasure", response_model=EraseContactResponse,
+             summary="Erase the complainant's phone number (个人信息删除); the complaint's history stays whole",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_complainant_contact_erasure(
+        complaint_id: UUID, body: EraseContactRequest, request: Request,
+        grant: Annotated[Grant, Depends(permit("intake.erase_complainant_contact"))]) -> EraseContactResponse:
+    rt = _rt(request)
+    event = await matters_commands.erase_complainant_contact(
+        rt.pool, rt.clock, complaint_id=complaint_id, reason=body.reason, actor=_actor(grant.principal),
+        may_see=grant.township)
+    return EraseContactResponse(case_id=complaint_id, erased_at=event.occurred_at)

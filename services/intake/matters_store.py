@@ -64,6 +64,10 @@ async def get_complaint(conn: asyncpg.Connection, complaint_id: UUID) -> dict | 
     return dict(row) if row else None
 
 
+async def lock_complaint_township(conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT township_id FROM complaints WHERE complaint_id = $1 FOR UPDATE", complaint_id)
+
+
 async def mark_answered(conn: asyncpg.Connection, complaint_id: UUID, *, at: datetime,
                         payload: ComplaintAnsweredPayload) -> bool:
     """False when intake holds no open complaint of that id (not registered here, or answered already)."""

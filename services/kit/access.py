@@ -36,6 +36,8 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.register_complaint": ("intake POST /api/v1/complaints", _TAKERS),
     "intake.read_complaint": ("intake GET /api/v1/complaints/{complaint_id}",
                               {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "intake.erase_complainant_contact": ("intake POST /api/v1/complaints/{complaint_id}/contact-erasure",
+                                         {"centre_head": TOWNSHIP, "admin": ALL}),
     "intake.refer_matter": ("intake POST /api/v1/referrals", _TAKERS),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),

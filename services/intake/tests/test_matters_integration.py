@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 
 from contracts.contacts import CaseContact
@@ -117,6 +118,40 @@ async def test_a_complaint_is_numbered_due_in_working_days_and_its_phone_goes_to
     assert report.json()["complaint_no"] == f"QS-J-{day:%Y%m%d}-{number + 1:04d}"  # one sequence per township and day
     assert await _count(runtime, "SELECT count(*) FROM case_contacts WHERE case_id = $1",
                         UUID(report.json()["complaint_id"])) == 0
+
+
+async def test_the_complainants_number_is_erasable_like_an_applicants(intake, infra):
+    client, runtime = intake
+    complaint_id = (await client.post("/api/v1/complaints", json=complaint_body(), headers=STAFF)).json()["complaint_id"]
+    await consume_until(infra.kafka_bootstrap, INTAKE_CONTACTS, lambda r: r.key == complaint_id.encode())
+    url, reason = f"/api/v1/complaints/{complaint_id}/contact-erasure", {"reason": "投诉人要求删除联系方式"}
+    assert (await client.post(url, json=reason, headers=STAFF)).json()["code"] == "ROLE_FORBIDDEN"
+    assert (await client.post(url, json=reason, headers=auth_header("centre_head", "hexi"))).json()["code"] == \
+        "TOWNSHIP_FORBIDDEN"
+    erased = await client.post(url, json=reason, headers=HEAD)
+    assert erased.status_code == 200, erased.text
+    await consume_until(infra.kafka_bootstrap, INTAKE_CONTACTS,
+                        lambda r: r.key == complaint_id.encode() and r.value is None)  # the tombstone
+    history = await consume_until(infra.kafka_bootstrap, ComplaintRegistered.TOPIC,
+                                  lambda r: r.key == complaint_id.encode() and dict(r.headers)["event_type"] == b"ContactErased")
+    assert json.loads(history.value)["stream_version"] == 2
+    assert await _count(runtime, "SELECT count(*) FROM case_contacts WHERE case_id = $1 AND phone IS NULL",
+                        UUID(complaint_id)) == 1
+    assert (await client.post(url, json=reason, headers=HEAD)).json()["code"] == "CONTACT_ALREADY_ERASED"
+    no_phone = (await client.post("/api/v1/complaints", json=complaint_body(complainant_phone=None),
+                                  headers=STAFF)).json()["complaint_id"]
+    none = await client.post(f"/api/v1/complaints/{no_phone}/contact-erasure", json=reason, headers=HEAD)
+    assert (none.status_code, none.json()["code"]) == (409, "COMPLAINANT_CONTACT_NONE")
+    unknown = await client.post(f"/api/v1/complaints/{uuid4()}/contact-erasure", json=reason, headers=HEAD)
+    assert unknown.json()["code"] == "COMPLAINT_NOT_FOUND"
+
+
+async def test_a_contact_needs_a_case_or_a_complaint_to_belong_to(intake):
+    _, runtime = intake
+    async with runtime.pool.acquire() as conn:
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute("INSERT INTO case_contacts (case_id, township_id, phone, version, recorded_at)"
+                               " VALUES ($1, 'qingshui', '+8613900139000', 1, now())", uuid4())
 
 
 async def test_an_anonymous_complaint_keeps_no_name(intake, infra):

@@ -160,6 +160,13 @@ async def _answer(county: County, role: str, allowed: bool) -> httpx.Response:
                                                 json={"answer": "已核实整改", "upheld": True}, headers=token(role))
 
 
+async def _erase_complainant(county: County, role: str, allowed: bool) -> httpx.Response:
+    resp = await county.clients["intake"].post("/api/v1/complaints", json=COMPLAINT | {"complainant_phone": "13900139000"},
+                                               headers=HEAD)
+    return await county.clients["intake"].post(f"/api/v1/complaints/{resp.json()['complaint_id']}/contact-erasure",
+                                               json={"reason": "投诉人要求删除联系方式"}, headers=token(role))
+
+
 async def _read_complaint(county: County, role: str) -> httpx.Response:
     return await _get(county, "intake", f"/api/v1/complaints/{await _complaint(county)}", token(role))
 
@@ -181,6 +188,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.register_complaint": (lambda c, r, a: c.clients["intake"].post(
         "/api/v1/complaints", json=COMPLAINT, headers=token(r)), 201),
     "intake.read_complaint": (lambda c, r, a: _read_complaint(c, r), 200),
+    "intake.erase_complainant_contact": (lambda c, r, a: _erase_complainant(c, r, a), 200),
     "intake.refer_matter": (lambda c, r, a: c.clients["intake"].post(
         "/api/v1/referrals", json={"township_id": "qingshui", "matter": "不动产登记", "referred_to": "县政务服务中心"},
         headers=token(r)), 201),
