@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
 from contracts.workdays import SHANGHAI
-from services.intake import matters, matters_commands
+from services.intake import domain, matters, matters_commands, store
 from services.intake import matters_store as mstore
 from services.intake.deps import IntakeRuntime
 from services.intake.matters_schemas import (
@@ -56,7 +56,7 @@ async def post_consultation(body: LogConsultationRequest, request: Request,
 
 @router.get("/consultations", response_model=ConsultationReport,
             summary="A township's consultations: counts per day and department, and the latest",
-            responses=error_responses(401, 403, 422))
+            responses=error_responses(401, 403, 404, 422))
 async def get_consultations(
         request: Request, grant: Annotated[Grant, Depends(permit("intake.report_consultations"))],
         township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
@@ -70,6 +70,8 @@ async def get_consultations(
     rt = _rt(request)
     start, end = matters.report_period(from_day, to_day, today=rt.clock.now().astimezone(SHANGHAI).date())
     async with rt.pool.acquire() as conn:
+        if await store.township_prefix(conn, township) is None:
+            raise domain.UnknownTownship()
         counts = await mstore.consultation_counts(conn, township_id=township, start=start, end=end)
         recent = await mstore.recent_consultations(conn, township_id=township, start=start, end=end)
     return ConsultationReport(township_id=township, from_day=start, to_day=end, total=sum(c["count"] for c in counts),

@@ -83,6 +83,8 @@ async def test_a_consultation_is_logged_published_and_counted_per_department_and
     county = await client.get("/api/v1/consultations", headers=INSPECTOR, params={"township_id": "qingshui"})
     assert county.json()["total"] == 3
     assert (await client.get("/api/v1/consultations", headers=INSPECTOR)).json()["code"] == "TOWNSHIP_REQUIRED"
+    unknown = await client.get("/api/v1/consultations", headers=INSPECTOR, params={"township_id": "nowhere"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "TOWNSHIP_NOT_FOUND")
     assert (await client.get("/api/v1/consultations", headers=STAFF)).json()["code"] == "ROLE_FORBIDDEN"
     elsewhere = await client.get("/api/v1/consultations", headers=auth_header("centre_head", "hexi"),
                                  params={"township_id": "qingshui"})
