@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
+from contracts.personal_data import complainant_name_for
 from contracts.workdays import SHANGHAI
 from services.intake import domain, matters, matters_commands, store
 from services.intake import matters_store as mstore
@@ -107,6 +108,8 @@ async def get_complaint(complaint_id: UUID, request: Request,
     grant.township(row["township_id"])
     late = matters.complaint_overdue(status=row["status"], on_time=row["on_time"], answer_due=row["answer_due"],
                                      now=rt.clock.now())
+    row["complainant_name"] = complainant_name_for(grant.principal.sub, name=row["complainant_name"],
+                                                   about_staff_id=row["about_staff_id"])
     return ComplaintView(**{k: row[k] for k in ComplaintView.model_fields if k != "overdue"}, overdue=late)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
 from contracts.events import ComplaintAnswered, ComplaintAnsweredPayload, ComplaintRegistered
+from contracts.personal_data import complainant_name_for
 
 
 class ComplaintNotFound(DomainError):
@@ -65,6 +66,12 @@ def check_answerer(state: ComplaintState, answerer_id: str) -> None:
     """Whoever else may answer, never the staff member complained about."""
     if state.about_staff_id is not None and state.about_staff_id == answerer_id:
         raise AnswererComplainedAbout()
+
+
+def as_seen_by(state: ComplaintState, reader_id: str) -> ComplaintState:
+    """The staff member complained about never learns who complained (no retaliation)."""
+    return replace(state, complainant_name=complainant_name_for(reader_id, name=state.complainant_name,
+                                                               about_staff_id=state.about_staff_id))
 
 
 def decide_answer(state: ComplaintState, *, answer: str, upheld: bool, answerer_id: str, now: datetime) -> list[NewEvent]:

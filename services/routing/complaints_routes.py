@@ -27,8 +27,9 @@ def _rt(request: Request) -> RoutingRuntime:
     return request.app.state.runtime
 
 
-def _view(state: ComplaintState, now: datetime) -> ComplaintView:
-    return ComplaintView(**asdict(state), overdue=complaints.is_overdue(state, now=now))
+def _view(state: ComplaintState, now: datetime, reader_id: str) -> ComplaintView:
+    shown = complaints.as_seen_by(state, reader_id)
+    return ComplaintView(**asdict(shown), overdue=complaints.is_overdue(state, now=now))
 
 
 @router.get("/complaints", response_model=ComplaintList,
@@ -45,7 +46,7 @@ async def list_complaints(request: Request, grant: Annotated[Grant, Depends(perm
     async with rt.pool.acquire() as conn:
         states = await cstore.list_for_township(conn, township_id=township, limit=LIST_LIMIT)
     now = rt.clock.now()
-    return ComplaintList(complaints=[_view(s, now) for s in states])
+    return ComplaintList(complaints=[_view(s, now, grant.principal.sub) for s in states])
 
 
 @router.post("/complaints/{complaint_id}/answer", response_model=ComplaintView,
@@ -62,4 +63,4 @@ async def post_answer(complaint_id: UUID, body: AnswerComplaintRequest, request:
     state = await complaints_commands.answer_complaint(
         rt.pool, rt.clock, complaint_id=complaint_id, answer=body.answer, upheld=body.upheld,
         actor=Actor(kind=grant.principal.role, id=grant.principal.sub), may_act=may_act)
-    return _view(state, rt.clock.now())
+    return _view(state, rt.clock.now(), grant.principal.sub)

@@ -190,7 +190,9 @@ async def test_only_the_townships_staff_and_county_readers_see_a_complaint(intak
     client, _ = intake
     complaint_id = (await client.post("/api/v1/complaints", json=complaint_body(), headers=STAFF)).json()["complaint_id"]
     url = f"/api/v1/complaints/{complaint_id}"
-    assert (await client.get(url, headers=INSPECTOR)).status_code == 200
+    assert (await client.get(url, headers=INSPECTOR)).json()["complainant_name"] == "李四"
+    accused = auth_header("staff", "qingshui", sub="qs-medical_insurance-01")
+    assert (await client.get(url, headers=accused)).json()["complainant_name"] is None  # no retaliation
     assert (await client.get(url, headers=auth_header("staff", "hexi"))).json()["code"] == "TOWNSHIP_FORBIDDEN"
     assert (await client.get(url, headers=auth_header("village_agent", "qingshui"))).json()["code"] == "ROLE_FORBIDDEN"
     assert (await client.get(f"/api/v1/complaints/{uuid4()}", headers=STAFF)).json()["code"] == "COMPLAINT_NOT_FOUND"

@@ -93,6 +93,8 @@ async def test_the_staff_member_complained_about_may_not_answer_even_as_centre_h
     assert "被投诉人" in refused.json()["message"]
     head_refused = await client.post(f"/api/v1/complaints/{about_head.case_id}/answer", json=ANSWER, headers=HEAD)
     assert head_refused.json()["code"] == "COMPLAINT_ABOUT_ANSWERER"
+    assert (await _held(client, about_head))["complainant_name"] is None  # the head complained about is not told who
+    assert (await _held(client, about_staff))["complainant_name"] == "李四"
     # With no department named, only the centre head holds it; here another head of the township answers.
     no_unit = await client.post(f"/api/v1/complaints/{about_head.case_id}/answer", json=ANSWER, headers=COLLEAGUE)
     assert (no_unit.status_code, no_unit.json()["code"]) == (403, "NOT_CASE_HOLDER")
