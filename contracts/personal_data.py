@@ -24,3 +24,8 @@ _ID_CHECK = "10X98765432"
 def id_check_character(first17: str) -> str:
     """GB 11643 / ISO 7064 MOD 11-2 check character of the 17 ASCII digits before it."""
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def complainant_name_for(reader_id: str, *, name: str | None, about_staff_id: str | None) -> str | None:
+    """A complainant's name as a reader may see it: never by the staff member complained about (no retaliation)."""
+    return None if about_staff_id is not None and reader_id == about_staff_id else name

@@ -1,6 +1,6 @@
 import pytest
 
-from contracts.personal_data import mask_id_number, mask_phone
+from contracts.personal_data import complainant_name_for, mask_id_number, mask_phone
 
 pytestmark = pytest.mark.unit
 
@@ -15,3 +15,9 @@ def test_phone_masking(phone, masked):
 
 def test_id_number_masking_hides_the_birth_date():
     assert mask_id_number("11010519491231002X") == "1101**********002X"
+
+
+def test_the_staff_member_complained_about_never_sees_the_complainants_name():
+    assert complainant_name_for("qs-mi-01", name="李四", about_staff_id="qs-mi-01") is None
+    assert complainant_name_for("qs-head", name="李四", about_staff_id="qs-mi-01") == "李四"
+    assert complainant_name_for("qs-mi-01", name="李四", about_staff_id=None) == "李四"

@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from contracts.envelope import Actor
-from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, DeadlineBreached
+from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, ComplaintAnswered, DeadlineBreached
 from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
-from services.intake import application, case_view, commands, store
+from services.intake import application, case_view, commands, matters_commands, store
 from services.intake.deps import IntakeRuntime
 from services.intake.schemas import (
     ApplicationResponse,
@@ -188,6 +188,7 @@ async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request
 def subscribe(runtime: IntakeRuntime) -> None:
     apply = commands.apply_routing_event
     runtime.inbox.subscribe(
-        ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: apply, DeadlineBreached: apply},
-        start="earliest", description="Keeps the resident-facing status of each case current.",
+        ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: apply, DeadlineBreached: apply,
+                        ComplaintAnswered: matters_commands.apply_complaint_answered},
+        start="earliest", description="Keeps the resident-facing status of each case, and of each complaint, current.",
     )

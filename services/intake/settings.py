@@ -18,3 +18,5 @@ class IntakeSettings(ServiceSettings):
     contact_publish_batch: int = Field(default=200, ge=1, description="Contacts published per round at most.")
     catalogue_file: Path = Field(default=DEFAULT_FILE, description="The service catalogue (服务事项目录) file, YAML; "
                                  "see deploy/catalogue/README.md.")
+    complaint_answer_days: int = Field(default=15, ge=1, le=60,
+                                       description="Working days to answer a complaint or report, from registration.")

@@ -166,3 +166,4 @@ LegalBasis = text(500, min_length=1)  # a legal provision, e.g. 《行政许可�
 LongText = text(1000, multiline=True)  # a decision's grounds may run over several lines
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)
 WindowNo = code(8)  # a window of the hall, as numbered above it: "3", "A2"
+ComplaintText = text(2000, multiline=True)  # a complaint and its answer may be long

@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from services.routing.domain import GENERAL_WINDOW
-
-DEPARTMENTS: dict[str, str] = {
-    GENERAL_WINDOW.code: GENERAL_WINDOW.name,
-    "medical_insurance": "医保站",
-    "social_security": "社保站",
-    "civil_affairs": "民政办",
-    "disabled_persons": "残联",
-    "natural_resources": "自然资源所",
-    "veterans": "退役军人服务站",
-    "agriculture": "农业综合服务中心",
-    "forestry": "林业站",
-    "health": "卫生健康办",
-    "judicial": "司法所",
-    "household_registration": "户籍室",
-    "employment": "就业服务站",
-}
+# The departments are shared with intake, which checks codes against them.
+from contracts.departments import DEPARTMENTS as DEPARTMENTS
 
 # township_id -> staff id prefix
 TOWNSHIPS: dict[str, str] = {"qingshui": "qs", "baishi": "bs", "hexi": "hx"}

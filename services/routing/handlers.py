@@ -11,13 +11,13 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
-from contracts.events import CaseSubmitted
+from contracts.events import CaseSubmitted, ComplaintRegistered
 from contracts.topics import INTAKE_CASES
 from services.kit.access import Grant, permit
 from services.kit.auth import Principal
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
-from services.routing import commands, domain, store
+from services.routing import commands, complaints_commands, domain, store
 from services.routing.deps import RoutingRuntime
 from services.routing.domain import CaseState
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
@@ -103,5 +103,7 @@ def subscribe(runtime: RoutingRuntime) -> None:
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
         await commands.assign_submitted(conn, runtime.clock, event=event)
 
-    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
-                            description="Assigns each case taken in to its department and a staff member (分办).")
+    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted,
+                                           ComplaintRegistered: complaints_commands.hold_registered}, start="earliest",
+                            description="Assigns each case taken in to its department and a staff member (分办), "
+                            "and holds each complaint for investigation.")

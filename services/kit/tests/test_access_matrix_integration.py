@@ -173,6 +173,38 @@ def _case(county: County) -> str:
     return county.case["case_id"]
 
 
+COMPLAINT = {"township_id": "qingshui", "subject": "窗口无人", "content": "上午无人办理", "department_code": "social_security",
+             "complainant_name": "李四"}
+
+
+async def _complaint(county: County) -> str:
+    resp = await county.clients["intake"].post("/api/v1/complaints", json=COMPLAINT, headers=HEAD)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["complaint_id"]
+
+
+async def _answer(county: County, role: str, allowed: bool) -> httpx.Response:
+    complaint_id = await _complaint(county) if allowed else str(uuid4())  # a refused role is refused before any read
+    if allowed:
+        async def held():
+            resp = await county.clients["routing"].get("/api/v1/complaints", headers=HEAD)
+            return complaint_id in {c["complaint_id"] for c in resp.json()["complaints"]}
+        await eventually(held, what="routing to hold the complaint")
+    return await county.clients["routing"].post(f"/api/v1/complaints/{complaint_id}/answer",
+                                                json={"answer": "已核实整改", "upheld": True}, headers=token(role))
+
+
+async def _erase_complainant(county: County, role: str, allowed: bool) -> httpx.Response:
+    resp = await county.clients["intake"].post("/api/v1/complaints", json=COMPLAINT | {"complainant_phone": "13900139000"},
+                                               headers=HEAD)
+    return await county.clients["intake"].post(f"/api/v1/complaints/{resp.json()['complaint_id']}/contact-erasure",
+                                               json={"reason": "投诉人要求删除联系方式"}, headers=token(role))
+
+
+async def _read_complaint(county: County, role: str) -> httpx.Response:
+    return await _get(county, "intake", f"/api/v1/complaints/{await _complaint(county)}", token(role))
+
+
 # action -> (the request a caller of `role` makes, the status when allowed)
 CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_townships": (lambda c, r, a: _get(c, "intake", "/api/v1/townships", token(r)), 200),
@@ -191,11 +223,26 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
     "intake.erase_contact": (_erase, 200),
+    "intake.log_consultation": (lambda c, r, a: c.clients["intake"].post(
+        "/api/v1/consultations", json={"township_id": "qingshui", "question": "几点下班？", "answer": "17点"},
+        headers=token(r)), 201),
+    "intake.report_consultations": (lambda c, r, a: _get(c, "intake", "/api/v1/consultations", token(r),
+                                                         township_id="qingshui"), 200),
+    "intake.register_complaint": (lambda c, r, a: c.clients["intake"].post(
+        "/api/v1/complaints", json=COMPLAINT, headers=token(r)), 201),
+    "intake.read_complaint": (lambda c, r, a: _read_complaint(c, r), 200),
+    "intake.erase_complainant_contact": (lambda c, r, a: _erase_complainant(c, r, a), 200),
+    "intake.refer_matter": (lambda c, r, a: c.clients["intake"].post(
+        "/api/v1/referrals", json={"township_id": "qingshui", "matter": "不动产登记", "referred_to": "县政务服务中心"},
+        headers=token(r)), 201),
     "routing.list_queue": (lambda c, r, a: _get(c, "routing", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "routing.read_case": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "routing.transfer_case": (lambda c, r, a: _decide(
         c, r, a, "transfer", {"to_department_code": "civil_affairs", "reason": "属民政业务"}), 200),
     "routing.complete_case": (lambda c, r, a: _decide(c, r, a, "complete", {"result": "granted", "note": "已办结"}), 200),
+    "routing.list_complaints": (lambda c, r, a: _get(c, "routing", "/api/v1/complaints", token(r),
+                                                     township_id="qingshui"), 200),
+    "routing.answer_complaint": (_answer, 200),
     "notify.list_messages": (lambda c, r, a: _get(c, "notify", "/api/v1/messages", token(r), case_id=_case(c)), 200),
     "audit.case_history": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/history", token(r)), 200),
     "audit.integrity": (lambda c, r, a: _get(c, "audit", "/api/v1/integrity", token(r)), 200),
@@ -326,5 +373,6 @@ async def test_township_roles_see_only_their_township(county, role, service, pat
 async def test_public_actions_answer_without_a_token(county, action):
     endpoint, _ = POLICY[action]
     service, _, path = endpoint.split(" ")
-    resp = await county.clients[service].get(path.replace("{item_code}", "SB-002"))
+    params = {"township_id": "qingshui"} if action == "intake.hall_board" else None
+    resp = await county.clients[service].get(path.replace("{item_code}", "SB-002"), params=params)
     assert resp.status_code == 200, resp.text
