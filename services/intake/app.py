@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from contracts.events import EVENTS_BY_TOPIC
 from contracts.topics import INTAKE_CASES, INTAKE_HALL
-from services.intake import contact_relay, handlers, store
+from services.intake import contact_relay, handlers, rating_routes, store
 from services.intake.deps import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.kit.service import create_service, new_runtime
@@ -28,6 +28,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 intake: catalogue, taking cases in at one window, materials, ratings.",
-        publishes=[*EVENTS_BY_TOPIC[INTAKE_CASES], *EVENTS_BY_TOPIC[INTAKE_HALL]], routers=[handlers.router], on_start=[seed],
+        publishes=[*EVENTS_BY_TOPIC[INTAKE_CASES], *EVENTS_BY_TOPIC[INTAKE_HALL]], on_start=[seed],
+        # The rating channels and the resident's status page (ADR 21).
+        routers=[handlers.router, rating_routes.router],
         background=[contact_relay.contact_loop],
     )

@@ -5,6 +5,7 @@ Each action maps the roles allowed to it to the scope they act in; a role not li
   ALL       every township (county-wide roles: inspector, admin)
   TOWNSHIP  only cases of the township in the caller's token
   HOLDER    only a case the caller holds: assigned to them (`sub` = staff id) or to their department
+  PUBLIC    no token at all: what the resident holds (a rating link, their phone number) is the credential
 The README's access matrix is printed from this table (`python -m services.kit.access`).
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from services.kit.auth import ROLES, CurrentPrincipal, Principal
 from services.kit.errors import ApiError
 
-ALL, TOWNSHIP, HOLDER = "all", "township", "holder"
+ALL, TOWNSHIP, HOLDER, PUBLIC = "all", "township", "holder", "public"
 _TAKERS = {"staff": TOWNSHIP, "village_agent": TOWNSHIP, "centre_head": TOWNSHIP}
 _COUNTY_READERS = {"inspector": ALL, "admin": ALL}
 _DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
@@ -29,8 +30,13 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.read_catalogue": ("intake GET /api/v1/catalogue", dict.fromkeys(ROLES, ALL)),
     "intake.submit_case": ("intake POST /api/v1/cases", _TAKERS),
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
-    "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
+    "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", {"village_agent": TOWNSHIP, "window_pad": TOWNSHIP}),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),
+    "intake.issue_rating_link": ("intake POST /api/v1/cases/{id}/rating-link", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
+    "intake.read_rating_link": ("intake GET /api/v1/rate/{token}", dict.fromkeys(ROLES, PUBLIC)),
+    "intake.rate_by_link": ("intake POST /api/v1/rate/{token}", dict.fromkeys(ROLES, PUBLIC)),
+    "intake.case_status": ("intake GET /api/v1/cases/{case_no}/status", dict.fromkeys(ROLES, PUBLIC)),
+    "intake.rate_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating", dict.fromkeys(ROLES, PUBLIC)),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
     "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),
@@ -89,7 +95,19 @@ def permit(action: str) -> Callable[[Principal], Grant]:
     return dependency
 
 
-_CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder"}
+def open_access(action: str) -> Callable[[], None]:
+    """A FastAPI dependency for a PUBLIC action: reads no token; names its rule for the guard test."""
+    if set(POLICY[action][1].values()) != {PUBLIC}:
+        raise KeyError(f"{action!r} is not a public action")
+
+    def dependency() -> None:
+        return None
+
+    dependency.access_action = action  # type: ignore[attr-defined]
+    return dependency
+
+
+_CELL = {ALL: "✓ all", TOWNSHIP: "✓ own township", HOLDER: "✓ case holder", PUBLIC: "✓ no token"}
 
 
 def markdown_matrix() -> str:

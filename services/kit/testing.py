@@ -95,3 +95,11 @@ async def consume_until(bootstrap: str, topic: str, match, *, timeout: float = 3
         return await eventually(probe, timeout=timeout, what=f"a matching record on {topic}")
     finally:
         await consumer.stop()
+
+
+@asynccontextmanager
+async def client_from(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """One more HTTP client on an app `running_app` already runs, calling from `address` (per-address limits)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

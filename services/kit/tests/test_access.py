@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.kit.access import ALL, HOLDER, POLICY, TOWNSHIP, grant, markdown_matrix
+from services.kit.access import ALL, HOLDER, POLICY, PUBLIC, TOWNSHIP, grant, markdown_matrix, open_access
 from services.kit.auth import ROLES, Principal
 from services.kit.errors import ApiError
 
@@ -29,12 +29,15 @@ def refusal(call) -> str:
 def test_every_rule_names_known_roles_and_scopes():
     for endpoint, roles in POLICY.values():
         assert set(roles) <= set(ROLES), endpoint
-        assert set(roles.values()) <= {ALL, TOWNSHIP, HOLDER}, endpoint
+        assert set(roles.values()) <= {ALL, TOWNSHIP, HOLDER, PUBLIC}, endpoint
+        assert PUBLIC not in roles.values() or set(roles.values()) == {PUBLIC}, endpoint  # public for all or none
 
 
 def test_inspectors_read_everything_and_change_nothing():
     for action, (endpoint, roles) in POLICY.items():
         method = endpoint.split(" ")[1]
+        if roles.get("inspector") == PUBLIC:  # the resident's own pages: no token is read at all
+            continue
         assert (roles.get("inspector") == ALL) == (method == "GET"), action
 
 
@@ -64,3 +67,9 @@ def test_the_centre_head_decides_any_case_of_their_township():
 def test_the_readme_shows_the_matrix_the_code_enforces():
     assert markdown_matrix() in README.read_text(encoding="utf-8"), \
         "README's access matrix is stale: paste `python -m services.kit.access`"
+
+
+def test_public_actions_read_no_token_and_others_cannot_be_opened():
+    assert open_access("intake.case_status")() is None
+    with pytest.raises(KeyError):
+        open_access("intake.read_case")
