@@ -111,7 +111,7 @@ async def post_in_person_rating(case_id: UUID, body: RatingBody, request: Reques
 
 @router.post("/cases/{case_id}/rating-link", status_code=201, response_model=RatingLinkIssued,
              summary="Issue a single-use SMS rating link for a completed case; an earlier one stops working",
-             responses=error_responses(401, 403, 404, 409))
+             responses=error_responses(401, 403, 404, 409, 422))
 async def post_rating_link(case_id: UUID, request: Request,
                            rights: Annotated[Grant, Depends(permit("intake.issue_rating_link"))]) -> RatingLinkIssued:
     rt = _rt(request)
@@ -121,7 +121,7 @@ async def post_rating_link(case_id: UUID, request: Request,
 
 
 @router.get("/rate/{token}", response_model=RatingLinkView, summary="What an SMS rating link rates (no login)",
-            responses=error_responses(404, 410, 422))
+            responses=error_responses(404, 409, 410, 422))
 async def get_rating_link(token: Token, request: Request,
                           _: Annotated[None, Depends(open_access("intake.read_rating_link"))]) -> RatingLinkView:
     rt = _rt(request)

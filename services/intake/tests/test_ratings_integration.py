@@ -149,6 +149,12 @@ async def test_completion_stores_a_link_as_a_hash_that_can_be_made_again_for_the
     old = await client.get(rating_links.path_of(token))
     assert (old.status_code, old.json()["code"]) == (404, "RATING_LINK_INVALID")
 
+    # Rated at the window meanwhile: the link has nothing left to rate.
+    assert (await client.post(f"/api/v1/cases/{case['case_id']}/rating", json={"score": 5}, headers=PAD)).status_code == 201
+    for call in (client.get(reissued.json()["path"]), client.post(reissued.json()["path"], json={"score": 3})):
+        late = await call
+        assert (late.status_code, late.json()["code"]) == (409, "CASE_ALREADY_RATED")
+
 
 async def test_an_sms_link_shows_the_matter_and_rates_once(intake, infra):
     client, _ = intake
