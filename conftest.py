@@ -18,6 +18,7 @@ import pytest
 # A random JWT secret per session: in-process apps, service processes (they inherit the
 # environment) and `services.kit.testing.auth_header` all read it; a developer's own wins.
 os.environ.setdefault("BIANMIN_JWT_SECRET", secrets.token_urlsafe(48))
+os.environ.setdefault("INTAKE_RATING_LINK_SECRET", secrets.token_urlsafe(48))  # signs SMS rating links
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from services.kit.token import bearer_header as auth_header  # noqa: E402
 URL = {name: f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
 WINDOW = auth_header("staff", "qingshui", sub="window-01")
 AGENT = auth_header("village_agent", "qingshui", sub="agent-dongcun")
+PAD = auth_header("window_pad", "qingshui", sub="qs-pad-1")  # the rating pad at the window (评价器)
 HEAD = auth_header("centre_head", "qingshui", sub="head-qingshui")
 INSPECTOR = auth_header("inspector", None, sub="inspector-01")
 CLOCK_FILE = ROOT / ".local" / "clock-offset"
@@ -123,7 +124,7 @@ async def day(client: httpx.AsyncClient) -> None:
             view = (await client.get(f"{URL['intake']}/api/v1/cases/{case['case_id']}", headers=WINDOW)).json()
             return view["status"] == "completed"
         await wait_for(completed, "办结同步")
-        resp = await client.post(f"{URL['intake']}/api/v1/cases/{c['case_id']}/rating", headers=WINDOW,
+        resp = await client.post(f"{URL['intake']}/api/v1/cases/{c['case_id']}/rating", headers=PAD,
                                  json={"score": score, "comment": comment})
         say(f"  {c['case_no']} 评价 {score} 分{'（差评，需回访）' if resp.json().get('bad_rating') else ''}")
 

@@ -119,10 +119,12 @@ def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_e
                  kafka_user_env: Callable[[str], dict[str, str]] | None = None) -> System:
     """`kafka_user_env(service)` gives each service the KAFKA_* variables of its own Kafka user
     (deploy.kafka_passwords.local_env on the local broker); without it they inherit the caller's."""
-    from services.kit.local_secret import install_secret
+    from services.kit.local_secret import generated_secret, install_secret
 
     base = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": database_url,
-            "PYTHONPATH": str(ROOT), "BIANMIN_JWT_SECRET": install_secret(), **(extra_env or {})}
+            "PYTHONPATH": str(ROOT), "BIANMIN_JWT_SECRET": install_secret(),
+            "INTAKE_RATING_LINK_SECRET": generated_secret("INTAKE_RATING_LINK_SECRET", "rating-link-secret"),
+            **(extra_env or {})}
     system = System()
     for name, port in SERVICES.items():
         env = {**base, **(kafka_user_env(name) if kafka_user_env else {}), f"{name.upper()}_PORT": str(port + port_offset)}

@@ -92,7 +92,7 @@ async def test_nul_in_a_rating_comment_is_refused(services):
     assert created.status_code == 201, created.text
     before = await _event_count(runtime)
     resp = await client.post(f"/api/v1/cases/{created.json()['case_id']}/rating",
-                             json={"score": 5, "comment": "很好\x00"}, headers=STAFF)
+                             json={"score": 5, "comment": "很好\x00"}, headers=auth_header("window_pad", "qingshui"))
     _refused(resp, "comment", "TEXT_UNSAFE_CHARACTER")
     assert await _event_count(runtime) == before
 

@@ -11,6 +11,7 @@ if [ ! -f .env ]; then
     echo "POSTGRES_PASSWORD=$(pw)"
     echo "AUDIT_DB_PASSWORD=$(pw)"
     echo "BIANMIN_JWT_SECRET=$(openssl rand -hex 32)"
+    echo "INTAKE_RATING_LINK_SECRET=$(openssl rand -hex 32)"
     echo "KAFKA_CLUSTER_ID=$(openssl rand -base64 16 | tr '+/' '-_' | cut -c1-22)"
     echo "KAFKA_ADMIN_PASSWORD=$(pw)"
     for user in INTAKE ROUTING NOTIFY AUDIT PARTNER_DEMO INSPECTOR; do echo "${user}_KAFKA_PASSWORD=$(pw)"; done

@@ -8,7 +8,16 @@ from fastapi import FastAPI
 
 from contracts.events import EVENTS_BY_TOPIC
 from contracts.topics import INTAKE_CASES, INTAKE_HALL
-from services.intake import catalogue_routes, catalogue_store, contact_relay, hall_routes, handlers, matters_routes, notice_period
+from services.intake import (
+    catalogue_routes,
+    catalogue_store,
+    contact_relay,
+    hall_routes,
+    handlers,
+    matters_routes,
+    notice_period,
+    rating_routes,
+)
 from services.intake.catalogue_file import load_catalogue
 from services.intake.catalogue_routes import PublishedCatalogue
 from services.intake.catalogue_search import CatalogueIndex
@@ -34,7 +43,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 intake: catalogue, taking cases in at one window, materials, ratings.",
         publishes=[*EVENTS_BY_TOPIC[INTAKE_CASES], *EVENTS_BY_TOPIC[INTAKE_HALL]],
-        routers=[handlers.router, catalogue_routes.router, hall_routes.router, matters_routes.router], on_start=[store_catalogue],
+        routers=[handlers.router, catalogue_routes.router, hall_routes.router, matters_routes.router,
+                 rating_routes.router],  # rating channels and the resident's status page (ADR 21)
+        on_start=[store_catalogue],
         background=[contact_relay.contact_loop, notice_period.notice_period_loop],
     )
     app.state.catalogue = published

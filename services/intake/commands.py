@@ -12,7 +12,7 @@ import asyncpg
 
 from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
 from contracts.errors import DomainError
-from contracts.events import Acknowledgement, CaseRated, ContactErased
+from contracts.events import Acknowledgement, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
 from services.intake import application, case_view, catalogue_store, domain, store
 from services.intake.items import Item
@@ -186,19 +186,6 @@ async def _item_for(conn: asyncpg.Connection, item_code: str) -> Item:
     if item is None:  # an item taken out of the catalogue while a case of it was open
         raise domain.UnknownItem()
     return item
-
-
-async def rate_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, score: int, comment: str, actor: Actor,
-                    may_see: Callable[[str], None]) -> CaseRated:
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
-        state, township_id = await _lock_case(conn, case_id, may_see)
-        events = domain.decide_rating(state, score=score, comment=comment)
-        [rated] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
-                               origin=Origin(actor=actor), events=events, now=now)
-        await store.mark_rated(conn, case_id, score=score, at=now)
-    assert isinstance(rated, CaseRated)
-    return rated
 
 
 async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reason: str, actor: Actor,

@@ -11,8 +11,6 @@ from contracts.errors import DomainError
 from contracts.events import (
     CaseAssigned,
     CaseCompleted,
-    CaseRated,
-    CaseRatedPayload,
     CaseTransferred,
     ContactErased,
     ContactErasedPayload,
@@ -35,14 +33,6 @@ class UnknownTownship(DomainError):
 
 class InvalidIdCard(DomainError):
     status, code, message = 422, "ID_CARD_INVALID", "身份证号码格式或校验位不正确"
-
-
-class CaseNotCompleted(DomainError):
-    status, code, message = 409, "CASE_NOT_COMPLETED", "办件尚未办结，暂不能评价"
-
-
-class CaseAlreadyRated(DomainError):
-    status, code, message = 409, "CASE_ALREADY_RATED", "该办件已评价，不能重复评价"
 
 
 class ContactAlreadyErased(DomainError):
@@ -74,15 +64,6 @@ def decide_erase_contact(*, erased: bool, reason: str) -> list[NewEvent]:
     if erased:
         raise ContactAlreadyErased()
     return [NewEvent(ContactErased, ContactErasedPayload(reason=reason))]
-
-
-def decide_rating(state: CaseState, *, score: int, comment: str) -> list[NewEvent]:
-    if state.rated:
-        raise CaseAlreadyRated()
-    if state.status != "completed":
-        raise CaseNotCompleted()
-    return [NewEvent(CaseRated, CaseRatedPayload(score=score, comment=comment, bad_rating=score <= 2))]
-
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, ComplaintAnswered, DeadlineBreached
 from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
-from services.intake import application, case_view, commands, matters_commands, store
+from services.intake import application, case_view, commands, matters_commands, rating_commands, store
 from services.intake.deps import IntakeRuntime
 from services.intake.schemas import (
     ApplicationResponse,
@@ -24,8 +24,6 @@ from services.intake.schemas import (
     FaultyMaterial,
     HandoverRequest,
     OwedView,
-    RateCaseRequest,
-    RateCaseResponse,
     RejectRequest,
     ReviewRequest,
     SubmitCaseRequest,
@@ -162,17 +160,6 @@ def _event_response(outcome: commands.Outcome) -> EventResponse:
     return EventResponse(case_id=outcome.case_id, event_id=event.event_id, occurred_at=event.occurred_at)
 
 
-@router.post("/cases/{case_id}/rating", status_code=201, response_model=RateCaseResponse, summary="Resident's rating (好差评)",
-             responses=error_responses(401, 403, 404, 409, body=True))
-async def post_rating(case_id: UUID, body: RateCaseRequest, request: Request,
-                      grant: Annotated[Grant, Depends(permit("intake.rate_case"))]) -> RateCaseResponse:
-    rt = _rt(request)
-    event = await commands.rate_case(rt.pool, rt.clock, case_id=case_id, score=body.score, comment=body.comment,
-                                     actor=Actor(kind="resident", id=f"via:{grant.principal.sub}"),
-                                     may_see=grant.township)
-    return RateCaseResponse(case_id=case_id, score=body.score, bad_rating=event.payload.bad_rating)
-
-
 @router.post("/cases/{case_id}/contact-erasure", response_model=EraseContactResponse,
              summary="Erase the applicant's phone number (个人信息删除); the case history stays whole",
              responses=error_responses(401, 403, 404, 409, body=True))
@@ -187,8 +174,10 @@ async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request
 
 def subscribe(runtime: IntakeRuntime) -> None:
     apply = commands.apply_routing_event
+    # Then, in the same transaction, the department's name for the status page and a rating link on completion.
+    routed = rating_commands.following_routing(apply, rating_commands.link_policy(runtime.settings), runtime.clock)
     runtime.inbox.subscribe(
-        ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: apply, DeadlineBreached: apply,
+        ROUTING_CASES, {CaseAssigned: routed, CaseTransferred: routed, CaseCompleted: routed, DeadlineBreached: apply,
                         ComplaintAnswered: matters_commands.apply_complaint_answered},
         start="earliest", description="Keeps the resident-facing status of each case, and of each complaint, current.",
     )

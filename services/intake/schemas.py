@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.events import Acknowledgement, Channel, MaterialProblem
 from services.intake.application import Application
-from services.kit.fields import Code, IdNumber, LegalBasis, MobilePhone, Note, PersonName, Reason, ShortText, dedupe
+from services.kit.fields import Code, IdNumber, LegalBasis, MobilePhone, Note, PersonName, Reason, dedupe
 
 MAX_MATERIALS = 30
 # At most MAX_MATERIALS as sent (duplicates count: the bound limits work), then duplicates dropped in order.
@@ -135,19 +135,6 @@ class EventResponse(BaseModel):
     case_id: UUID
     event_id: UUID
     occurred_at: datetime
-
-
-class RateCaseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意", examples=[5])
-    comment: ShortText = Field(default="", examples=["办事很快"])
-
-
-class RateCaseResponse(BaseModel):
-    case_id: UUID
-    score: int
-    bad_rating: bool
 
 
 class EraseContactRequest(BaseModel):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.intake.catalogue_file import DEFAULT_FILE
@@ -20,3 +20,12 @@ class IntakeSettings(ServiceSettings):
                                  "see deploy/catalogue/README.md.")
     complaint_answer_days: int = Field(default=15, ge=1, le=60,
                                        description="Working days to answer a complaint or report, from registration.")
+    # Ratings (ADR 21): SMS rating links, and the limits of the resident's status page.
+    rating_link_secret: SecretStr | None = Field(
+        default=None, description="Signs SMS rating links (at least 32 characters); unset, no links are issued.")
+    rating_link_ttl_days: float = Field(default=7.0, gt=0, le=365, description="Days an SMS rating link stays valid.")
+    status_limit_window_seconds: float = Field(default=600.0, gt=0,
+                                               description="Window of the status page's request limits.")
+    status_limit_per_address: int = Field(default=60, ge=1,
+                                          description="Status page requests per client address and window.")
+    status_limit_per_case: int = Field(default=10, ge=1, description="Status page requests per case number and window.")

@@ -109,7 +109,3 @@ async def save_progress(conn: asyncpg.Connection, case_id: UUID, progress: CaseP
         case_id, progress.status, progress.department_code, progress.overdue, progress.result, progress.completed_at,
         progress.routing_version,
     )
-
-
-async def mark_rated(conn: asyncpg.Connection, case_id: UUID, *, score: int, at: datetime) -> None:
-    await conn.execute("UPDATE cases SET rating_score = $2, rated_at = $3 WHERE case_id = $1", case_id, score, at)

@@ -5,7 +5,8 @@ Each action maps the roles allowed to it to the scope they act in; a role not li
   ALL       every township (county-wide roles: inspector, admin)
   TOWNSHIP  only cases of the township in the caller's token
   HOLDER    only a case the caller holds: assigned to them (`sub` = staff id) or to their department
-A PUBLIC action (what the centre offers, where it is) needs no token at all: every role holds it, and so
+A PUBLIC action (what the centre offers, where it is; what a resident holds — a rating link, their
+phone number — is the credential) needs no token at all: every role holds it, and so
 does anyone without a role; its route depends on `public(action)` instead of `permit(action)`.
 The README's access matrix is printed from this table (`python -m services.kit.access`).
 """
@@ -41,7 +42,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.hand_over": ("intake POST /api/v1/cases/{id}/handover", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
     "intake.deliver_result": ("intake POST /api/v1/cases/{id}/delivery", _TAKERS),
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
-    "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
+    "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", {"village_agent": TOWNSHIP, "window_pad": TOWNSHIP}),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),
     # The hall's queue: the ticket kiosk and the windows act with a staff token of their township;
     # the display board shows ticket numbers only, to anyone.
@@ -60,6 +61,11 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.erase_complainant_contact": ("intake POST /api/v1/complaints/{complaint_id}/contact-erasure",
                                          {"centre_head": TOWNSHIP, "admin": ALL}),
     "intake.refer_matter": ("intake POST /api/v1/referrals", _TAKERS),
+    "intake.issue_rating_link": ("intake POST /api/v1/cases/{id}/rating-link", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
+    "intake.read_rating_link": ("intake GET /api/v1/rate/{token}", _ANYONE),
+    "intake.rate_by_link": ("intake POST /api/v1/rate/{token}", _ANYONE),
+    "intake.case_status": ("intake GET /api/v1/cases/{case_no}/status", _ANYONE),
+    "intake.rate_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating", _ANYONE),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
     "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),

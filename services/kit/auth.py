@@ -18,8 +18,12 @@ from fastapi import Depends, Request
 
 from services.kit.errors import ApiError
 
+# The people who act on cases; what an event's actor may be (contracts.envelope.ActorKind).
 Role = Literal["staff", "village_agent", "centre_head", "inspector", "admin"]
-ROLES: tuple[str, ...] = ("staff", "village_agent", "centre_head", "inspector", "admin")
+# Devices with a token of their own, bound to a township: the rating pad at a window (评价器). A device is
+# never an event's actor (a pad's rating is the resident's), so it stays out of `Role`.
+DEVICE_ROLES: tuple[str, ...] = ("window_pad",)
+ROLES: tuple[str, ...] = ("staff", "village_agent", "centre_head", "inspector", "admin", *DEVICE_ROLES)
 # Roles that see every township; the others are bound to the township in their token.
 COUNTY_WIDE: frozenset[str] = frozenset({"admin", "inspector"})
 ALGORITHM = "HS256"
@@ -39,7 +43,7 @@ class ConfigurationError(Exception):
 @dataclass(frozen=True)
 class Principal:
     sub: str
-    role: Role
+    role: Role  # or one of DEVICE_ROLES: every action that records the caller as actor refuses devices
     township_id: str | None
     department_code: str | None = None
 

@@ -41,3 +41,10 @@ def install_secret(path: Path = SECRET_FILE) -> str:
     if os.environ.get("BIANMIN_JWT_SECRET"):
         return os.environ["BIANMIN_JWT_SECRET"]
     return create_once(path, lambda: secrets.token_urlsafe(48).encode()).decode().strip()
+
+
+def generated_secret(env: str, name: str) -> str:
+    """`env` when set, else a secret generated once into `.local/<name>` (like the JWT secret)."""
+    if os.environ.get(env):
+        return os.environ[env]
+    return create_once(SECRET_FILE.with_name(name), lambda: secrets.token_urlsafe(48).encode()).decode().strip()

@@ -106,3 +106,11 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+@asynccontextmanager
+async def client_from(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """One more HTTP client on an app `running_app` already runs, calling from `address` (per-address limits)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

@@ -21,7 +21,7 @@ from contracts.events import (
 )
 from contracts.workdays import default_calendar
 from services.intake import application as app_rules
-from services.intake import domain
+from services.intake import ratings
 from services.intake.application import Arrival, Faulty
 from services.intake.items import Item, Material
 
@@ -291,9 +291,9 @@ class ApplicationMachine(RuleBasedStateMachine):
 
     @rule(score=st.integers(min_value=1, max_value=5))
     def rate(self, score):
-        state = domain.CaseState(status="completed" if self.completed else "submitted", rated=self.rated)
+        case = ratings.RatedCase(status="completed" if self.completed else "submitted", rated=self.rated)
         try:
-            domain.decide_rating(state, score=score, comment="")
+            ratings.decide_rating(case, ratings.Rating(score=score), "window_pad")
         except DomainError:
             assert not self.completed or self.rated
             return

@@ -23,15 +23,6 @@ def test_id_number_checksum():
     assert not domain.valid_id_number("110105194913310021")  # month 13
 
 
-def test_rating_rules():
-    with pytest.raises(domain.CaseNotCompleted):
-        domain.decide_rating(domain.CaseState(status="assigned"), score=5, comment="")
-    with pytest.raises(domain.CaseAlreadyRated):
-        domain.decide_rating(domain.CaseState(status="completed", rated=True), score=5, comment="")
-    [event] = domain.decide_rating(domain.CaseState(status="completed"), score=2, comment="慢")
-    assert event.payload.bad_rating is True
-
-
 def _routing_event(cls, payload, *, version: int):
     from contracts.envelope import Actor, new_event_id
 

@@ -20,6 +20,7 @@ from services.kit.testing import auth_header, consume_until, eventually, publish
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
 HEAD = auth_header("centre_head", "qingshui")
+PAD = auth_header("window_pad", "qingshui", sub="pad-qs-3")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ async def test_rating_follows_completion_event_from_kafka(intake, infra):
     client, runtime = intake
     created = (await client.post("/api/v1/cases", json=case_body(), headers=STAFF)).json()
     case_id = created["case_id"]
-    early = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=STAFF)
+    early = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=PAD)
     assert early.status_code == 409 and early.json()["code"] == "CASE_NOT_COMPLETED"
 
     completed = CaseCompleted(
@@ -132,9 +133,9 @@ async def test_rating_follows_completion_event_from_kafka(intake, infra):
     async with runtime.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", completed.event_id) == 1
 
-    rated = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 2, "comment": "等太久"}, headers=STAFF)
+    rated = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 2, "comment": "等太久"}, headers=PAD)
     assert rated.status_code == 201 and rated.json()["bad_rating"] is True
-    again = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=STAFF)
+    again = await client.post(f"/api/v1/cases/{case_id}/rating", json={"score": 5}, headers=PAD)
     assert again.json()["code"] == "CASE_ALREADY_RATED"
 
 

@@ -21,7 +21,7 @@ from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.kit.access import POLICY, PUBLIC
 from services.kit.auth import ROLES
-from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
+from services.kit.testing import auth_header, client_from, eventually, running_app, start_group_at_end
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.routing.app import create_app as routing_app
@@ -137,6 +137,29 @@ async def _rate(county: County, role: str, allowed: bool) -> httpx.Response:
                                                json={"score": 5, "comment": "好"}, headers=token(role))
 
 
+async def _rating_link(county: County, role: str) -> str:
+    """A fresh link of a completed case, issued by its centre head."""
+    view = await county.completed_at_intake()
+    resp = await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/rating-link", headers=HEAD)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["path"]
+
+
+async def _issue_link(county: County, role: str, allowed: bool) -> httpx.Response:
+    view = await county.completed_at_intake() if allowed else county.case
+    return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/rating-link", headers=token(role))
+
+
+async def _status(county: County, role: str, verb: str) -> httpx.Response:
+    """The applicant's status page (case_body's phone), asked with whatever token the role holds: none is read."""
+    view = await county.completed_at_intake() if verb == "rate" else county.case
+    async with client_from(county.apps["intake"], f"198.51.100.{next(SEEDS) % 250}") as client:
+        path = f"/api/v1/cases/{view['case_no']}/status" + ("/rating" if verb == "rate" else "")
+        headers = token(role) | {"X-Applicant-Phone": "13912345678"}
+        return await (client.post(path, json={"score": 5}, headers=headers) if verb == "rate"
+                      else client.get(path, headers=headers))
+
+
 async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
     view = await county.take_in() if allowed else county.case  # each erasure needs a contact not yet erased
     return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/contact-erasure",
@@ -167,6 +190,14 @@ async def _deliver(county: County, role: str, allowed: bool) -> httpx.Response:
         await county.complete(await county.routed(case_id))
     return await county.clients["intake"].post(f"/api/v1/cases/{case_id}/delivery",
                                                json={"acknowledgement": "signature"}, headers=token(role))
+
+
+async def _read_link(county: County, role: str) -> httpx.Response:
+    return await county.clients["intake"].get(await _rating_link(county, role), headers=token(role))
+
+
+async def _use_link(county: County, role: str) -> httpx.Response:
+    return await county.clients["intake"].post(await _rating_link(county, role), json={"score": 5}, headers=token(role))
 
 
 def _case(county: County) -> str:
@@ -235,6 +266,11 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.refer_matter": (lambda c, r, a: c.clients["intake"].post(
         "/api/v1/referrals", json={"township_id": "qingshui", "matter": "不动产登记", "referred_to": "县政务服务中心"},
         headers=token(r)), 201),
+    "intake.issue_rating_link": (_issue_link, 201),
+    "intake.read_rating_link": (lambda c, r, a: _read_link(c, r), 200),
+    "intake.rate_by_link": (lambda c, r, a: _use_link(c, r), 201),
+    "intake.case_status": (lambda c, r, a: _status(c, r, "read"), 200),
+    "intake.rate_by_status": (lambda c, r, a: _status(c, r, "rate"), 201),
     "routing.list_queue": (lambda c, r, a: _get(c, "routing", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "routing.read_case": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "routing.transfer_case": (lambda c, r, a: _decide(
@@ -296,6 +332,8 @@ HALL_CALLS: dict[str, tuple[Call, int]] = {
                                                **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
 }
 CALLS |= HALL_CALLS
+# The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
+REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
 
 def test_every_rule_has_a_call_here():
@@ -311,7 +349,8 @@ async def test_cell(county, action, role):
     if allowed:
         assert resp.status_code == ok, resp.text
     else:
-        assert (resp.status_code, resp.json()["code"]) == (403, "ROLE_FORBIDDEN"), resp.text
+        assert (resp.status_code, resp.json()["code"]) == (403, REFUSED_WITH.get((action, role), "ROLE_FORBIDDEN")), \
+            resp.text
         assert "无权" in resp.json()["message"]
 
 
@@ -369,7 +408,10 @@ async def test_township_roles_see_only_their_township(county, role, service, pat
     assert (resp.status_code, resp.json()["code"]) == (403, "TOWNSHIP_FORBIDDEN")
 
 
-@pytest.mark.parametrize("action", [a for a, (_, roles) in POLICY.items() if set(roles.values()) == {PUBLIC}])
+# What anyone may read (the catalogue, the hall's board); the resident's own pages hold their credential in the
+# path or a header, and test_ratings_integration calls them without a token.
+@pytest.mark.parametrize("action", [a for a, (endpoint, roles) in POLICY.items() if set(roles.values()) == {PUBLIC}
+                                    and " GET " in endpoint and "{token}" not in endpoint and "{case_no}" not in endpoint])
 async def test_public_actions_answer_without_a_token(county, action):
     endpoint, _ = POLICY[action]
     service, _, path = endpoint.split(" ")

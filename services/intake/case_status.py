@@ -1,0 +1,75 @@
+"""Where a case stands, in the words a resident reads on the status page (办件进度查询). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from contracts.workdays import SHANGHAI
+
+STATUS_TEXT: dict[str, str] = {
+    "received": "已收到申请材料，正在审查",
+    "materials_requested": "申请材料需要补正，请按告知补齐下列材料",
+    "submitted": "已受理，正在分送承办部门",
+    "assigned": "承办部门正在办理",
+    "completed": "已办结",
+    "rejected": "不予受理",
+}
+RESULT_TEXT: dict[str, str] = {"granted": "准予办理", "refused": "不予办理"}
+PROBLEM_TEXT: dict[str, str] = {"missing": "缺少", "faulty": "需更正"}
+
+
+@dataclass(frozen=True)
+class OwedMaterial:
+    name: str
+    problem: str  # missing | faulty
+    note: str
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """What the status page reads of a case; no personal data."""
+
+    case_no: str
+    item_name: str
+    centre_name: str
+    status: str
+    department_name: str | None
+    promised_deadline: datetime | None
+    overdue: bool
+    result: str | None
+    completed_at: datetime | None
+    rated: bool
+    owed: tuple[OwedMaterial, ...]
+
+
+def local_date(at: datetime | None) -> date | None:
+    return at.astimezone(SHANGHAI).date() if at else None
+
+
+def status_text(status: str) -> str:
+    return STATUS_TEXT.get(status, "办理中")
+
+
+def summary(facts: StatusFacts) -> str:
+    """One sentence for the top of the page."""
+    parts = [f"您申请的“{facts.item_name}”{status_text(facts.status)}"]
+    if facts.status == "completed" and facts.result in RESULT_TEXT:
+        parts.append(f"办理结果：{RESULT_TEXT[facts.result]}")
+    if facts.status != "completed" and facts.department_name:
+        parts.append(f"承办部门：{facts.department_name}")
+    promised = local_date(facts.promised_deadline)
+    if promised and facts.status not in ("completed", "rejected"):
+        parts.append(f"承诺办结日期：{promised:%Y年%m月%d日}" + ("（已超期，我们正在督办）" if facts.overdue else ""))
+    if facts.owed:
+        parts.append("尚需补交：" + "、".join(m.name for m in facts.owed))
+    return "；".join(parts) + "。"
+
+
+def rating_text(*, status: str, rated: bool) -> str:
+    if rated:
+        return "您已评价，感谢您的评价"
+    if status == "completed":
+        return "办件已办结，欢迎您对本次服务进行评价"
+    return "办结后可以评价"
