@@ -22,6 +22,7 @@ _TAKERS = {"staff": TOWNSHIP, "village_agent": TOWNSHIP, "centre_head": TOWNSHIP
 _COUNTY_READERS = {"inspector": ALL, "admin": ALL}
 _DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
 _CASE_DECIDERS = {"staff": HOLDER, "centre_head": TOWNSHIP}
+_DOCUMENT_READERS = {**_TAKERS, **_COUNTY_READERS}  # print a case's documents for the resident, or read them
 
 # action -> (method and path, {role: scope}); the order is the README's.
 POLICY: dict[str, tuple[str, dict[str, str]]] = {
@@ -31,6 +32,10 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
     "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", _TAKERS),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),
+    "intake.print_receipt": ("intake GET /api/v1/cases/{id}/documents/receipt.pdf", _DOCUMENT_READERS),
+    "intake.print_notice": ("intake GET /api/v1/cases/{id}/documents/notice-{notice_no}.pdf", _DOCUMENT_READERS),
+    "intake.print_rejection": ("intake GET /api/v1/cases/{id}/documents/rejection.pdf", _DOCUMENT_READERS),
+    "intake.print_referral": ("intake GET /api/v1/cases/{id}/documents/referral.pdf", _DOCUMENT_READERS),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
     "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
-from contracts.events import event_type_name
+from contracts.events import event_type_name, parse_event
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES, publishable_body
 from services.kit.telemetry import current_traceparent
 
@@ -65,3 +65,9 @@ async def append(
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return [envelope for envelope, _ in stamped]
 
+
+
+async def read_stream(conn: asyncpg.Connection, case_id: UUID) -> list[Envelope]:
+    """A case's events in this service's stream, in stream order: what a fold over its history reads."""
+    rows = await conn.fetch("SELECT body FROM events WHERE case_id = $1 ORDER BY stream_version", case_id)
+    return [parse_event(row["body"]) for row in rows]
