@@ -27,7 +27,7 @@ LINE_MM = 9.0
 _PROOF = "受理回执一次性告知书不予通知转介单申请人办件编号补齐材料行政复议诉讼第二次"  # glyphs every document needs
 _PROBLEMS = {"missing": "缺少", "faulty": "不符合要求"}
 RIGHTS = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
-          "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。")
+          "也可以在六个月内依法向人民法院提起行政诉讼。")
 
 
 def check_font(path: Path) -> None:
