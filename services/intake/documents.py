@@ -7,13 +7,13 @@ The font is embedded as a subset, so the PDF prints the same on any machine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
 from fpdf import FPDF
-from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
+from fpdf.enums import Align, TextMode, XPos, YPos
 
 from contracts.events import ApplicationFields
 from contracts.workdays import chinese_date
@@ -25,6 +25,7 @@ FAMILY = "bianmin-sc"
 TITLE_PT, HEADING_PT, BODY_PT, SMALL_PT = 26, 17, 15, 12  # 15 pt body: readable without glasses for most elders
 LINE_MM = 9.0
 _PROOF = "受理回执一次性告知书不予通知转介单申请人办件编号补齐材料行政复议诉讼第二次"  # glyphs every document needs
+_NO_LINE_START = "，。、；：？！）》」』】〉”’…·,.;:?!)%"
 _PROBLEMS = {"missing": "缺少", "faulty": "不符合要求"}
 RIGHTS = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
           "也可以在六个月内依法向人民法院提起行政诉讼。")
@@ -44,6 +45,22 @@ def check_font(path: Path) -> None:
     if missing:
         raise ConfigurationError(f"the font at {path} lacks Simplified-Chinese glyphs ({missing}); "
                                  "set INTAKE_FONT_FILE to a font that covers GB 2312")
+
+
+def wrap(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
+    """Lines of at most `width`, broken at any character as Chinese text is; a punctuation mark that
+    may not begin a line (避头尾) hangs at the end of the one before instead, into the margin."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for ch in paragraph:
+            hangs = ch in _NO_LINE_START and width_of(line) <= width  # one mark at most
+            if line and width_of(line + ch) > width and not hangs:
+                lines.append(line)
+                line = ""
+            line += ch
+        lines.append(line)
+    return lines
 
 
 class _Sheet:
@@ -79,8 +96,8 @@ class _Sheet:
         pdf.set_font(FAMILY, size=size)
         # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
         with pdf.local_context(text_mode=TextMode.FILL_STROKE if bold else TextMode.FILL, line_width=0.3):
-            pdf.multi_cell(0, height, text, align=align, wrapmode=WrapMode.CHAR, markdown=False,
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            for line in wrap(text, pdf.get_string_width, pdf.epw - 2 * pdf.c_margin):
+                pdf.cell(pdf.epw, height, line, align=align, markdown=False, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def field(self, label: str, value: str) -> None:
         self._line(f"{label}：{value}")

@@ -9,7 +9,7 @@ from fontTools import subset
 
 from services.intake.app import create_app
 from services.intake.document_data import fold
-from services.intake.documents import check_font, render_notice, render_receipt, render_referral, render_rejection
+from services.intake.documents import check_font, render_notice, render_receipt, render_referral, render_rejection, wrap
 from services.intake.service_halls import hall_of
 from services.intake.settings import IntakeSettings
 from services.intake.tests.document_events import (
@@ -136,3 +136,11 @@ def test_a_font_without_chinese_glyphs_refuses_to_start(tmp_path: Path):
     with pytest.raises(ConfigurationError, match="lacks Simplified-Chinese glyphs"):
         check_font(latin)
     check_font(FONT)  # the installed one passes
+
+
+def test_lines_break_anywhere_but_before_closing_punctuation():
+    assert wrap("一二三四五六", len, 3) == ["一二三", "四五六"]
+    assert wrap("一二三。四五", len, 3) == ["一二三。", "四五"]  # the full stop hangs, it does not start a line
+    assert wrap("一二三。。四", len, 3) == ["一二三。", "。四"]  # one hanging mark at most: typed text stays on the page
+    assert wrap("甲\n乙", len, 3) == ["甲", "乙"]
+    assert wrap("", len, 3) == [""]
