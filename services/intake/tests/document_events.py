@@ -49,9 +49,10 @@ def requested(notice_no: int = 1, *, second: bool = False, materials: tuple[Noti
                                      second_notice=second, requirements_changed_from="2026.11-r1" if second else None)
 
 
-def submitted(provided=("id_card", "hukou", "bank_card"), tolerated=("photo",)) -> CaseSubmittedPayload:
-    return CaseSubmittedPayload(**APPLICATION, materials_provided=list(provided), materials_tolerated_missing=list(tolerated),
-                                promised_limit_days=10, promised_deadline=DEADLINE)
+def submitted(provided=("id_card", "hukou", "bank_card"), tolerated=("photo",), **overrides) -> CaseSubmittedPayload:
+    fields = dict(materials_provided=list(provided), materials_tolerated_missing=list(tolerated), promised_limit_days=10,
+                  promised_deadline=DEADLINE)
+    return CaseSubmittedPayload(**{**APPLICATION, **fields, **overrides})
 
 
 def tolerated_due() -> ToleratedMaterialDuePayload:

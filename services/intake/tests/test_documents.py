@@ -67,6 +67,13 @@ def test_tolerated_material_without_a_due_day_yet_still_prints():
     assert "近期免冠照片：补交期限以窗口告知为准" in text
 
 
+def test_receipt_of_an_immediate_case_and_of_one_deemed_accepted():
+    immediate = documents(submitted(tolerated=(), promised_limit_days=0, deemed_accepted=True)).receipt
+    text = pdf_text(render_receipt(immediate, hall=HALL, font=FONT, printed_at=AT))
+    assert "本事项为即办件，承诺于2026年12月8日办结" in text and "依法视为自收到材料之日起已受理" in text
+    assert "还需要补交" not in text and "节假日不计算在内" not in text
+
+
 def test_one_time_notice_lists_every_material_with_what_counts_as_valid():
     docs = documents(requested(1))
     text = pdf_text(render_notice(docs.notices[1], hall=HALL, font=FONT, printed_at=AT))
