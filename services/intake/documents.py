@@ -25,6 +25,7 @@ FAMILY = "bianmin-sc"
 TITLE_PT, HEADING_PT, BODY_PT, SMALL_PT = 26, 17, 15, 12  # 15 pt body: readable without glasses for most elders
 LINE_MM = 9.0
 _PROOF = "受理回执一次性告知书不予通知转介单申请人办件编号补齐材料行政复议诉讼第二次"  # glyphs every document needs
+MISSING_GLYPH = "〓"
 _NO_LINE_START = "，。、；：？！）》」』】〉”’…·,.;:?!)%"
 _PROBLEMS = {"missing": "缺少", "faulty": "不符合要求"}
 RIGHTS = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
@@ -71,6 +72,8 @@ class _Sheet:
         pdf.set_margins(20, 18, 20)
         pdf.set_auto_page_break(True, margin=22)
         pdf.add_font(FAMILY, fname=str(font))
+        pdf.set_font(FAMILY, size=BODY_PT)
+        self._glyphs: dict[int, str] = getattr(pdf.current_font, "cmap", {})
         pdf.set_title(title)
         pdf.set_lang("zh-CN")
         pdf.set_creator("bianmin")
@@ -95,6 +98,9 @@ class _Sheet:
         pdf = self.pdf
         pdf.set_font(FAMILY, size=size)
         # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
+        # A character the font lacks (a rare 生僻字 in a name) would vanish without a trace: 〓 marks the
+        # place, so staff write it in by hand.
+        text = "".join(ch if ord(ch) in self._glyphs or ch == "\n" else MISSING_GLYPH for ch in text)
         with pdf.local_context(text_mode=TextMode.FILL_STROKE if bold else TextMode.FILL, line_width=0.3):
             for line in wrap(text, pdf.get_string_width, pdf.epw - 2 * pdf.c_margin):
                 pdf.cell(pdf.epw, height, line, align=align, markdown=False, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -151,3 +151,10 @@ def test_lines_break_anywhere_but_before_closing_punctuation():
     assert wrap("一二三。。四", len, 3) == ["一二三。", "。四"]  # one hanging mark at most: typed text stays on the page
     assert wrap("甲\n乙", len, 3) == ["甲", "乙"]
     assert wrap("", len, 3) == [""]
+
+
+def test_a_character_the_font_lacks_is_marked_not_dropped(caplog):
+    docs = documents(requested(1, applicant_name="𠮷野 😀"), rejected())
+    text = pdf_text(render_rejection(docs.rejection, case_no="QS-1", hall=HALL, font=FONT, printed_at=AT))
+    assert "申请人：〓野 〓（" in text
+    assert "missing the following glyphs" not in caplog.text  # nor are a resident's characters logged
