@@ -97,10 +97,10 @@ class _Sheet:
               height: float = LINE_MM) -> None:
         pdf = self.pdf
         pdf.set_font(FAMILY, size=size)
-        # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
         # A character the font lacks (a rare 生僻字 in a name) would vanish without a trace: 〓 marks the
         # place, so staff write it in by hand.
         text = "".join(ch if ord(ch) in self._glyphs or ch == "\n" else MISSING_GLYPH for ch in text)
+        # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
         with pdf.local_context(text_mode=TextMode.FILL_STROKE if bold else TextMode.FILL, line_width=0.3):
             for line in wrap(text, pdf.get_string_width, pdf.epw - 2 * pdf.c_margin):
                 pdf.cell(pdf.epw, height, line, align=align, markdown=False, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
