@@ -28,8 +28,9 @@ $(UV):
 	$(UV) sync --locked --quiet
 	@touch $@
 
-install: .venv/.synced $(KUBECONFORM).$(KUBECONFORM_VERSION) ## Install Python packages (locked), the Kafka jars, kubeconform and kcat (Debian package, for the partner example)
+install: .venv/.synced $(KUBECONFORM).$(KUBECONFORM_VERSION) ## Install Python packages (locked), the Kafka jars, the documents' Chinese font (npm registry), kubeconform and kcat (Debian package, for the partner example)
 	@$(PY) deploy/local.py jars
+	@$(PY) deploy/local.py fonts
 	@command -v kcat >/dev/null 2>&1 || apt-get install -y -q kcat >/dev/null 2>&1 \
 		|| { apt-get update -q >/dev/null && apt-get install -y -q kcat >/dev/null; } \
 		|| echo "warning: could not install kcat (apt-get install kcat as root); the partner kcat example test needs it" >&2

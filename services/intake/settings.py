@@ -29,3 +29,6 @@ class IntakeSettings(ServiceSettings):
     status_limit_per_address: int = Field(default=60, ge=1,
                                           description="Status page requests per client address and window.")
     status_limit_per_case: int = Field(default=10, ge=1, description="Status page requests per case number and window.")
+    # Printed documents (受理回执 …) embed this Simplified-Chinese TrueType font; `make install` fetches it.
+    font_file: Path = Field(default=Path(__file__).resolve().parents[2] / ".local" / "fonts" / "NotoSansSC-Regular.ttf",
+                            description="Font the printed documents embed (INTAKE_FONT_FILE).")

@@ -28,6 +28,7 @@ _COUNTY_READERS = {"inspector": ALL, "admin": ALL}
 _DEPARTMENT_READERS = {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}
 _CASE_DECIDERS = {"staff": HOLDER, "centre_head": TOWNSHIP}
 _CENTRE_STAFF = {"staff": TOWNSHIP, "centre_head": TOWNSHIP}
+_DOCUMENT_READERS = {**_TAKERS, **_COUNTY_READERS}  # print a case's documents for the resident, or read them
 
 # action -> (method and path, {role: scope}); the order is the README's.
 POLICY: dict[str, tuple[str, dict[str, str]]] = {
@@ -66,6 +67,10 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.rate_by_link": ("intake POST /api/v1/rate/{token}", _ANYONE),
     "intake.case_status": ("intake GET /api/v1/cases/{case_no}/status", _ANYONE),
     "intake.rate_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating", _ANYONE),
+    "intake.print_receipt": ("intake GET /api/v1/cases/{id}/documents/receipt.pdf", _DOCUMENT_READERS),
+    "intake.print_notice": ("intake GET /api/v1/cases/{id}/documents/notice-{notice_no}.pdf", _DOCUMENT_READERS),
+    "intake.print_rejection": ("intake GET /api/v1/cases/{id}/documents/rejection.pdf", _DOCUMENT_READERS),
+    "intake.print_referral": ("intake GET /api/v1/cases/{id}/documents/referral.pdf", _DOCUMENT_READERS),
     "routing.list_queue": ("routing GET /api/v1/cases", _DEPARTMENT_READERS),
     "routing.read_case": ("routing GET /api/v1/cases/{id}", _DEPARTMENT_READERS),
     "routing.transfer_case": ("routing POST /api/v1/cases/{id}/transfer", _CASE_DECIDERS),

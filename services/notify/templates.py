@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from contracts.workdays import SHANGHAI
+from contracts.workdays import chinese_date as local_date
 
 SIGNATURE = "【便民服务】"
 NOTE_LIMIT = 30  # keeps a completion SMS within about two billing segments
 _TRAILING = "。．.；;，,！!、 "
-
-
-def local_date(at: datetime) -> str:
-    """`2026年12月7日`: the calendar day in Asia/Shanghai, as residents read deadlines."""
-    day = at.astimezone(SHANGHAI).date()
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def shorten(text: str, limit: int = NOTE_LIMIT) -> str:

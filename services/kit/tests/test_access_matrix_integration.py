@@ -19,6 +19,7 @@ from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
+from services.intake.tests.document_events import append_case, referred, rejected, requested
 from services.kit.access import POLICY, PUBLIC
 from services.kit.auth import ROLES
 from services.kit.testing import auth_header, client_from, eventually, running_app, start_group_at_end
@@ -236,6 +237,13 @@ async def _read_complaint(county: County, role: str) -> httpx.Response:
     return await _get(county, "intake", f"/api/v1/complaints/{await _complaint(county)}", token(role))
 
 
+async def _print(county: County, role: str, allowed: bool, document: str) -> httpx.Response:
+    case_id = county.case["case_id"]
+    if allowed and document != "receipt.pdf":  # a case that has the notice, rejection and referral to print
+        case_id = await append_case(county.apps["intake"].state.runtime.pool, requested(1), rejected(), referred())
+    return await _get(county, "intake", f"/api/v1/cases/{case_id}/documents/{document}", token(role))
+
+
 # action -> (the request a caller of `role` makes, the status when allowed)
 CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_townships": (lambda c, r, a: _get(c, "intake", "/api/v1/townships", token(r)), 200),
@@ -271,6 +279,10 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.rate_by_link": (lambda c, r, a: _use_link(c, r), 201),
     "intake.case_status": (lambda c, r, a: _status(c, r, "read"), 200),
     "intake.rate_by_status": (lambda c, r, a: _status(c, r, "rate"), 201),
+    "intake.print_receipt": (lambda c, r, a: _print(c, r, a, "receipt.pdf"), 200),
+    "intake.print_notice": (lambda c, r, a: _print(c, r, a, "notice-1.pdf"), 200),
+    "intake.print_rejection": (lambda c, r, a: _print(c, r, a, "rejection.pdf"), 200),
+    "intake.print_referral": (lambda c, r, a: _print(c, r, a, "referral.pdf"), 200),
     "routing.list_queue": (lambda c, r, a: _get(c, "routing", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "routing.read_case": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "routing.transfer_case": (lambda c, r, a: _decide(

@@ -1,0 +1,221 @@
+"""The printed documents a resident takes home, as PDF: 受理回执, 一次性告知书, 不予受理通知书, 转介告知单.
+
+Pure but for reading the font: data in (services/intake/document_data.py), bytes out. Large type and
+plain words for older residents (适老化); what anyone typed is drawn as text, never read as markup.
+The font is embedded as a subset, so the PDF prints the same on any machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+from fpdf import FPDF
+from fpdf.enums import Align, TextMode, XPos, YPos
+
+from contracts.events import ApplicationFields
+from contracts.workdays import chinese_date
+from services.intake.document_data import Notice, Receipt, Referral, Rejection
+from services.intake.service_halls import ServiceHall
+from services.kit.auth import ConfigurationError
+
+FAMILY = "bianmin-sc"
+TITLE_PT, HEADING_PT, BODY_PT, SMALL_PT = 26, 17, 15, 12  # 15 pt body: readable without glasses for most elders
+LINE_MM = 9.0
+_PROOF = "受理回执一次性告知书不予通知转介单申请人办件编号补齐材料行政复议诉讼第二次"  # glyphs every document needs
+MISSING_GLYPH = "〓"
+_NO_LINE_START = "，。、；：？！）》」』】〉”’…·,.;:?!)%"
+_PROBLEMS = {"missing": "缺少", "faulty": "不符合要求"}
+RIGHTS = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
+          "也可以在六个月内依法向人民法院提起行政诉讼。")
+
+
+def check_font(path: Path) -> None:
+    """Refuses a start without a usable Simplified-Chinese font: a PDF of empty boxes helps no one."""
+    if not path.is_file():
+        raise ConfigurationError(f"no Chinese font for printed documents at {path}: run `make install` "
+                                 "or set INTAKE_FONT_FILE to a Simplified-Chinese TrueType/OpenType font")
+    try:
+        with TTFont(path, lazy=True) as font:
+            cmap = font.getBestCmap() or {}
+    except (TTLibError, OSError, AssertionError) as exc:
+        raise ConfigurationError(f"INTAKE_FONT_FILE {path} is not a readable TrueType/OpenType font: {exc}") from exc
+    missing = "".join(ch for ch in _PROOF if ord(ch) not in cmap)
+    if missing:
+        raise ConfigurationError(f"the font at {path} lacks Simplified-Chinese glyphs ({missing}); "
+                                 "set INTAKE_FONT_FILE to a font that covers GB 2312")
+
+
+def wrap(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
+    """Lines of at most `width`, broken at any character as Chinese text is; a punctuation mark that
+    may not begin a line (避头尾) hangs at the end of the one before instead, into the margin."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for ch in paragraph:
+            hangs = ch in _NO_LINE_START and width_of(line) <= width  # one mark at most
+            if line and width_of(line + ch) > width and not hangs:
+                lines.append(line)
+                line = ""
+            line += ch
+        lines.append(line)
+    return lines
+
+
+class _Sheet:
+    """One A4 document: a header naming the centre, a title, then labelled lines and paragraphs."""
+
+    def __init__(self, font: Path, *, hall: ServiceHall, title: str, number: str, printed_at: datetime) -> None:
+        pdf = FPDF(format="A4")
+        pdf.set_margins(20, 18, 20)
+        pdf.set_auto_page_break(True, margin=22)
+        pdf.add_font(FAMILY, fname=str(font))
+        pdf.set_font(FAMILY, size=BODY_PT)
+        self._glyphs: dict[int, str] = getattr(pdf.current_font, "cmap", {})
+        pdf.set_title(title)
+        pdf.set_lang("zh-CN")
+        pdf.set_creator("bianmin")
+        pdf.set_creation_date(printed_at)
+        footer = f"{hall.name}　咨询电话：{hall.phone}　打印日期：{chinese_date(printed_at)}"
+
+        def page_footer() -> None:
+            pdf.set_y(-16)
+            pdf.set_font(FAMILY, size=SMALL_PT)
+            pdf.cell(0, 6, f"{footer}　第{pdf.page_no()}页", align=Align.C)
+
+        pdf.footer = page_footer  # type: ignore[method-assign]  # fpdf2's hook is a method to override
+        pdf.add_page()
+        self.pdf = pdf
+        self._line(hall.name, size=HEADING_PT, align=Align.C)
+        self._line(title, size=TITLE_PT, align=Align.C, bold=True, height=16)
+        self._line(f"编号：{number}", size=BODY_PT, align=Align.R)
+        pdf.ln(2)
+
+    def _line(self, text: str, *, size: int = BODY_PT, align: Align = Align.L, bold: bool = False,
+              height: float = LINE_MM) -> None:
+        pdf = self.pdf
+        pdf.set_font(FAMILY, size=size)
+        # A character the font lacks (a rare 生僻字 in a name) would vanish without a trace: 〓 marks the
+        # place, so staff write it in by hand.
+        text = "".join(ch if ord(ch) in self._glyphs or ch == "\n" else MISSING_GLYPH for ch in text)
+        # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
+        with pdf.local_context(text_mode=TextMode.FILL_STROKE if bold else TextMode.FILL, line_width=0.3):
+            for line in wrap(text, pdf.get_string_width, pdf.epw - 2 * pdf.c_margin):
+                pdf.cell(pdf.epw, height, line, align=align, markdown=False, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def field(self, label: str, value: str) -> None:
+        self._line(f"{label}：{value}")
+
+    def heading(self, text: str) -> None:
+        self.pdf.ln(2)
+        self._line(text, size=HEADING_PT, bold=True, height=11)
+
+    def paragraph(self, text: str) -> None:
+        self._line(text)
+
+    def items(self, lines: Sequence[str]) -> None:
+        for number, text in enumerate(lines, start=1):
+            self._line(f"{number}. {text}")
+        self.pdf.ln(2)
+
+    def mark(self, text: str) -> None:
+        """A boxed, heavy line no one overlooks (第二次告知)."""
+        pdf = self.pdf
+        pdf.set_font(FAMILY, size=HEADING_PT + 3)
+        with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.5, draw_color=0):
+            pdf.multi_cell(0, 14, text, border=1, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+
+    def how_to_ask(self, hall: ServiceHall, case_no: str) -> None:
+        self.heading("怎样查询和咨询")
+        self.paragraph(f"请记住办件编号 {case_no}。凭办件编号和申请时留下的手机号码，拨打 {hall.phone} "
+                       "或到中心窗口，就能查到办理进度。")
+        self.field("中心地址", hall.address)
+        self.field("办公时间", hall.hours)
+
+    def signed(self, hall: ServiceHall, day: datetime) -> bytes:
+        self.pdf.ln(8)
+        self._line(f"{hall.name}（盖章）", align=Align.R)
+        self._line(chinese_date(day), align=Align.R)
+        return bytes(self.pdf.output())
+
+
+def _applicant(sheet: _Sheet, application: ApplicationFields) -> None:
+    sheet.field("申请人", f"{application.applicant_name}（身份证号 {application.applicant_id_masked}）")
+    sheet.field("办理事项", f"{application.item_name}（事项编码 {application.item_code}）")
+
+
+def render_receipt(receipt: Receipt, *, hall: ServiceHall, font: Path, printed_at: datetime) -> bytes:
+    app = receipt.application
+    sheet = _Sheet(font, hall=hall, title="受理回执", number=app.case_no, printed_at=printed_at)
+    _applicant(sheet, app)
+    sheet.field("受理日期", chinese_date(receipt.accepted_at))
+    if receipt.deemed_accepted:
+        sheet.paragraph("中心未在收到材料后五个工作日内告知补正，依法视为自收到材料之日起已受理。")
+    sheet.heading("已收到的材料")
+    sheet.items(receipt.materials_received or ("无",))
+    if receipt.owed:
+        sheet.heading("还需要补交的材料（容缺受理）")
+        sheet.items([f"{m.name}：请于{chinese_date(m.due)}前补交" if m.due else f"{m.name}：补交期限以窗口告知为准"
+                     for m in receipt.owed])
+    sheet.heading("什么时候办好")
+    if receipt.promised_limit_days == 0:
+        sheet.paragraph(f"本事项为即办件，承诺于{chinese_date(receipt.promised_deadline)}办结。")
+    else:
+        sheet.paragraph(f"承诺于{chinese_date(receipt.promised_deadline)}前办结"
+                        f"（{receipt.promised_limit_days}个工作日，节假日不计算在内）。办好后会发短信告诉您。")
+    sheet.field("首问负责人", app.first_contact_staff_id or "受理窗口工作人员")
+    sheet.how_to_ask(hall, app.case_no)
+    sheet.paragraph("请妥善保管本回执。")
+    return sheet.signed(hall, receipt.accepted_at)
+
+
+def render_notice(notice: Notice, *, hall: ServiceHall, font: Path, printed_at: datetime) -> bytes:
+    app = notice.application
+    sheet = _Sheet(font, hall=hall, title="一次性告知书", number=f"{app.case_no}-告{notice.notice_no}",
+                   printed_at=printed_at)
+    if notice.second_notice:
+        sheet.mark("第二次告知")
+        changed = f"（{notice.requirements_changed_from}版之后）" if notice.requirements_changed_from else ""
+        sheet.paragraph(f"因本事项的办理要求{changed}有变化，需要再请您补充下列材料。")
+    _applicant(sheet, app)
+    sheet.field("告知日期", chinese_date(notice.given_at))
+    sheet.paragraph("经审查，您申请的事项还需要补齐或更正下列材料。以下是需要补的全部材料，一次告诉您：")
+    sheet.heading("需要补齐的材料")
+    sheet.items([f"{m.name}（{_PROBLEMS[m.problem]}）" + (f"：{m.note}" if m.note else "") for m in notice.materials])
+    sheet.paragraph("材料带齐后，请到中心窗口办理，出示本告知书即可。")
+    sheet.field("首问负责人", app.first_contact_staff_id or "受理窗口工作人员")
+    sheet.how_to_ask(hall, app.case_no)
+    return sheet.signed(hall, notice.given_at)
+
+
+def render_rejection(rejection: Rejection, *, case_no: str, hall: ServiceHall, font: Path, printed_at: datetime) -> bytes:
+    sheet = _Sheet(font, hall=hall, title="不予受理通知书", number=case_no, printed_at=printed_at)
+    if rejection.application is not None:
+        _applicant(sheet, rejection.application)
+    sheet.paragraph("经审查，您申请的事项不予受理。")
+    sheet.field("理由", rejection.reason)
+    sheet.field("依据", rejection.legal_basis)
+    sheet.field("审批人（中心负责人）", rejection.approved_by)
+    sheet.heading("您的权利")
+    sheet.paragraph(RIGHTS)
+    sheet.how_to_ask(hall, case_no)
+    return sheet.signed(hall, rejection.rejected_at)
+
+
+def render_referral(referral: Referral, *, case_no: str, hall: ServiceHall, font: Path, printed_at: datetime) -> bytes:
+    sheet = _Sheet(font, hall=hall, title="转介告知单", number=case_no, printed_at=printed_at)
+    sheet.field("您要办的事", referral.matter)
+    sheet.paragraph("这件事不在本中心办理，请到下面的地方办理：")
+    sheet.field("办理地点", referral.referred_to)
+    if referral.address:
+        sheet.field("地址", referral.address)
+    if referral.office_hours:
+        sheet.field("办公时间", referral.office_hours)
+    if referral.note:
+        sheet.field("提醒", referral.note)
+    sheet.field("接待人", referral.first_contact_staff_id or "窗口工作人员")
+    sheet.paragraph(f"有疑问请拨打本中心电话 {hall.phone}。")
+    return sheet.signed(hall, referral.referred_at)
