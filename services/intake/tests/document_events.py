@@ -6,10 +6,9 @@ import io
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-import asyncpg
 import pypdf
 
-from contracts.envelope import Actor, Envelope, NewEvent, Payload, new_event_id
+from contracts.envelope import Actor, Envelope, Payload, new_event_id
 from contracts.events import (
     CaseReferred,
     CaseReferredPayload,
@@ -26,7 +25,6 @@ from contracts.events import (
     ToleratedMaterialDuePayload,
     event_type_name,
 )
-from services.kit.eventstore import Origin, append
 
 AT = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)  # 24 November in Asia/Shanghai
 DEADLINE = datetime(2026, 12, 8, 15, 59, 59, tzinfo=UTC)  # end of 8 December, Asia/Shanghai
@@ -93,16 +91,6 @@ def stream(*payloads: Payload, case_id: UUID | None = None, township_id: str = "
                        occurred_at=AT, source="intake", case_id=case_id, stream_version=version, township_id=township_id,
                        actor=actor, correlation_id=case_id, payload=payload))
     return out
-
-
-async def append_case(pool: asyncpg.Pool, *payloads: Payload, township_id: str = "qingshui") -> UUID:
-    """A new case whose intake stream holds these events, appended as a command would."""
-    case_id = uuid4()
-    async with pool.acquire() as conn, conn.transaction():
-        await append(conn, source="intake", case_id=case_id, township_id=township_id,
-                     origin=Origin(actor=Actor(kind="staff", id="qs-general_window-01")),
-                     events=[NewEvent(_TYPES[type(p)], p) for p in payloads], now=AT)
-    return case_id
 
 
 def pdf_text(content: bytes) -> str:

@@ -30,7 +30,7 @@ async def intake(infra, make_database, tmp_path_factory):
     await start_group_at_end(infra.kafka_bootstrap, f"bianmin-intake{suffix}")
     settings = IntakeSettings(DATABASE_URL=await make_database("it_intake_app"),
                               KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap, BIANMIN_CONSUMER_GROUP_SUFFIX=suffix,
-                              BIANMIN_CLOCK_FILE=str(clock_file), INTAKE_NOTICE_PERIOD_SCAN_INTERVAL=0.2)
+                              BIANMIN_CLOCK_FILE=str(clock_file), notice_period_scan_interval=0.2)
     app = create_app(settings)
     async with running_app(app) as client:
         yield client, clock_file

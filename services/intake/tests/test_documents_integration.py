@@ -9,11 +9,12 @@ import pytest
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import VALID_ID, case_body
-from services.intake.tests.document_events import REASON, append_case, pdf_text, referred, rejected, requested
+from services.intake.tests.document_events import REASON, pdf_text
 from services.kit.testing import auth_header, running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
+HEAD = auth_header("centre_head", "qingshui", sub="qs-head")
 AGENT = auth_header("village_agent", "qingshui")
 INSPECTOR = auth_header("inspector", None)
 
@@ -51,15 +52,19 @@ async def test_receipt_of_a_case_taken_in_at_the_window(intake):
         assert "没有" in absent.json()["message"]
 
 
-async def test_notices_and_rejection_of_a_case_not_accepted(intake):
-    client, runtime = intake
-    case_id = await append_case(runtime.pool, requested(1), requested(2, second=True), rejected())
-    first = await client.get(url(case_id, "notice-1.pdf"), headers=STAFF)
-    second = await client.get(url(case_id, "notice-2.pdf"), headers=INSPECTOR)
-    assert first.status_code == second.status_code == 200
-    first_text, second_text = pdf_text(first.content), pdf_text(second.content)
-    assert "QS-20261124-0007-告1" in first_text and "本人银行卡或存折" in first_text and "户口簿" in first_text
-    assert "第二次告知" not in first_text and "第二次告知" in second_text
+async def test_the_notice_and_the_rejection_of_a_case_not_accepted(intake):
+    client, _ = intake
+    body = case_body(materials=["id_card", "bank_card"], faulty=[{"code": "bank_card", "note": "须为本人名下的一类银行卡"}])
+    noticed = (await client.post("/api/v1/cases", json=body, headers=STAFF)).json()
+    case_id = noticed["case_id"]
+    first = await client.get(url(case_id, "notice-1.pdf"), headers=INSPECTOR)
+    assert first.status_code == 200, first.text
+    text = pdf_text(first.content)
+    assert f"{noticed['case_no']}-告1" in text and "户口簿" in text and "须为本人名下的一类银行卡" in text
+    assert "第二次告知" not in text  # the second notice's paper: test_second_notice_integration
+    refused = await client.post(f"/api/v1/cases/{case_id}/rejection", headers=HEAD,
+                                json={"reason": REASON, "legal_basis": "《行政许可法》第三十二条第一款第（二）项"})
+    assert refused.status_code == 200, refused.text
     rejection = pdf_text((await client.get(url(case_id, "rejection.pdf"), headers=STAFF)).content)
     assert REASON in rejection and "行政复议" in rejection and "qs-head" in rejection
 
@@ -71,18 +76,22 @@ async def test_notices_and_rejection_of_a_case_not_accepted(intake):
 
 
 async def test_referral(intake):
-    client, runtime = intake
-    case_id = await append_case(runtime.pool, referred())
-    resp = await client.get(url(case_id, "referral.pdf"), headers=STAFF)
+    client, _ = intake
+    referred = await client.post("/api/v1/referrals", headers=STAFF, json={
+        "township_id": "qingshui", "matter": "办理不动产登记", "referred_to": "县政务服务中心不动产登记窗口",
+        "address": "县城人民路8号", "office_hours": "工作日 9:00-17:00"})
+    assert referred.status_code == 201, referred.text
+    resp = await client.get(url(referred.json()["referral_id"], "referral.pdf"), headers=STAFF)
     assert resp.status_code == 200, resp.text
     assert "县政务服务中心不动产登记窗口" in pdf_text(resp.content)
 
 
 async def test_unknown_cases_other_townships_and_bad_numbers(intake):
-    client, runtime = intake
+    client, _ = intake
     unknown = await client.get(url(uuid4(), "receipt.pdf"), headers=STAFF)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "CASE_NOT_FOUND")
-    theirs = await append_case(runtime.pool, requested(1), township_id="baishi")
+    theirs = (await client.post("/api/v1/cases", json=case_body(township_id="baishi", materials=[]),
+                                headers=auth_header("staff", "baishi"))).json()["case_id"]
     other = await client.get(url(theirs, "notice-1.pdf"), headers=STAFF)
     assert (other.status_code, other.json()["code"]) == (403, "TOWNSHIP_FORBIDDEN")
     for bad in ("notice-0.pdf", "notice-x.pdf", "notice-99999999999999999999.pdf"):

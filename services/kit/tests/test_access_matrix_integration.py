@@ -19,7 +19,6 @@ from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from services.intake.tests.document_events import append_case, referred, rejected, requested
 from services.kit.access import POLICY, PUBLIC
 from services.kit.auth import ROLES
 from services.kit.testing import auth_header, client_from, eventually, running_app, start_group_at_end
@@ -238,9 +237,18 @@ async def _read_complaint(county: County, role: str) -> httpx.Response:
 
 
 async def _print(county: County, role: str, allowed: bool, document: str) -> httpx.Response:
+    """The receipt of the accepted case; a notice and then a refusal of an incomplete one; a referral."""
     case_id = county.case["case_id"]
-    if allowed and document != "receipt.pdf":  # a case that has the notice, rejection and referral to print
-        case_id = await append_case(county.apps["intake"].state.runtime.pool, requested(1), rejected(), referred())
+    if allowed and document in ("notice-1.pdf", "rejection.pdf"):
+        case_id = (await county.applied(materials=["id_card"]))["case_id"]
+        if document == "rejection.pdf":
+            refused = await county.clients["intake"].post(f"/api/v1/cases/{case_id}/rejection", headers=HEAD, json={
+                "reason": "不属本乡镇户籍", "legal_basis": "《行政许可法》第三十二条"})
+            assert refused.status_code == 200, refused.text
+    elif allowed and document == "referral.pdf":
+        referred = await county.clients["intake"].post("/api/v1/referrals", headers=HEAD, json={
+            "township_id": "qingshui", "matter": "不动产登记", "referred_to": "县政务服务中心"})
+        case_id = referred.json()["referral_id"]
     return await _get(county, "intake", f"/api/v1/cases/{case_id}/documents/{document}", token(role))
 
 
