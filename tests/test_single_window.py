@@ -4,8 +4,11 @@ only because the county changed the item's requirements in between, and the seco
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from services.intake.tests.builders import revised_catalogue
 from services.kit.testing import auth_header, eventually
 from tests import scenario
 from tests.builders import case_body
@@ -60,3 +63,36 @@ async def test_a_refusal_at_intake_needs_the_centre_head(http):
     assert refused["actor"]["kind"] == "centre_head"
     # Routing never saw an accepted case: nothing to assign.
     assert (await http.get("routing", f"/api/v1/cases/{case_id}")).status_code == 404
+
+
+async def test_told_twice_only_because_the_county_changed_the_item(http, system, tmp_path):
+    """The second notice is allowed and flagged when the item's requirements changed; routing takes the
+    case once it is complete, and the whole telling is in the audit history."""
+    noticed = await http.post("intake", "/api/v1/cases", case_body(63, item_code="JY-001", materials=[]))
+    assert noticed.json()["status"] == "materials_requested", noticed.text
+    case_id = noticed.json()["case_id"]
+
+    # The county revises the catalogue (JY-001 now also needs the 户口簿) and restarts intake with it.
+    intake = system["intake"]
+    intake.env["INTAKE_CATALOGUE_FILE"] = revised_catalogue(tmp_path / "county.yaml")
+    await asyncio.to_thread(intake.stop)
+    await asyncio.to_thread(intake.start)
+    await asyncio.to_thread(intake.wait_ready)
+
+    second = (await http.post("intake", f"/api/v1/cases/{case_id}/materials", {"materials": ["id_card"]})).json()
+    assert (second["status"], second["second_notices"], [o["code"] for o in second["owed"]]) == (
+        "materials_requested", 1, ["hukou"])
+    piecemeal = await http.post("intake", f"/api/v1/cases/{case_id}/materials",
+                                {"materials": ["hukou"], "additional": ["photo"]})
+    assert piecemeal.json()["code"] == "NOTICE_PIECEMEAL"  # still nothing beyond what changed
+    accepted = await http.post("intake", f"/api/v1/cases/{case_id}/materials", {"materials": ["hukou"]})
+    assert accepted.json()["status"] == "submitted"
+    await scenario.routing_case(http, case_id)
+    history = await scenario.history_with(http, case_id, [
+        "MaterialsRequested", "MaterialsSupplied", "MaterialsRequested", "MaterialsSupplied", "CaseSubmitted",
+        "CaseAssigned"])
+    notices = [e["payload"] for e in history["events"] if e["event_type"] == "MaterialsRequested"]
+    assert [(n["notice_no"], n["second_notice"]) for n in notices] == [(1, False), (2, True)]
+    assert notices[1]["requirements_changed_from"] == notices[0]["catalogue_version"] == "2026.11"
+    submitted = next(e for e in history["events"] if e["event_type"] == "CaseSubmitted")
+    assert submitted["payload"]["notices_given"] == 2 and submitted["payload"]["catalogue_version"] == "2026.12"
