@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from contracts.envelope import Actor
 from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, ComplaintAnswered, DeadlineBreached
@@ -16,6 +16,8 @@ from services.intake import application, case_view, commands, matters_commands, 
 from services.intake.deps import IntakeRuntime
 from services.intake.schemas import (
     ApplicationResponse,
+    CasePage,
+    CaseSummary,
     CaseView,
     DeliveryRequest,
     EraseContactRequest,
@@ -31,6 +33,7 @@ from services.intake.schemas import (
 )
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
+from services.kit.fields import Code
 from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -127,6 +130,26 @@ async def post_delivery(case_id: UUID, body: DeliveryRequest, request: Request,
     outcome = await commands.deliver_result(rt.pool, rt.clock, case_id=case_id, acknowledgement=body.acknowledgement,
                                             note=body.note, actor=_actor(grant), may_see=grant.township)
     return _event_response(outcome)
+
+
+CaseStatus = Literal["received", "materials_requested", "submitted", "assigned", "completed", "rejected"]
+
+
+@router.get("/cases", response_model=CasePage, summary="A township's cases for the supervisor: by status, and "
+            "flagged for a second notice, a missed review period or tolerated materials overdue",
+            responses=error_responses(401, 403, 422))
+async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("intake.list_cases"))],
+                     township_id: Annotated[Code, Query()], status: CaseStatus | None = None,
+                     flag: Literal["second_notice", "deemed_accepted", "tolerated_overdue"] | None = None,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> CasePage:
+    grant.township(township_id)
+    rt = _rt(request)
+    async with rt.pool.acquire() as conn:
+        total, rows = await store.list_cases(conn, township_id=township_id, status=status, flag=flag,
+                                             now=rt.clock.now(), limit=limit, offset=offset)
+    return CasePage(total=total, limit=limit, offset=offset,
+                    cases=[CaseSummary(**{k: r[k] for k in CaseSummary.model_fields}) for r in rows])
 
 
 @router.get("/cases/{case_id}", response_model=CaseView, summary="A case as the window sees it, with what it owes",

@@ -190,3 +190,28 @@ class CaseView(BaseModel):
     result: str | None
     delivered_at: datetime | None
     rating_score: int | None
+
+
+class CaseSummary(BaseModel):
+    """One line of the supervisor's list."""
+
+    case_id: UUID
+    case_no: str
+    item_code: str
+    item_name: str
+    channel: str
+    status: str
+    submitted_at: datetime
+    notices_given: int
+    second_notices: int
+    deemed_accepted: bool
+    tolerated_overdue: bool = Field(description="A tolerated material is still owed past its due date.")
+    first_contact_staff_id: str | None
+    agent_id: str | None
+
+
+class CasePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    cases: list[CaseSummary]

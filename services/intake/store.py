@@ -109,3 +109,25 @@ async def save_progress(conn: asyncpg.Connection, case_id: UUID, progress: CaseP
         case_id, progress.status, progress.department_code, progress.overdue, progress.result, progress.completed_at,
         progress.routing_version,
     )
+
+
+# What a supervisor filters on: piecemeal telling, a missed review period, tolerated materials overdue.
+CASE_FLAGS = {
+    "second_notice": "c.second_notices > 0",
+    "deemed_accepted": "c.deemed_accepted",
+    "tolerated_overdue": "EXISTS (SELECT 1 FROM owed_materials o WHERE o.case_id = c.case_id AND NOT o.essential"
+                         " AND o.supplied_at IS NULL AND o.due < $4)",
+}
+
+
+async def list_cases(conn: asyncpg.Connection, *, township_id: str, status: str | None, flag: str | None,
+                     now: datetime, limit: int, offset: int) -> tuple[int, list[dict]]:
+    """A township's cases, newest first, optionally by status and by one supervisor's flag."""
+    where = ["c.township_id = $1", "($2::text IS NULL OR c.status = $2)"]
+    if flag is not None:
+        where.append(CASE_FLAGS[flag])
+    overdue = CASE_FLAGS["tolerated_overdue"]
+    sql = (f"SELECT c.*, {overdue} AS tolerated_overdue, count(*) OVER () AS total FROM cases c"
+           f" WHERE {' AND '.join(where)} ORDER BY c.submitted_at DESC LIMIT $3 OFFSET $5")
+    rows = await conn.fetch(sql, township_id, status, limit, now, offset)
+    return (rows[0]["total"] if rows else 0), [dict(r) for r in rows]

@@ -42,6 +42,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.reject_at_intake": ("intake POST /api/v1/cases/{id}/rejection", {"centre_head": TOWNSHIP}),
     "intake.hand_over": ("intake POST /api/v1/cases/{id}/handover", {"staff": TOWNSHIP, "centre_head": TOWNSHIP}),
     "intake.deliver_result": ("intake POST /api/v1/cases/{id}/delivery", _TAKERS),
+    "intake.list_cases": ("intake GET /api/v1/cases", {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
     "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", {"village_agent": TOWNSHIP, "window_pad": TOWNSHIP}),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),

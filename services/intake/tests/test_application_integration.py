@@ -116,6 +116,16 @@ async def test_materials_received_for_review_count_as_accepted_when_the_notice_p
     assert events[1]["actor"] == {"kind": "system", "id": "intake-notice-period"}
     late = await client.post(f"/api/v1/cases/{case_id}/review", json={}, headers=STAFF)
     assert late.status_code == 409 and late.json()["code"] == "NOT_AWAITING_REVIEW"
+    flagged = (await client.get("/api/v1/cases", params={"township_id": "qingshui", "flag": "deemed_accepted"},
+                                headers=HEAD)).json()
+    assert [c["case_id"] for c in flagged["cases"]] == [case_id] and flagged["total"] == 1
+    piecemeal = await client.get("/api/v1/cases", params={"township_id": "qingshui", "flag": "second_notice"},
+                                 headers=HEAD)
+    assert piecemeal.json()["total"] == 0
+    other = await client.get("/api/v1/cases", params={"township_id": "baishi"}, headers=HEAD)
+    assert other.status_code == 403
+    bad = await client.get("/api/v1/cases", params={"township_id": "qingshui", "flag": "late"}, headers=HEAD)
+    assert bad.status_code == 422
 
 
 async def test_only_the_centre_head_can_refuse_at_intake(intake, infra):

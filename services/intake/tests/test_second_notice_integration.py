@@ -51,6 +51,9 @@ async def test_a_second_notice_only_for_what_the_county_added(infra, make_databa
         assert first["case_no"] in receipt and "户口簿" in receipt and "居民身份证" in receipt
         view = (await client.get(f"/api/v1/cases/{case_id}", headers=STAFF)).json()
         assert (view["second_notices"], view["catalogue_version"]) == (1, "2026.12")
+        listed = (await client.get("/api/v1/cases", params={"township_id": "qingshui", "flag": "second_notice"},
+                                   headers=HEAD)).json()
+        assert [(c["case_no"], c["notices_given"]) for c in listed["cases"]] == [(first["case_no"], 2)]
 
         # A refusal at intake and its paper: the centre head's, with reason and legal basis.
         other = (await client.post("/api/v1/cases", json=case_body(item_code="JY-001", materials=[]),

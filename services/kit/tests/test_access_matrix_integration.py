@@ -267,6 +267,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.hand_over": (lambda c, r, a: _on_application(
         c, r, a, "handover", {"materials": ["id_card"]}, by=AGENT, channel="village_point", village_id="qs-dongfeng"), 201),
     "intake.deliver_result": (_deliver, 201),
+    "intake.list_cases": (lambda c, r, a: _get(c, "intake", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
     "intake.erase_contact": (_erase, 200),
