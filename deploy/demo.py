@@ -91,16 +91,68 @@ async def holder(client: httpx.AsyncClient, case: dict) -> dict[str, str]:
     return auth_header("staff", "qingshui", sub=view["staff_id"], department_code=view["department_code"])
 
 
+async def hall_morning(client: httpx.AsyncClient) -> None:
+    """取号/叫号: a ticket from the kiosk, called, served; the display board shows no names."""
+    say("== 开门：取号叫号 ==")
+    hall = f"{URL['intake']}/api/v1/hall"
+    ticket = (await client.post(f"{hall}/tickets", headers=WINDOW,
+                                json={"township_id": "qingshui", "queue": "social_security"})).json()
+    say(f"  取号机：{ticket['ticket_no']} 号（社保），前面还有 {ticket.get('waiting_ahead', 0)} 人")
+    called = (await client.post(f"{hall}/calls", headers=WINDOW,
+                                json={"township_id": "qingshui", "window_no": "3", "queues": ["social_security"]})).json()
+    await client.post(f"{hall}/tickets/{called['ticket_id']}/start", headers=WINDOW, json={"window_no": "3"})
+    board = (await client.get(f"{hall}/queue", params={"township_id": "qingshui"})).json()
+    say(f"  叫号屏：请 {called['ticket_no']} 号到 3 号窗口（大屏不显示姓名）；屏上 {len(board.get('windows', []))} 个窗口在办理")
+    await client.post(f"{hall}/tickets/{called['ticket_id']}/end", headers=WINDOW,
+                      json={"window_no": "3", "outcome": "served"})
+
+
+async def other_matters(client: httpx.AsyncClient) -> None:
+    """Not every visit is an application: a question answered, a complaint registered, a refusal by the head."""
+    say("== 咨询、投诉与不予受理 ==")
+    await client.post(f"{URL['intake']}/api/v1/consultations", headers=WINDOW, json={
+        "township_id": "qingshui", "question": "城乡居民医保今年什么时候开始缴费？",
+        "answer": "9月1日至12月31日，可在窗口或手机缴纳", "item_code": "YB-001"})
+    say("  咨询已登记：城乡居民医保缴费时间（首问负责人 window-01）")
+    complaint = (await client.post(f"{URL['intake']}/api/v1/complaints", headers=WINDOW, json={
+        "township_id": "qingshui", "subject": "窗口工作人员不在岗", "content": "上午十点到民政窗口无人办理",
+        "department_code": "civil_affairs", "complainant_name": "周大爷"})).json()
+    say(f"  投诉已登记：{complaint.get('complaint_no')}，须在 {complaint.get('answer_due', '')[:10]} 前答复")
+    noticed = await take_in(client, 8, "吴强", "MZ-003", ["id_card"], "window")
+    if noticed.get("status") == "materials_requested":
+        refusal = {"reason": "申请人户籍不在本乡镇，应向户籍地申请", "legal_basis": "《社会救助暂行办法》第十一条"}
+        by_window = await client.post(f"{URL['intake']}/api/v1/cases/{noticed['case_id']}/rejection",
+                                      headers=WINDOW, json=refusal)
+        say(f"  窗口不能自行不予受理（{by_window.status_code}）；经中心主任审批：")
+        await client.post(f"{URL['intake']}/api/v1/cases/{noticed['case_id']}/rejection", headers=HEAD, json=refusal)
+        paper = await client.get(f"{URL['intake']}/api/v1/cases/{noticed['case_id']}/documents/rejection.pdf",
+                                 headers=WINDOW)
+        say(f"  {noticed['case_no']} 不予受理，打印不予受理通知书（{len(paper.content) // 1024} KB，告知复议与诉讼权利）")
+
+
+async def print_receipt(client: httpx.AsyncClient, case: dict) -> None:
+    resp = await client.get(f"{URL['intake']}/api/v1/cases/{case['case_id']}/documents/receipt.pdf", headers=WINDOW)
+    if resp.status_code == 200:
+        out = ROOT / ".local" / "demo" / f"receipt-{case['case_no']}.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(resp.content)
+        say(f"  打印受理回执：{out.relative_to(ROOT)}")
+
+
 async def day(client: httpx.AsyncClient) -> None:
+    await hall_morning(client)
     say("== 上午：窗口与代办点受理 ==")
     incomplete = await take_in(client, 7, "孙丽", "SB-002", ["id_card"], "window")
     cases = [await take_in(client, 10 + i, *r) for i, r in enumerate(RESIDENTS)]
     cases = [c for c in cases if c.get("status") == "submitted"]
+    await print_receipt(client, cases[0])
     if incomplete.get("status") == "materials_requested":
         resp = await client.post(f"{URL['intake']}/api/v1/cases/{incomplete['case_id']}/materials", headers=WINDOW,
                                  json={"materials": [o["code"] for o in incomplete["owed"]]})
         if resp.json().get("status") == "submitted":
             say(f"  ✓ 孙丽 下午带齐材料回来补正，{incomplete['case_no']} 已受理（按一次性告知书核对，无新增要求）")
+
+    await other_matters(client)
 
     say("== 分办到部门 ==")
     for c in cases:
@@ -117,6 +169,12 @@ async def day(client: httpx.AsyncClient) -> None:
         await client.post(f"{URL['routing']}/api/v1/cases/{c['case_id']}/complete", headers=await holder(client, c),
                           json={"result": result, "note": note})
         say(f"  {c['case_no']} 办结（{'准予' if result == 'granted' else '不予'}）")
+
+    say("== 群众查询进度（无需登录，凭办件编号和手机号） ==")
+    status = await client.get(f"{URL['intake']}/api/v1/cases/{cases[1]['case_no']}/status",
+                              headers={"X-Applicant-Phone": "13900000011"})
+    if status.status_code == 200:
+        say(f"  {cases[1]['case_no']}：{status.json().get('summary') or status.json().get('status_text')}")
 
     say("== 群众评价 ==")
     for c, score, comment in ((first, 5, "一次就办好了"), (third, 2, "跑了两个窗口")):
