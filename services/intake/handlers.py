@@ -139,14 +139,15 @@ CaseStatus = Literal["received", "materials_requested", "submitted", "assigned",
             "flagged for a second notice, a missed review period or tolerated materials overdue",
             responses=error_responses(401, 403, 422))
 async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("intake.list_cases"))],
-                     township_id: Annotated[Code, Query()], status: CaseStatus | None = None,
+                     township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
+                     status: CaseStatus | None = None,
                      flag: Literal["second_notice", "deemed_accepted", "tolerated_overdue"] | None = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> CasePage:
-    grant.township(township_id)
+    township = grant.listing_township(township_id)
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
-        total, rows = await store.list_cases(conn, township_id=township_id, status=status, flag=flag,
+        total, rows = await store.list_cases(conn, township_id=township, status=status, flag=flag,
                                              now=rt.clock.now(), limit=limit, offset=offset)
     return CasePage(total=total, limit=limit, offset=offset,
                     cases=[CaseSummary(**{k: r[k] for k in CaseSummary.model_fields}) for r in rows])

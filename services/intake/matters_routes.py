@@ -27,7 +27,7 @@ from services.intake.matters_schemas import (
 from services.intake.schemas import EraseContactRequest, EraseContactResponse
 from services.kit.access import Grant, permit
 from services.kit.auth import Principal
-from services.kit.errors import ApiError, error_responses
+from services.kit.errors import error_responses
 from services.kit.fields import Code
 
 router = APIRouter(prefix="/api/v1", tags=["matters"])
@@ -64,10 +64,7 @@ async def get_consultations(
         from_day: Annotated[date | None, Query(alias="from", description="First local day; default: `to`.")] = None,
         to_day: Annotated[date | None, Query(alias="to", description="Last local day; default: today.")] = None,
 ) -> ConsultationReport:
-    township = township_id or grant.principal.township_id
-    if township is None:
-        raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
-    grant.township(township)
+    township = grant.listing_township(township_id)
     rt = _rt(request)
     start, end = matters.report_period(from_day, to_day, today=rt.clock.now().astimezone(SHANGHAI).date())
     async with rt.pool.acquire() as conn:

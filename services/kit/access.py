@@ -100,6 +100,14 @@ class Grant:
         if self.scope != ALL and self.principal.township_id != township_id:
             raise ApiError(403, "TOWNSHIP_FORBIDDEN", "无权访问其他乡镇的办件")
 
+    def listing_township(self, township_id: str | None) -> str:
+        """The township a list is for: the one asked for, else the caller's own; county-wide roles must ask."""
+        township = township_id or self.principal.township_id
+        if township is None:
+            raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
+        self.township(township)
+        return township
+
     def case(self, *, township_id: str, department_code: str | None, staff_id: str | None) -> None:
         """Raises 403 unless the caller may act on this case (its township, and for HOLDER its holder)."""
         self.township(township_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
 from services.kit.access import Grant, permit
-from services.kit.errors import ApiError, error_responses
+from services.kit.errors import error_responses
 from services.kit.fields import Code
 from services.routing import complaints, complaints_commands
 from services.routing import complaints_store as cstore
@@ -38,10 +38,7 @@ def _view(state: ComplaintState, now: datetime, reader_id: str) -> ComplaintView
 async def list_complaints(request: Request, grant: Annotated[Grant, Depends(permit("routing.list_complaints"))],
                           township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                           ) -> ComplaintList:
-    township = township_id or grant.principal.township_id
-    if township is None:
-        raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
-    grant.township(township)
+    township = grant.listing_township(township_id)
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
         states = await cstore.list_for_township(conn, township_id=township, limit=LIST_LIMIT)

@@ -64,10 +64,7 @@ async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("r
                      status: Literal["open"] = "open",
                      township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                      ) -> CaseList:
-    township = township_id or grant.principal.township_id
-    if township is None:
-        raise ApiError(422, "TOWNSHIP_REQUIRED", "请指定要查看的乡镇（township_id）")
-    grant.township(township)
+    township = grant.listing_township(township_id)
     rt = _rt(request)
     async with rt.pool.acquire() as conn:
         states = await store.list_open(conn, township_id=township, limit=QUEUE_LIMIT)
