@@ -135,6 +135,9 @@ class CatalogueFile(_Strict):
                 raise ValueError(f"item {item.item_code}: offered_in names unknown township {', '.join(unknown)}")
         return self
 
+    def township(self, township_id: str) -> Township | None:
+        return next((t for t in self.townships if t.township_id == township_id), None)
+
     def digest(self) -> str:
         """Fingerprint of everything the file says, to refuse a changed file under an unchanged version."""
         body = json.dumps(self.model_dump(mode="json", exclude={"materials_library"}), ensure_ascii=False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -90,8 +90,10 @@ async def submit_case(pool: asyncpg.Pool, clock: Clock, *, sub: Submission, acto
 async def review_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, faulty: tuple[application.Faulty, ...],
                       actor: Actor, may_see: Callable[[str], None]) -> Outcome:
     """Staff review materials received without the resident (online, village point)."""
-    def decide(app: application.Application, item: Item, _: Item | None, now: datetime) -> list[NewEvent]:
-        return application.decide_review(app, item=item, faulty=faulty, now=now, calendar=default_calendar())
+    async def decide(conn: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
+                     now: datetime) -> list[NewEvent]:
+        return application.decide_review(app, item=await _item_for(conn, row["item_code"]), faulty=faulty, now=now,
+                                         calendar=default_calendar())
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
 
@@ -99,16 +101,21 @@ async def supply_materials(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, s
                            faulty: tuple[application.Faulty, ...], additional: tuple[str, ...], actor: Actor,
                            may_see: Callable[[str], None]) -> Outcome:
     """补正: checked against the notice; a second notice only when the item's requirements changed."""
-    def decide(app: application.Application, item: Item, previous: Item | None, now: datetime) -> list[NewEvent]:
-        return application.decide_supply(app, item=item, previous=previous, supplied=supplied, faulty=faulty,
-                                         additional=additional, now=now, calendar=default_calendar())
+    async def decide(conn: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
+                     now: datetime) -> list[NewEvent]:
+        # The item as it stood when the last notice was given: what changed since is all that may be added.
+        previous = (await catalogue_store.load_item_version(conn, row["item_code"], app.notice_version)
+                    if app.notice_version else None)
+        return application.decide_supply(app, item=await _item_for(conn, row["item_code"]), previous=previous,
+                                         supplied=supplied, faulty=faulty, additional=additional, now=now,
+                                         calendar=default_calendar())
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
 
 async def reject_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reason: str, legal_basis: str,
                       proposed_by: str | None, actor: Actor, may_see: Callable[[str], None]) -> Outcome:
     """不予受理, decided by the centre head (the access table lets no one else call this)."""
-    def decide(app: application.Application, *_: object) -> list[NewEvent]:
+    async def decide(_: asyncpg.Connection, app: application.Application, *__: object) -> list[NewEvent]:
         return application.decide_rejection(app, reason=reason, legal_basis=legal_basis, proposed_by=proposed_by,
                                             approved_by=actor.id)
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
@@ -116,47 +123,46 @@ async def reject_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reason
 
 async def hand_over(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, materials: tuple[str, ...], actor: Actor,
                     may_see: Callable[[str], None]) -> Outcome:
-    def decide(app: application.Application, item: Item, _: Item | None, now: datetime) -> list[NewEvent]:
-        return application.decide_handover(app, item=item, received_by=actor.id, materials=materials, now=now)
+    async def decide(conn: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
+                     now: datetime) -> list[NewEvent]:
+        return application.decide_handover(app, item=await _item_for(conn, row["item_code"]), received_by=actor.id,
+                                           materials=materials, now=now)
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
 
 async def deliver_result(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, acknowledgement: Acknowledgement,
                          note: str, actor: Actor, may_see: Callable[[str], None]) -> Outcome:
-    def decide_with_status(app: application.Application, row: asyncpg.Record, now: datetime) -> list[NewEvent]:
+    async def decide(_: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
+                     now: datetime) -> list[NewEvent]:
         return application.decide_delivery(app, completed=row["status"] == "completed", delivered_by=actor.id,
                                            by_agent=actor.kind == "village_agent", acknowledgement=acknowledgement,
                                            note=note, now=now)
-    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see,
-                                 decide_on_row=decide_with_status)
+    return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
 
 async def accept_next_lapsed(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
     """One application whose notice period passed: accepted from its arrival by law, flagged. None if none."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        case_id = await store.claim_lapsed_review(conn, now)
-        if case_id is None:
+        row = await store.claim_lapsed_review(conn, now)
+        if row is None:
             return None
-        app = application.fold(await load_stream(conn, case_id))
-        row = await store.lock_case_row(conn, case_id)
-        assert row is not None and app.identity is not None  # claimed rows are cases with events
-        item = await _item_for(conn, app.identity.item_code)
-        decided = application.decide_lapse(app, item=item, now=now, calendar=default_calendar())
-        events = await append(conn, source=SOURCE, case_id=case_id, township_id=row["township_id"],
+        app = application.fold(await load_stream(conn, row["case_id"]))
+        decided = application.decide_lapse(app, item=await _item_for(conn, row["item_code"]), now=now,
+                                           calendar=default_calendar())
+        events = await append(conn, source=SOURCE, case_id=row["case_id"], township_id=row["township_id"],
                               origin=Origin(actor=Actor(kind="system", id="intake-notice-period")), events=decided,
                               now=now)
         await case_view.project(conn, events)
-    return case_id
+    return row["case_id"]
 
 
-Decide = Callable[[application.Application, Item, Item | None, datetime], list[NewEvent]]
-DecideOnRow = Callable[[application.Application, asyncpg.Record, datetime], list[NewEvent]]
+# A rule's call: it may read the catalogue through the connection; the case row is locked.
+Decide = Callable[[asyncpg.Connection, application.Application, asyncpg.Record, datetime], Awaitable[list[NewEvent]]]
 
 
 async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, actor: Actor,
-                          may_see: Callable[[str], None], decide: Decide | None = None,
-                          decide_on_row: DecideOnRow | None = None) -> Outcome:
+                          may_see: Callable[[str], None], decide: Decide) -> Outcome:
     """Lock the case, fold its events, ask the rule, append and project, in one transaction."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -165,14 +171,7 @@ async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, ac
             raise domain.CaseNotFound()
         may_see(row["township_id"])
         app = application.fold(await load_stream(conn, case_id))
-        if decide_on_row is not None:
-            decided = decide_on_row(app, row, now)
-        else:
-            assert decide is not None
-            item = await _item_for(conn, row["item_code"])
-            previous = (await catalogue_store.load_item_version(conn, row["item_code"], app.notice_version)
-                        if app.notice_version else None)
-            decided = decide(app, item, previous, now)
+        decided = await decide(conn, app, row, now)
         events = await append(conn, source=SOURCE, case_id=case_id, township_id=row["township_id"],
                               origin=Origin(actor=actor), events=decided, now=now)
         await case_view.project(conn, events)
@@ -193,7 +192,11 @@ async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reas
     """Erase the applicant's phone number here; the contact relay then publishes the tombstone."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        _, township_id = await _lock_case(conn, case_id, may_see)
+        row = await store.lock_case_row(conn, case_id)
+        if row is None:
+            raise domain.CaseNotFound()
+        township_id = row["township_id"]
+        may_see(township_id)
         erased = await store.lock_contact_erased(conn, case_id)
         events = domain.decide_erase_contact(erased=bool(erased), reason=reason)
         [event] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
@@ -201,16 +204,6 @@ async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reas
         await store.erase_contact(conn, case_id, at=now)
     assert isinstance(event, ContactErased)
     return event
-
-
-async def _lock_case(conn: asyncpg.Connection, case_id: UUID,
-                     may_see: Callable[[str], None]) -> tuple[domain.CaseState, str]:
-    """The case's state and township, locked for this transaction, once the caller may see it."""
-    found = await store.lock_case_state(conn, case_id)
-    if found is None:
-        raise domain.CaseNotFound()
-    may_see(found[1])
-    return found
 
 
 async def apply_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:

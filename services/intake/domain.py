@@ -39,14 +39,6 @@ class ContactAlreadyErased(DomainError):
     status, code, message = 409, "CONTACT_ALREADY_ERASED", "该办件申请人的联系方式已删除"
 
 
-@dataclass(frozen=True)
-class CaseState:
-    """What intake needs to know of a case to decide on it."""
-
-    status: str  # submitted | assigned | completed
-    rated: bool = False
-
-
 def valid_id_number(number: str) -> bool:
     """GB 11643 18-digit citizen number with its ISO 7064 check character."""
     # isascii first: str.isdigit() and int() also take "²", "０" and "٣".
@@ -72,6 +64,7 @@ class CaseProgress:
 
     status: str  # submitted | assigned | completed
     department_code: str
+    department_name: str | None  # as routing names it, for the resident's status page
     overdue: bool
     result: str | None
     completed_at: datetime | None
@@ -86,9 +79,11 @@ def evolve(progress: CaseProgress, event: Envelope) -> CaseProgress:
     progress = replace(progress, routing_version=event.stream_version)
     match event:
         case CaseAssigned():
-            return replace(progress, status="assigned", department_code=event.payload.department_code)
+            return replace(progress, status="assigned", department_code=event.payload.department_code,
+                           department_name=event.payload.department_name)
         case CaseTransferred():
-            return replace(progress, status="assigned", department_code=event.payload.to_department_code)
+            return replace(progress, status="assigned", department_code=event.payload.to_department_code,
+                           department_name=event.payload.to_department_name)
         case CaseCompleted():
             return replace(progress, status="completed", result=event.payload.result, completed_at=event.occurred_at)
         case DeadlineBreached():

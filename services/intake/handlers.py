@@ -167,8 +167,8 @@ async def get_case(case_id: UUID, request: Request,
 
 
 def _villages(request: Request, township_id: str) -> frozenset[str]:
-    catalogue = request.app.state.catalogue.file
-    return frozenset(v.village_id for t in catalogue.townships if t.township_id == township_id for v in t.villages)
+    township = request.app.state.catalogue.file.township(township_id)
+    return frozenset(v.village_id for v in township.villages) if township else frozenset()
 
 
 def _actor(grant: Grant) -> Actor:
@@ -191,17 +191,16 @@ async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request
                                grant: Annotated[Grant, Depends(permit("intake.erase_contact"))]) -> EraseContactResponse:
     rt = _rt(request)
     event = await commands.erase_contact(rt.pool, rt.clock, case_id=case_id, reason=body.reason,
-                                         actor=Actor(kind=grant.principal.role, id=grant.principal.sub),
-                                         may_see=grant.township)
+                                         actor=_actor(grant), may_see=grant.township)
     return EraseContactResponse(case_id=case_id, erased_at=event.occurred_at)
 
 
 def subscribe(runtime: IntakeRuntime) -> None:
     apply = commands.apply_routing_event
-    # Then, in the same transaction, the department's name for the status page and a rating link on completion.
-    routed = rating_commands.following_routing(apply, rating_commands.link_policy(runtime.settings), runtime.clock)
+    # A completion also issues the rating link, in the same transaction.
+    completed = rating_commands.with_link_on_completion(apply, rating_commands.link_policy(runtime.settings), runtime.clock)
     runtime.inbox.subscribe(
-        ROUTING_CASES, {CaseAssigned: routed, CaseTransferred: routed, CaseCompleted: routed, DeadlineBreached: apply,
+        ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: completed, DeadlineBreached: apply,
                         ComplaintAnswered: matters_commands.apply_complaint_answered},
         start="earliest", description="Keeps the resident-facing status of each case, and of each complaint, current.",
     )

@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import Envelope, Source
-from contracts.events import CaseAssigned, CaseCompleted, CaseRated, CaseTransferred, RatingChannel
+from contracts.events import CaseCompleted, CaseRated, RatingChannel
 from services.intake import rating_links, rating_store, ratings
 from services.intake.case_status import StatusFacts
 from services.intake.domain import CaseNotFound
@@ -154,20 +154,13 @@ def _check_link(link: asyncpg.Record | None, now: datetime) -> None:
         raise rating_links.LinkExpired()
 
 
-def following_routing(apply: Apply, links: LinkPolicy, clock: Clock) -> Apply:
-    """Routing's handler, then in the same transaction what ratings and the status page need of the event."""
+def with_link_on_completion(apply: Apply, links: LinkPolicy, clock: Clock) -> Apply:
+    """Routing's handler, then in the same transaction a rating link when the event completes the case."""
 
     async def handle(conn: asyncpg.Connection, event: Envelope) -> None:
         await apply(conn, event)
-        match event:
-            case CaseAssigned():
-                await rating_store.save_department_name(conn, event.case_id, event.payload.department_name,
-                                                        routing_version=event.stream_version)
-            case CaseTransferred():
-                await rating_store.save_department_name(conn, event.case_id, event.payload.to_department_name,
-                                                        routing_version=event.stream_version)
-            case CaseCompleted():
-                await _link_on_completion(conn, event, links, clock)
+        if isinstance(event, CaseCompleted):
+            await _link_on_completion(conn, event, links, clock)
 
     return handle
 

@@ -27,12 +27,12 @@ async def mark_rated(conn: asyncpg.Connection, case_id: UUID, *, score: int, cha
                        case_id, score, channel, at)
 
 
-async def case_of_applicant(conn: asyncpg.Connection, case_no: str, phone: str, *, lock: bool = False) -> UUID | None:
+async def case_of_applicant(conn: asyncpg.Connection, case_no: str, phone: str) -> UUID | None:
     """The case with this number whose applicant's number (E.164) is this one; None for an unknown case,
     another number or an erased one alike."""
     return await conn.fetchval(
-        "SELECT c.case_id FROM cases c JOIN case_contacts ct USING (case_id) WHERE c.case_no = $1 AND ct.phone = $2"
-        + (" FOR UPDATE OF c" if lock else ""), case_no, phone)
+        "SELECT c.case_id FROM cases c JOIN case_contacts ct USING (case_id) WHERE c.case_no = $1 AND ct.phone = $2",
+        case_no, phone)
 
 
 async def status_facts(conn: asyncpg.Connection, case_id: UUID) -> StatusFacts:
@@ -80,9 +80,3 @@ async def link_facts(conn: asyncpg.Connection, token_hash: str) -> asyncpg.Recor
         "SELECT l.expires_at, l.used_at, c.item_name, t.name AS centre_name, c.completed_at, c.status,"
         " c.rated_at IS NOT NULL AS rated FROM rating_links l JOIN cases c USING (case_id)"
         " JOIN townships t ON t.township_id = c.township_id WHERE l.token_hash = $1", token_hash)
-
-
-async def save_department_name(conn: asyncpg.Connection, case_id: UUID, name: str, *, routing_version: int) -> None:
-    """Only when the routing event that named it is the one the case shows (an older redelivery changes nothing)."""
-    await conn.execute("UPDATE cases SET department_name = $2 WHERE case_id = $1 AND routing_version = $3",
-                       case_id, name, routing_version)

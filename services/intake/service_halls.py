@@ -18,8 +18,8 @@ class ServiceHall:
 
 def hall_of(catalogue: CatalogueFile, township_id: str) -> ServiceHall:
     """The township's centre; one the catalogue does not know still prints, with the county's hotline."""
-    for township in catalogue.townships:
-        if township.township_id == township_id:
-            return ServiceHall(name=township.name, address=township.address, hours=township.office_hours,
-                               phone=township.enquiry_line)
+    township = catalogue.township(township_id)
+    if township is not None:
+        return ServiceHall(name=township.name, address=township.address, hours=township.office_hours,
+                           phone=township.enquiry_line)
     return ServiceHall(name="便民服务中心", address="请向乡镇（街道）便民服务中心咨询", hours="工作日", phone="12345")

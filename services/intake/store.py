@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.intake.domain import CaseProgress, CaseState
+from services.intake.domain import CaseProgress
 
 
 async def township_prefix(conn: asyncpg.Connection, township_id: str) -> str | None:
@@ -65,10 +65,10 @@ async def lock_case_row(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Reco
     return await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
 
 
-async def claim_lapsed_review(conn: asyncpg.Connection, now: datetime) -> UUID | None:
-    """One case whose materials await review past their 5-working-day notice period, locked."""
-    return await conn.fetchval(
-        "SELECT case_id FROM cases WHERE status = 'received' AND notice_due < $1 ORDER BY notice_due"
+async def claim_lapsed_review(conn: asyncpg.Connection, now: datetime) -> asyncpg.Record | None:
+    """One case whose materials await review past their 5-working-day notice period, its row locked."""
+    return await conn.fetchrow(
+        "SELECT * FROM cases WHERE status = 'received' AND notice_due < $1 ORDER BY notice_due"
         " LIMIT 1 FOR UPDATE SKIP LOCKED", now)
 
 
@@ -88,16 +88,9 @@ async def remember_idempotent(conn: asyncpg.Connection, *, principal: str, key: 
         principal, key, request_hash, case_id, at)
 
 
-async def lock_case_state(conn: asyncpg.Connection, case_id: UUID) -> tuple[CaseState, str] | None:
-    row = await conn.fetchrow("SELECT status, rated_at, township_id FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
-    if row is None:
-        return None
-    return CaseState(status=row["status"], rated=row["rated_at"] is not None), row["township_id"]
-
-
 async def lock_progress(conn: asyncpg.Connection, case_id: UUID) -> CaseProgress | None:
     row = await conn.fetchrow(
-        "SELECT status, department_code, overdue, result, completed_at, routing_version FROM cases"
+        "SELECT status, department_code, department_name, overdue, result, completed_at, routing_version FROM cases"
         " WHERE case_id = $1 FOR UPDATE", case_id)
     return CaseProgress(**dict(row)) if row else None
 
@@ -105,9 +98,9 @@ async def lock_progress(conn: asyncpg.Connection, case_id: UUID) -> CaseProgress
 async def save_progress(conn: asyncpg.Connection, case_id: UUID, progress: CaseProgress) -> None:
     await conn.execute(
         "UPDATE cases SET status = $2, department_code = $3, overdue = $4, result = $5, completed_at = $6,"
-        " routing_version = $7 WHERE case_id = $1",
+        " routing_version = $7, department_name = $8 WHERE case_id = $1",
         case_id, progress.status, progress.department_code, progress.overdue, progress.result, progress.completed_at,
-        progress.routing_version,
+        progress.routing_version, progress.department_name,
     )
 
 

@@ -39,7 +39,7 @@ TRANSFERRED = dict(from_department_code="medical_insurance", to_department_code=
 
 
 def _progress(**overrides) -> domain.CaseProgress:
-    fields = dict(status="submitted", department_code="medical_insurance", overdue=False, result=None,
+    fields = dict(status="submitted", department_code="medical_insurance", department_name=None, overdue=False, result=None,
                   completed_at=None, routing_version=0)
     return domain.CaseProgress(**{**fields, **overrides})
 
