@@ -198,10 +198,18 @@ async def erase_contact(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, reas
         township_id = row["township_id"]
         may_see(township_id)
         erased = await store.lock_contact_erased(conn, case_id)
-        events = domain.decide_erase_contact(erased=bool(erased), reason=reason)
-        [event] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
-                               origin=Origin(actor=actor), events=events, now=now)
-        await store.erase_contact(conn, case_id, at=now)
+        return await append_erasure(conn, stream_id=case_id, township_id=township_id, erased=bool(erased),
+                                    reason=reason, actor=actor, now=now)
+
+
+async def append_erasure(conn: asyncpg.Connection, *, stream_id: UUID, township_id: str, erased: bool, reason: str,
+                         actor: Actor, now: datetime) -> ContactErased:
+    """Records the erasure on the stream (a case's, a complaint's) and erases the number; the contact
+    row is locked by the caller, and the contact relay then publishes the tombstone."""
+    events = domain.decide_erase_contact(erased=erased, reason=reason)
+    [event] = await append(conn, source=SOURCE, case_id=stream_id, township_id=township_id,
+                           origin=Origin(actor=actor), events=events, now=now)
+    await store.erase_contact(conn, stream_id, at=now)
     assert isinstance(event, ContactErased)
     return event
 

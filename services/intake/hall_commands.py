@@ -12,7 +12,7 @@ import asyncpg
 from contracts.envelope import Actor, Envelope, NewEvent, Source, new_event_id
 from contracts.errors import DomainError
 from contracts.events import ServiceEnded, ServiceStarted
-from services.intake import hall, hall_store
+from services.intake import hall, hall_store, store
 from services.intake.domain import UnknownTownship
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
@@ -47,7 +47,7 @@ async def issue_ticket(pool: asyncpg.Pool, clock: Clock, *, township_id: str, qu
     now = clock.now()
     day = hall.service_day(now)
     async with pool.acquire() as conn, conn.transaction():
-        if not await hall_store.township_exists(conn, township_id):
+        if await store.township_prefix(conn, township_id) is None:
             raise UnknownTownship()
         if not await hall_store.queue_exists(conn, queue):
             raise hall.QueueUnknown()

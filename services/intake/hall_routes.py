@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.envelope import Actor
 from contracts.errors import DomainError
 from contracts.events import ServiceEnded, ServiceStarted, TicketCalled
-from services.intake import hall, hall_commands, hall_store
+from services.intake import hall, hall_commands, hall_store, store
 from services.intake.domain import UnknownTownship
 from services.intake.hall_commands import Step
 from services.intake.hall_schemas import (
@@ -122,7 +122,7 @@ async def get_board(request: Request, township_id: Annotated[Code, Query(example
     rt = _rt(request)
     day = hall.service_day(rt.clock.now())
     async with rt.pool.acquire() as conn:
-        if not await hall_store.township_exists(conn, township_id):
+        if await store.township_prefix(conn, township_id) is None:
             raise UnknownTownship()
         shown = await hall_store.board(conn, township_id=township_id, day=day, shown=BOARD_LIMIT)
     return HallBoard(township_id=township_id, day=day, **shown)
@@ -142,7 +142,7 @@ async def get_stats(request: Request, grant: Annotated[Grant, Depends(permit("in
     if last_day < first_day or (last_day - first_day).days >= MAX_STATS_DAYS:
         raise StatsRangeInvalid()
     async with _rt(request).pool.acquire() as conn:
-        if not await hall_store.township_exists(conn, township_id):
+        if await store.township_prefix(conn, township_id) is None:
             raise UnknownTownship()
         tickets = await hall_store.ticket_figures(conn, township_id=township_id, first_day=first_day,
                                                   last_day=last_day)

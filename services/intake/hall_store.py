@@ -109,10 +109,6 @@ async def cases_of_township(conn: asyncpg.Connection, case_ids: list[UUID], town
     return {r["case_id"] for r in rows}
 
 
-async def township_exists(conn: asyncpg.Connection, township_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM townships WHERE township_id = $1)", township_id))
-
-
 async def waiting_ahead(conn: asyncpg.Connection, *, township_id: str, day: date, queue: str, ticket_id: UUID) -> int:
     """Today's other waiting tickets of the queue: all ahead of one just issued (issuing is serialised)."""
     return await conn.fetchval(

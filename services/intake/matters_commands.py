@@ -12,7 +12,7 @@ import asyncpg
 from contracts.envelope import Actor, Envelope, Source, new_event_id
 from contracts.events import CaseReferred, ComplaintAnswered, ComplaintRegistered, ConsultationLogged, ContactErased
 from contracts.workdays import SHANGHAI, default_calendar
-from services.intake import catalogue_store, domain, matters, store
+from services.intake import catalogue_store, commands, domain, matters, store
 from services.intake import matters_store as mstore
 from services.intake.items import Item
 from services.kit.clock import Clock
@@ -98,12 +98,8 @@ async def erase_complainant_contact(pool: asyncpg.Pool, clock: Clock, *, complai
             raise matters.NoComplainantContact()
         if erased:
             raise domain.ContactAlreadyErased("该投诉或举报人的联系方式已删除")
-        events = domain.decide_erase_contact(erased=erased, reason=reason)
-        [event] = await append(conn, source=SOURCE, case_id=complaint_id, township_id=township_id,
-                               origin=Origin(actor=actor), events=events, now=now)
-        await store.erase_contact(conn, complaint_id, at=now)
-    assert isinstance(event, ContactErased)
-    return event
+        return await commands.append_erasure(conn, stream_id=complaint_id, township_id=township_id, erased=False,
+                                             reason=reason, actor=actor, now=now)
 
 
 async def apply_complaint_answered(conn: asyncpg.Connection, event: Envelope) -> None:
