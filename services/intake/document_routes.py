@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from contracts.errors import DomainError
 from contracts.events import ApplicationFields
 from services.intake import catalogue_store, documents
-from services.intake.deps import IntakeRuntime
+from services.intake.deps import runtime_of
 from services.intake.document_data import CaseDocuments, fold
 from services.intake.domain import CaseNotFound
 from services.intake.service_halls import hall_of
@@ -36,7 +36,7 @@ class DocumentsUnavailable(DomainError):
 
 
 async def _case_documents(request: Request, case_id: UUID, grant: Grant) -> CaseDocuments:
-    runtime: IntakeRuntime = request.app.state.runtime
+    runtime = runtime_of(request)
     async with runtime.pool.acquire() as conn:
         events = await load_stream(conn, case_id)
         if not events:
@@ -54,8 +54,11 @@ async def _case_documents(request: Request, case_id: UUID, grant: Grant) -> Case
     return fold(case_id, events[0].township_id, events, names)
 
 
-async def _pdf(request: Request, filename: str, render: Callable[..., bytes], *args: Any, **kwargs: Any) -> Response:
-    runtime: IntakeRuntime = request.app.state.runtime
+async def _pdf(request: Request, docs: CaseDocuments, filename: str, render: Callable[..., bytes], *args: Any,
+               **kwargs: Any) -> Response:
+    """Renders a document of the case, headed with its centre's address, hours and enquiry line."""
+    runtime = runtime_of(request)
+    kwargs["hall"] = hall_of(request.app.state.catalogue.file, docs.township_id)
     try:
         # About half a second of CPU (parsing and subsetting the font): off the event loop.
         content = await asyncio.to_thread(render, *args, font=runtime.settings.font_file,
@@ -75,8 +78,7 @@ async def get_receipt(case_id: CaseId, request: Request,
     docs = await _case_documents(request, case_id, grant)
     if docs.receipt is None:
         raise DocumentNotFound("该办件尚未受理，没有受理回执")
-    return await _pdf(request, f"receipt-{docs.receipt.application.case_no}", documents.render_receipt, docs.receipt,
-                      hall=hall_of(request.app.state.catalogue.file, docs.township_id))
+    return await _pdf(request, docs, f"receipt-{docs.receipt.application.case_no}", documents.render_receipt, docs.receipt)
 
 
 @router.get("/notice-{notice_no}.pdf", response_class=Response, responses=_PDF,
@@ -87,8 +89,7 @@ async def get_notice(case_id: CaseId, notice_no: Annotated[int, Path(ge=1, le=2_
     notice = docs.notices.get(notice_no)
     if notice is None:
         raise DocumentNotFound(f"该办件没有第{notice_no}号一次性告知书")
-    return await _pdf(request, f"notice-{notice.application.case_no}-{notice_no}", documents.render_notice, notice,
-                      hall=hall_of(request.app.state.catalogue.file, docs.township_id))
+    return await _pdf(request, docs, f"notice-{notice.application.case_no}-{notice_no}", documents.render_notice, notice)
 
 
 @router.get("/rejection.pdf", response_class=Response, responses=_PDF, summary="不予受理通知书 of a refused case")
@@ -98,8 +99,7 @@ async def get_rejection(case_id: CaseId, request: Request,
     if docs.rejection is None:
         raise DocumentNotFound("该办件没有不予受理通知书")
     case_no = docs.application.case_no if docs.application else str(case_id)
-    return await _pdf(request, f"rejection-{case_no}", documents.render_rejection, docs.rejection, case_no=case_no,
-                      hall=hall_of(request.app.state.catalogue.file, docs.township_id))
+    return await _pdf(request, docs, f"rejection-{case_no}", documents.render_rejection, docs.rejection, case_no=case_no)
 
 
 @router.get("/referral.pdf", response_class=Response, responses=_PDF, summary="转介告知单 of a referred matter")
@@ -108,5 +108,4 @@ async def get_referral(case_id: CaseId, request: Request,
     docs = await _case_documents(request, case_id, grant)
     if docs.referral is None:
         raise DocumentNotFound("该办件没有转介告知单")
-    return await _pdf(request, f"referral-{case_id}", documents.render_referral, docs.referral, case_no=str(case_id),
-                      hall=hall_of(request.app.state.catalogue.file, docs.township_id))
+    return await _pdf(request, docs, f"referral-{case_id}", documents.render_referral, docs.referral, case_no=str(case_id))

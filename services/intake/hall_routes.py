@@ -12,6 +12,7 @@ from contracts.envelope import Actor
 from contracts.errors import DomainError
 from contracts.events import ServiceEnded, ServiceStarted, TicketCalled
 from services.intake import hall, hall_commands, hall_store, store
+from services.intake.deps import runtime_of
 from services.intake.domain import UnknownTownship
 from services.intake.hall_commands import Step
 from services.intake.hall_schemas import (
@@ -27,7 +28,6 @@ from services.intake.hall_stats import HallStats, hall_stats
 from services.kit.access import Grant, permit, public
 from services.kit.errors import error_responses
 from services.kit.fields import Code
-from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1/hall", tags=["hall"])
 BOARD_LIMIT = 30  # numbers shown per queue, and windows shown: what a hall's screen can hold
@@ -38,9 +38,6 @@ class StatsRangeInvalid(DomainError):
     status, code = 422, "STATS_RANGE_INVALID"
     message = f"统计区间无效：结束日期不能早于开始日期，区间最长{MAX_STATS_DAYS}天"
 
-
-def _rt(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 def _actor(grant: Grant) -> Actor:
@@ -67,7 +64,7 @@ def _step(step: Step) -> TicketStepResponse:
 async def post_ticket(body: IssueTicketRequest, request: Request,
                       grant: Annotated[Grant, Depends(permit("intake.hall_issue_ticket"))]) -> TicketIssuedResponse:
     grant.township(body.township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     step, ahead = await hall_commands.issue_ticket(rt.pool, rt.clock, township_id=body.township_id, queue=body.queue,
                                                    actor=_actor(grant))
     return TicketIssuedResponse(ticket_id=step.ticket_id, ticket_no=step.ticket.ticket_no, queue=body.queue,
@@ -79,7 +76,7 @@ async def post_ticket(body: IssueTicketRequest, request: Request,
 async def post_call(body: CallNextRequest, request: Request,
                     grant: Annotated[Grant, Depends(permit("intake.hall_call_next"))]) -> TicketStepResponse:
     grant.township(body.township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     return _step(await hall_commands.call_next(rt.pool, rt.clock, township_id=body.township_id, queues=body.queues,
                                                window_no=body.window_no, actor=_actor(grant)))
 
@@ -89,7 +86,7 @@ async def post_call(body: CallNextRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_recall(ticket_id: UUID, body: WindowRequest, request: Request,
                       grant: Annotated[Grant, Depends(permit("intake.hall_recall_ticket"))]) -> TicketStepResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return _step(await hall_commands.recall(rt.pool, rt.clock, ticket_id, window_no=body.window_no,
                                             actor=_actor(grant), may_see=grant.township))
 
@@ -99,7 +96,7 @@ async def post_recall(ticket_id: UUID, body: WindowRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_start(ticket_id: UUID, body: WindowRequest, request: Request,
                      grant: Annotated[Grant, Depends(permit("intake.hall_start_service"))]) -> TicketStepResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return _step(await hall_commands.start_service(rt.pool, rt.clock, ticket_id, window_no=body.window_no,
                                                    actor=_actor(grant), may_see=grant.township))
 
@@ -109,7 +106,7 @@ async def post_start(ticket_id: UUID, body: WindowRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_end(ticket_id: UUID, body: EndServiceRequest, request: Request,
                    grant: Annotated[Grant, Depends(permit("intake.hall_end_service"))]) -> TicketStepResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return _step(await hall_commands.end_service(rt.pool, rt.clock, ticket_id, window_no=body.window_no,
                                                  outcome=body.outcome, case_ids=body.case_ids, actor=_actor(grant),
                                                  may_see=grant.township))
@@ -119,7 +116,7 @@ async def post_end(ticket_id: UUID, body: EndServiceRequest, request: Request,
             summary="The hall's display board: today's waiting numbers and the windows calling; no token",
             responses=error_responses(404, 422))
 async def get_board(request: Request, township_id: Annotated[Code, Query(examples=["qingshui"])]) -> HallBoard:
-    rt = _rt(request)
+    rt = runtime_of(request)
     day = hall.service_day(rt.clock.now())
     async with rt.pool.acquire() as conn:
         if await store.township_prefix(conn, township_id) is None:
@@ -141,7 +138,7 @@ async def get_stats(request: Request, grant: Annotated[Grant, Depends(permit("in
     grant.township(township_id)
     if last_day < first_day or (last_day - first_day).days >= MAX_STATS_DAYS:
         raise StatsRangeInvalid()
-    async with _rt(request).pool.acquire() as conn:
+    async with runtime_of(request).pool.acquire() as conn:
         if await store.township_prefix(conn, township_id) is None:
             raise UnknownTownship()
         tickets = await hall_store.ticket_figures(conn, township_id=township_id, first_day=first_day,

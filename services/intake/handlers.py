@@ -13,7 +13,7 @@ from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, Compl
 from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
 from services.intake import application, case_view, commands, matters_commands, rating_commands, store
-from services.intake.deps import IntakeRuntime
+from services.intake.deps import IntakeRuntime, runtime_of
 from services.intake.schemas import (
     ApplicationResponse,
     CasePage,
@@ -34,13 +34,9 @@ from services.intake.schemas import (
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
-from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
-
-def _rt(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 IdempotencyKey = Annotated[str | None, Header(
@@ -68,7 +64,7 @@ async def post_case(body: SubmitCaseRequest, request: Request, response: Respons
         applicant_phone=body.applicant.phone, idempotency_key=idempotency_key,
         request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
         villages=_villages(request, body.township_id))
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.submit_case(rt.pool, rt.clock, sub=sub, actor=_actor(grant))
     if outcome.replayed:
         response.status_code = 200
@@ -80,7 +76,7 @@ async def post_case(body: SubmitCaseRequest, request: Request, response: Respons
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_review(case_id: UUID, body: ReviewRequest, request: Request,
                       grant: Annotated[Grant, Depends(permit("intake.review_case"))]) -> ApplicationResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.review_case(rt.pool, rt.clock, case_id=case_id, faulty=_faulty(body.faulty),
                                          actor=_actor(grant), may_see=grant.township)
     return ApplicationResponse.of(case_id, outcome.state)
@@ -91,7 +87,7 @@ async def post_review(case_id: UUID, body: ReviewRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_materials(case_id: UUID, body: SupplyRequest, request: Request,
                          grant: Annotated[Grant, Depends(permit("intake.supply_materials"))]) -> ApplicationResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.supply_materials(
         rt.pool, rt.clock, case_id=case_id, supplied=tuple(body.materials), faulty=_faulty(body.faulty),
         additional=tuple(body.additional), actor=_actor(grant), may_see=grant.township)
@@ -103,7 +99,7 @@ async def post_materials(case_id: UUID, body: SupplyRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_rejection(case_id: UUID, body: RejectRequest, request: Request,
                          grant: Annotated[Grant, Depends(permit("intake.reject_at_intake"))]) -> ApplicationResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.reject_case(rt.pool, rt.clock, case_id=case_id, reason=body.reason,
                                          legal_basis=body.legal_basis, proposed_by=body.proposed_by,
                                          actor=_actor(grant), may_see=grant.township)
@@ -115,7 +111,7 @@ async def post_rejection(case_id: UUID, body: RejectRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_handover(case_id: UUID, body: HandoverRequest, request: Request,
                         grant: Annotated[Grant, Depends(permit("intake.hand_over"))]) -> EventResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.hand_over(rt.pool, rt.clock, case_id=case_id, materials=tuple(body.materials),
                                        actor=_actor(grant), may_see=grant.township)
     return _event_response(outcome)
@@ -126,7 +122,7 @@ async def post_handover(case_id: UUID, body: HandoverRequest, request: Request,
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_delivery(case_id: UUID, body: DeliveryRequest, request: Request,
                         grant: Annotated[Grant, Depends(permit("intake.deliver_result"))]) -> EventResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     outcome = await commands.deliver_result(rt.pool, rt.clock, case_id=case_id, acknowledgement=body.acknowledgement,
                                             note=body.note, actor=_actor(grant), may_see=grant.township)
     return _event_response(outcome)
@@ -145,7 +141,7 @@ async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("i
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
                      offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> CasePage:
     township = grant.listing_township(township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
         total, rows = await store.list_cases(conn, township_id=township, status=status, flag=flag,
                                              now=rt.clock.now(), limit=limit, offset=offset)
@@ -157,7 +153,7 @@ async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("i
             responses=error_responses(401, 403, 404, 422))
 async def get_case(case_id: UUID, request: Request,
                    grant: Annotated[Grant, Depends(permit("intake.read_case"))]) -> CaseView:
-    async with _rt(request).pool.acquire() as conn:
+    async with runtime_of(request).pool.acquire() as conn:
         row = await store.get_case(conn, case_id)
         if row is None:
             raise ApiError(404, "CASE_NOT_FOUND", "办件不存在")
@@ -189,7 +185,7 @@ def _event_response(outcome: commands.Outcome) -> EventResponse:
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request: Request,
                                grant: Annotated[Grant, Depends(permit("intake.erase_contact"))]) -> EraseContactResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await commands.erase_contact(rt.pool, rt.clock, case_id=case_id, reason=body.reason,
                                          actor=_actor(grant), may_see=grant.township)
     return EraseContactResponse(case_id=case_id, erased_at=event.occurred_at)

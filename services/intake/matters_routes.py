@@ -13,7 +13,7 @@ from contracts.personal_data import complainant_name_for
 from contracts.workdays import SHANGHAI
 from services.intake import domain, matters, matters_commands, store
 from services.intake import matters_store as mstore
-from services.intake.deps import IntakeRuntime
+from services.intake.deps import runtime_of
 from services.intake.matters_schemas import (
     ComplaintRegisteredResponse,
     ComplaintView,
@@ -33,9 +33,6 @@ from services.kit.fields import Code
 router = APIRouter(prefix="/api/v1", tags=["matters"])
 
 
-def _rt(request: Request) -> IntakeRuntime:
-    return request.app.state.runtime
-
 
 def _actor(principal: Principal) -> Actor:
     return Actor(kind=principal.role, id=principal.sub)
@@ -49,7 +46,7 @@ async def post_consultation(body: LogConsultationRequest, request: Request,
     cmd = matters.LogConsultation(township_id=body.township_id, question=body.question, answer=body.answer,
                                   item_code=body.item_code, department_code=body.department_code, channel=body.channel,
                                   staff_id=grant.principal.sub)
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await matters_commands.log_consultation(rt.pool, rt.clock, cmd=cmd, actor=_actor(grant.principal))
     return ConsultationLoggedResponse(consultation_id=event.case_id, department_code=event.payload.department_code,
                                       logged_at=event.occurred_at)
@@ -65,7 +62,7 @@ async def get_consultations(
         to_day: Annotated[date | None, Query(alias="to", description="Last local day; default: today.")] = None,
 ) -> ConsultationReport:
     township = grant.listing_township(township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     start, end = matters.report_period(from_day, to_day, today=rt.clock.now().astimezone(SHANGHAI).date())
     async with rt.pool.acquire() as conn:
         if await store.township_prefix(conn, township) is None:
@@ -86,7 +83,7 @@ async def post_complaint(body: RegisterComplaintRequest, request: Request,
         department_code=body.department_code, about_staff_id=body.about_staff_id, about_case_id=body.about_case_id,
         anonymous=body.anonymous, complainant_name=body.complainant_name, complainant_phone=body.complainant_phone,
         staff_id=grant.principal.sub)
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await matters_commands.register_complaint(rt.pool, rt.clock, cmd=cmd, actor=_actor(grant.principal),
                                                       answer_days=rt.settings.complaint_answer_days)
     return ComplaintRegisteredResponse(complaint_id=event.case_id, complaint_no=event.payload.complaint_no,
@@ -97,7 +94,7 @@ async def post_complaint(body: RegisterComplaintRequest, request: Request,
             responses=error_responses(401, 403, 404, 422))
 async def get_complaint(complaint_id: UUID, request: Request,
                         grant: Annotated[Grant, Depends(permit("intake.read_complaint"))]) -> ComplaintView:
-    rt = _rt(request)
+    rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
         row = await mstore.get_complaint(conn, complaint_id)
     if row is None:
@@ -119,7 +116,7 @@ async def post_referral(body: ReferMatterRequest, request: Request,
     cmd = matters.ReferMatter(township_id=body.township_id, matter=body.matter, item_code=body.item_code,
                               referred_to=body.referred_to, address=body.address, office_hours=body.office_hours,
                               note=body.note, staff_id=grant.principal.sub)
-    rt = _rt(request)
+    rt = runtime_of(request)
     event, item = await matters_commands.refer_matter(rt.pool, rt.clock, cmd=cmd, actor=_actor(grant.principal))
     p = event.payload
     return ReferralResponse(referral_id=event.case_id, referred_to=p.referred_to, address=p.address,
@@ -133,7 +130,7 @@ async def post_referral(body: ReferMatterRequest, request: Request,
 async def post_complainant_contact_erasure(
         complaint_id: UUID, body: EraseContactRequest, request: Request,
         grant: Annotated[Grant, Depends(permit("intake.erase_complainant_contact"))]) -> EraseContactResponse:
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await matters_commands.erase_complainant_contact(
         rt.pool, rt.clock, complaint_id=complaint_id, reason=body.reason, actor=_actor(grant.principal),
         may_see=grant.township)

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from contracts.events import CaseRated
 from services.intake import rating_commands, ratings
 from services.intake.case_status import PROBLEM_TEXT, RESULT_TEXT, local_date, rating_text, status_text, summary
+from services.intake.deps import runtime_of
 from services.intake.rating_links import path_of
 from services.intake.rating_schemas import (
     CaseStatusView,
@@ -29,7 +30,6 @@ from services.kit.auth import CurrentPrincipal
 from services.kit.errors import error_responses
 from services.kit.fields import CODE_PATTERN, MobilePhone
 from services.kit.rate_limit import RateLimiter, too_many_requests
-from services.kit.service import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["ratings"])
 THANKS = "感谢您的评价"
@@ -39,12 +39,9 @@ CaseNo = Annotated[str, Path(min_length=1, max_length=32, pattern=CODE_PATTERN, 
 Token = Annotated[str, Path(min_length=1, max_length=64, description="The token of the SMS rating link.")]
 
 
-def _rt(request: Request) -> Runtime:
-    return request.app.state.runtime
-
 
 def _links(request: Request) -> rating_commands.LinkPolicy:
-    return rating_commands.link_policy(_rt(request).settings)
+    return rating_commands.link_policy(runtime_of(request).settings)
 
 
 def rater(principal: CurrentPrincipal) -> Grant:
@@ -88,7 +85,7 @@ class StatusLimits:
 def _limit(request: Request, case_no: str) -> None:
     state = request.app.state
     if not hasattr(state, "status_limits"):
-        state.status_limits = StatusLimits.of(_rt(request).settings)
+        state.status_limits = StatusLimits.of(runtime_of(request).settings)
     state.status_limits.check(request.client.host if request.client else "unknown", case_no)
 
 
@@ -103,7 +100,7 @@ def _recorded(event: CaseRated) -> RatingRecorded:
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_in_person_rating(case_id: UUID, body: RatingBody, request: Request,
                                 rights: Annotated[Grant, Depends(rater)]) -> InPersonRatingRecorded:
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await rating_commands.rate_in_person(rt.pool, rt.clock, case_id=case_id, rating=body.rating(),
                                                  role=rights.principal.role, may_see=rights.township)
     return InPersonRatingRecorded(case_id=case_id, **_recorded(event).model_dump())
@@ -114,7 +111,7 @@ async def post_in_person_rating(case_id: UUID, body: RatingBody, request: Reques
              responses=error_responses(401, 403, 404, 409, 422))
 async def post_rating_link(case_id: UUID, request: Request,
                            rights: Annotated[Grant, Depends(permit("intake.issue_rating_link"))]) -> RatingLinkIssued:
-    rt = _rt(request)
+    rt = runtime_of(request)
     token, claims = await rating_commands.issue_link(rt.pool, rt.clock, _links(request), case_id=case_id,
                                                      issued_by=rights.principal.sub, may_see=rights.township)
     return RatingLinkIssued(case_id=case_id, token=token, path=path_of(token), expires_at=claims.expires_at)
@@ -124,7 +121,7 @@ async def post_rating_link(case_id: UUID, request: Request,
             responses=error_responses(404, 409, 410, 422))
 async def get_rating_link(token: Token, request: Request,
                           _: Annotated[None, Depends(public("intake.read_rating_link"))]) -> RatingLinkView:
-    rt = _rt(request)
+    rt = runtime_of(request)
     facts = await rating_commands.link_facts(rt.pool, rt.clock, _links(request), token=token)
     if facts["rated"]:
         raise ratings.CaseAlreadyRated()
@@ -137,7 +134,7 @@ async def get_rating_link(token: Token, request: Request,
              responses=error_responses(404, 409, 410, body=True))
 async def post_rating_by_link(token: Token, body: RatingBody, request: Request,
                               _: Annotated[None, Depends(public("intake.rate_by_link"))]) -> RatingRecorded:
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await rating_commands.rate_by_link(rt.pool, rt.clock, _links(request), token=token, rating=body.rating())
     return _recorded(event)
 
@@ -148,7 +145,7 @@ async def post_rating_by_link(token: Token, body: RatingBody, request: Request,
 async def get_case_status(case_no: CaseNo, request: Request, phone: Annotated[str, Depends(applicant_phone)],
                           _: Annotated[None, Depends(public("intake.case_status"))]) -> CaseStatusView:
     _limit(request, case_no)
-    facts = await rating_commands.case_status(_rt(request).pool, case_no=case_no, phone=phone)
+    facts = await rating_commands.case_status(runtime_of(request).pool, case_no=case_no, phone=phone)
     rateable = ratings.can_rate(ratings.RatedCase(status=facts.status, rated=facts.rated))
     return CaseStatusView(
         case_no=facts.case_no, item_name=facts.item_name, centre_name=facts.centre_name, status=facts.status,
@@ -167,6 +164,6 @@ async def post_rating_by_status(case_no: CaseNo, body: RatingBody, request: Requ
                                 phone: Annotated[str, Depends(applicant_phone)],
                                 _: Annotated[None, Depends(public("intake.rate_by_status"))]) -> RatingRecorded:
     _limit(request, case_no)
-    rt = _rt(request)
+    rt = runtime_of(request)
     event = await rating_commands.rate_by_status(rt.pool, rt.clock, case_no=case_no, phone=phone, rating=body.rating())
     return _recorded(event)

@@ -17,14 +17,11 @@ from services.routing import complaints, complaints_commands
 from services.routing import complaints_store as cstore
 from services.routing.complaints import ComplaintState
 from services.routing.complaints_schemas import AnswerComplaintRequest, ComplaintList, ComplaintView
-from services.routing.deps import RoutingRuntime
+from services.routing.deps import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 LIST_LIMIT = 200
 
-
-def _rt(request: Request) -> RoutingRuntime:
-    return request.app.state.runtime
 
 
 def _view(state: ComplaintState, now: datetime, reader_id: str) -> ComplaintView:
@@ -39,7 +36,7 @@ async def list_complaints(request: Request, grant: Annotated[Grant, Depends(perm
                           township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                           ) -> ComplaintList:
     township = grant.listing_township(township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
         states = await cstore.list_for_township(conn, township_id=township, limit=LIST_LIMIT)
     now = rt.clock.now()
@@ -56,7 +53,7 @@ async def post_answer(complaint_id: UUID, body: AnswerComplaintRequest, request:
         complaints.check_answerer(state, grant.principal.sub)  # its own code, before the holder check
         grant.case(township_id=state.township_id, department_code=state.department_code, staff_id=None)
 
-    rt = _rt(request)
+    rt = runtime_of(request)
     state = await complaints_commands.answer_complaint(
         rt.pool, rt.clock, complaint_id=complaint_id, answer=body.answer, upheld=body.upheld,
         actor=Actor(kind=grant.principal.role, id=grant.principal.sub), may_act=may_act)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Request
+
 from services.kit.service import Runtime
 from services.routing.deadlines import DeadlineScanner
 from services.routing.settings import RoutingSettings
@@ -16,3 +18,8 @@ class RoutingDeps:
 
 # What this service's handlers and loops are given.
 RoutingRuntime = Runtime[RoutingSettings, RoutingDeps]
+
+
+def runtime_of(request: Request) -> RoutingRuntime:
+    """The running service's runtime, for an endpoint."""
+    return request.app.state.runtime

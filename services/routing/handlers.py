@@ -18,16 +18,13 @@ from services.kit.auth import Principal
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
 from services.routing import commands, complaints_commands, domain, store
-from services.routing.deps import RoutingRuntime
+from services.routing.deps import RoutingRuntime, runtime_of
 from services.routing.domain import CaseState
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 QUEUE_LIMIT = 200
 
-
-def _rt(request: Request) -> RoutingRuntime:
-    return request.app.state.runtime
 
 
 def _view(state: CaseState, now: datetime) -> CaseView:
@@ -49,7 +46,7 @@ def _may_act(grant: Grant):
             responses=error_responses(401, 403, 404, 422))
 async def get_case(case_id: UUID, request: Request,
                    grant: Annotated[Grant, Depends(permit("routing.read_case"))]) -> CaseView:
-    rt = _rt(request)
+    rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
         state = await store.get_case(conn, case_id)
     if state is None:
@@ -65,7 +62,7 @@ async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("r
                      township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                      ) -> CaseList:
     township = grant.listing_township(township_id)
-    rt = _rt(request)
+    rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
         states = await store.list_open(conn, township_id=township, limit=QUEUE_LIMIT)
     now = rt.clock.now()
@@ -76,7 +73,7 @@ async def list_cases(request: Request, grant: Annotated[Grant, Depends(permit("r
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_transfer(case_id: UUID, body: TransferCaseRequest, request: Request,
                         grant: Annotated[Grant, Depends(permit("routing.transfer_case"))]) -> CaseView:
-    rt = _rt(request)
+    rt = runtime_of(request)
     state = await commands.transfer_case(
         rt.pool, rt.clock, case_id=case_id, actor=_actor(grant.principal),
         cmd=domain.TransferCase(to_department_code=body.to_department_code, reason=body.reason),
@@ -88,7 +85,7 @@ async def post_transfer(case_id: UUID, body: TransferCaseRequest, request: Reque
              responses=error_responses(401, 403, 404, 409, body=True))
 async def post_complete(case_id: UUID, body: CompleteCaseRequest, request: Request,
                         grant: Annotated[Grant, Depends(permit("routing.complete_case"))]) -> CaseView:
-    rt = _rt(request)
+    rt = runtime_of(request)
     state = await commands.complete_case(
         rt.pool, rt.clock, case_id=case_id, actor=_actor(grant.principal),
         cmd=domain.CompleteCase(result=body.result, note=body.note),
