@@ -104,6 +104,9 @@ class MaterialsRequestedPayload(ApplicationFields):
     notice_no: int = Field(ge=1, description="1 for the one-time notice; 2 and on are second notices.", examples=[1])
     materials: list[NoticeMaterial] = Field(min_length=1, description="Every missing or faulty essential material, "
                                             "all at once.")
+    materials_in_hand: list[str] = Field(
+        default_factory=list, description="Codes of the materials handed in and found valid so far: what the "
+        "resident need not bring again.", examples=[["id_card", "hukou"]])
     second_notice: bool = Field(default=False, description="A later notice asking for something the first did not: "
                                 "allowed only when the item's requirements changed; supervisors see it.",
                                 examples=[False])

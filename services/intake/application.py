@@ -190,7 +190,7 @@ def evolve(app: Application, event: Envelope) -> Application:
                            listed=app.listed | {m.code for m in owed}, notices=notice.notice_no,
                            notice_version=notice.catalogue_version,
                            second_notices=app.second_notices + int(notice.second_notice),
-                           provided=app.provided - {m.code for m in owed if m.problem == "faulty"})
+                           provided=frozenset(notice.materials_in_hand))
         case MaterialsSupplied(payload=supply):
             supplied, still = set(supply.materials), set(supply.still_owed)
             if supply.notice_no is None:
@@ -226,15 +226,22 @@ def _check_codes(item: Item, codes: set[str] | frozenset[str]) -> None:
 
 
 def owed_at_notice(item: Item, provided: frozenset[str], faulty: tuple[Faulty, ...]) -> list[Owed]:
-    """Every essential material missing or handed in faulty, in catalogue order: the whole notice at once."""
+    """Every essential material missing or handed in faulty, in catalogue order: the whole notice at once.
+    A faulty tolerable material is not on it: it counts as missing, and may be tolerated (容缺)."""
     bad = {f.code: f.note for f in faulty}
     owed = []
     for m in item.materials:
+        if not m.essential:
+            continue
         if m.code in bad:
             owed.append(Owed(m.code, m.name, "faulty", bad[m.code] or m.valid_when))
-        elif m.essential and m.code not in provided:
+        elif m.code not in provided:
             owed.append(Owed(m.code, m.name, "missing", m.valid_when))
     return owed
+
+
+def _valid(provided: frozenset[str], faulty: tuple[Faulty, ...]) -> frozenset[str]:
+    return provided - {f.code for f in faulty}
 
 
 def decide_arrival(arrival: Arrival, *, item: Item, case_no: str, now: datetime, calendar: WorkingCalendar,
@@ -267,7 +274,7 @@ def decide_arrival(arrival: Arrival, *, item: Item, case_no: str, now: datetime,
         return [NewEvent(ApplicationReceived, ApplicationReceivedPayload(
             **identity.model_dump(), materials_received=sorted(provided), notice_due=due))]
     owed = owed_at_notice(item, provided, arrival.faulty)
-    received = Application(status="new", identity=identity, provided=provided)
+    received = Application(status="new", identity=identity, provided=_valid(provided, arrival.faulty))
     if owed:
         return [_notice(received, item, owed, notice_no=1)]
     return _acceptance(received, item, start=now, now=now, calendar=calendar)
@@ -284,9 +291,10 @@ def decide_review(app: Application, *, item: Item, faulty: tuple[Faulty, ...], n
     if lapsed(app, now):
         return decide_lapse(app, item=item, now=now, calendar=calendar)
     owed = owed_at_notice(item, app.provided, faulty)
+    reviewed = replace(app, provided=_valid(app.provided, faulty))
     if owed:
-        return [_notice(app, item, owed, notice_no=1)]
-    return _acceptance(app, item, start=now, now=now, calendar=calendar)
+        return [_notice(reviewed, item, owed, notice_no=1)]
+    return _acceptance(reviewed, item, start=now, now=now, calendar=calendar)
 
 
 def lapsed(app: Application, now: datetime) -> bool:
@@ -376,9 +384,11 @@ def _name(item: Item, code: str) -> str:
 def _notice(app: Application, item: Item, owed: list[Owed], *, notice_no: int, second: bool = False) -> NewEvent:
     assert app.identity is not None  # every application has its identity from its first event
     identity = app.identity.model_copy(update={"catalogue_version": item.catalogue_version or None})
+    in_hand = app.provided - {o.code for o in owed}
     return NewEvent(MaterialsRequested, MaterialsRequestedPayload(
         **identity.model_dump(), notice_no=notice_no, materials=[o.notice_material() for o in owed],
-        second_notice=second, requirements_changed_from=app.notice_version if second else None))
+        materials_in_hand=sorted(in_hand), second_notice=second,
+        requirements_changed_from=app.notice_version if second else None))
 
 
 def _acceptance(app: Application, item: Item, *, start: datetime, now: datetime, calendar: WorkingCalendar,

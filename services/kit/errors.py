@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.errors import DomainError
+from contracts.workdays import CalendarYearUnknown
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(CalendarYearUnknown)
+    async def _calendar(_: Request, exc: CalendarYearUnknown) -> JSONResponse:
+        # Not the caller's mistake: county IT must add the year's schedule (deploy/calendar/, runbook).
+        log.error("working calendar lacks a year", extra={"year": exc.year})
+        return JSONResponse(body(exc.code, exc.message, {"year": exc.year}), status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

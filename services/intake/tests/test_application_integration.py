@@ -11,6 +11,7 @@ import pytest
 
 from contracts.envelope import Actor, new_event_id
 from contracts.events import CaseCompleted, CaseCompletedPayload, CaseSubmitted
+from contracts.workdays import default_calendar
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from services.intake.tests.builders import case_body
@@ -222,3 +223,18 @@ async def test_the_catalogue_decides_what_this_window_and_this_agent_may_take(in
     accepted = (await client.post("/api/v1/cases", json=case_body(), headers=STAFF)).json()
     view = await _view(client, accepted["case_id"])
     assert view["catalogue_version"] and view["kind"] == "promised"
+
+
+async def test_a_deadline_in_a_year_the_calendar_does_not_know_is_a_clear_503(intake):
+    """Not the window's mistake, and never a 500: county IT must add the year's schedule; nothing is written."""
+    client, clock_file = intake
+    unknown_year = max(default_calendar().known_years) + 1
+    clock_file.write_text(str((datetime(unknown_year, 3, 2, 2, tzinfo=UTC) - datetime.now(UTC)).total_seconds()))
+    try:
+        before = (await client.get("/api/v1/cases", params={"township_id": "qingshui"}, headers=HEAD)).json()["total"]
+        resp = await client.post("/api/v1/cases", json=case_body(), headers=STAFF)
+        after = (await client.get("/api/v1/cases", params={"township_id": "qingshui"}, headers=HEAD)).json()["total"]
+    finally:
+        clock_file.write_text("0")
+    assert (resp.status_code, resp.json()["code"]) == (503, "CALENDAR_YEAR_UNKNOWN")
+    assert str(unknown_year) in resp.json()["message"] and after == before
