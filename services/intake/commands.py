@@ -92,7 +92,7 @@ async def review_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, faulty
     """Staff review materials received without the resident (online, village point)."""
     async def decide(conn: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
                      now: datetime) -> list[NewEvent]:
-        return application.decide_review(app, item=await _item_for(conn, row["item_code"]), faulty=faulty, now=now,
+        return application.decide_review(app, item=await _item_for(conn, row), faulty=faulty, now=now,
                                          calendar=default_calendar())
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
@@ -106,7 +106,7 @@ async def supply_materials(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, s
         # The item as it stood when the last notice was given: what changed since is all that may be added.
         previous = (await catalogue_store.load_item_version(conn, row["item_code"], app.notice_version)
                     if app.notice_version else None)
-        return application.decide_supply(app, item=await _item_for(conn, row["item_code"]), previous=previous,
+        return application.decide_supply(app, item=await _item_for(conn, row), previous=previous,
                                          supplied=supplied, faulty=faulty, additional=additional, now=now,
                                          calendar=default_calendar())
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
@@ -125,7 +125,7 @@ async def hand_over(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, material
                     may_see: Callable[[str], None]) -> Outcome:
     async def decide(conn: asyncpg.Connection, app: application.Application, row: asyncpg.Record,
                      now: datetime) -> list[NewEvent]:
-        return application.decide_handover(app, item=await _item_for(conn, row["item_code"]), received_by=actor.id,
+        return application.decide_handover(app, item=await _item_for(conn, row), received_by=actor.id,
                                            materials=materials, now=now)
     return await _on_application(pool, clock, case_id=case_id, actor=actor, may_see=may_see, decide=decide)
 
@@ -148,7 +148,7 @@ async def accept_next_lapsed(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
         if row is None:
             return None
         app = application.fold(await load_stream(conn, row["case_id"]))
-        decided = application.decide_lapse(app, item=await _item_for(conn, row["item_code"]), now=now,
+        decided = application.decide_lapse(app, item=await _item_for(conn, row), now=now,
                                            calendar=default_calendar())
         events = await append(conn, source=SOURCE, case_id=row["case_id"], township_id=row["township_id"],
                               origin=Origin(actor=Actor(kind="system", id="intake-notice-period")), events=decided,
@@ -180,9 +180,12 @@ async def _on_application(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, ac
     return Outcome(case_id=case_id, events=events, state=app)
 
 
-async def _item_for(conn: asyncpg.Connection, item_code: str) -> Item:
-    item = await catalogue_store.load_item(conn, item_code)
-    if item is None:  # an item taken out of the catalogue while a case of it was open
+async def _item_for(conn: asyncpg.Connection, case: asyncpg.Record) -> Item:
+    """The item as the catalogue in force has it; one taken out since goes on as the case last read it."""
+    item = await catalogue_store.load_item(conn, case["item_code"])
+    if item is None and case["catalogue_version"]:
+        item = await catalogue_store.load_item_version(conn, case["item_code"], case["catalogue_version"])
+    if item is None:
         raise domain.UnknownItem()
     return item
 

@@ -16,9 +16,10 @@ def case_body(**overrides) -> dict:
 
 
 def revised_catalogue(target, *, item_code: str = "JY-001", version: str = "2026.12",
-                      material: dict | None = None) -> str:
+                      material: dict | None = None, withdraw: str | None = None) -> str:
     """The demo catalogue as the county might revise it: a new version in which one item requires one more
-    essential material. Written to `target` (a path); returns the path as a string for INTAKE_CATALOGUE_FILE."""
+    essential material (and, if named, one item is withdrawn). Written to `target` (a path); returns the
+    path as a string for INTAKE_CATALOGUE_FILE."""
     import yaml
 
     from services.intake.catalogue_file import DEFAULT_FILE
@@ -28,6 +29,8 @@ def revised_catalogue(target, *, item_code: str = "JY-001", version: str = "2026
     item = next(i for i in data["items"] if i["item_code"] == item_code)
     item["materials"] = [*item["materials"], material or {
         "code": "hukou", "name": "户口簿", "essential": True, "valid_when": "户主页和本人页"}]
+    if withdraw:
+        data["items"] = [i for i in data["items"] if i["item_code"] != withdraw]
     data.pop("materials_library", None)  # its anchors are resolved into the items by now
     target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return str(target)

@@ -29,13 +29,17 @@ async def test_a_second_notice_only_for_what_the_county_added(infra, make_databa
     async with running_app(create_app(IntakeSettings(**common))) as client:
         first = (await client.post("/api/v1/cases", json=case_body(item_code="JY-001", materials=[]),
                                    headers=STAFF)).json()
+        withdrawn = (await client.post("/api/v1/cases", json=case_body(item_code="JY-002", materials=[]),
+                                       headers=STAFF)).json()
+        assert withdrawn["status"] == "materials_requested"
         assert first["status"] == "materials_requested" and [o["code"] for o in first["owed"]] == ["id_card"]
         # Before the change, asking for anything the notice did not list is piecemeal telling.
         refused = await client.post(f"/api/v1/cases/{first['case_id']}/materials",
                                     json={"materials": ["id_card"], "additional": ["photo"]}, headers=STAFF)
         assert refused.status_code == 409 and refused.json()["code"] == "NOTICE_PIECEMEAL"
 
-    revised = revised_catalogue(tmp_path / "county.yaml")  # JY-001 now also needs the 户口簿
+    # JY-001 now also needs the 户口簿; JY-002 is no longer offered.
+    revised = revised_catalogue(tmp_path / "county.yaml", withdraw="JY-002")
     async with running_app(create_app(IntakeSettings(**common, catalogue_file=revised))) as client:
         case_id = first["case_id"]
         second = (await client.post(f"/api/v1/cases/{case_id}/materials", json={"materials": ["id_card"]},
@@ -54,6 +58,14 @@ async def test_a_second_notice_only_for_what_the_county_added(infra, make_databa
         listed = (await client.get("/api/v1/cases", params={"township_id": "qingshui", "flag": "second_notice"},
                                    headers=HEAD)).json()
         assert [(c["case_no"], c["notices_given"]) for c in listed["cases"]] == [(first["case_no"], 2)]
+
+        # A case taken in before its item was withdrawn goes on under the version it was taken under.
+        new = await client.post("/api/v1/cases", json=case_body(item_code="JY-002"), headers=STAFF)
+        assert (new.status_code, new.json()["code"]) == (404, "ITEM_NOT_FOUND")
+        owed = [o["code"] for o in withdrawn["owed"]]
+        finished = await client.post(f"/api/v1/cases/{withdrawn['case_id']}/materials", json={"materials": owed},
+                                     headers=STAFF)
+        assert finished.json()["status"] == "submitted", finished.text
 
         # A refusal at intake and its paper: the centre head's, with reason and legal basis.
         other = (await client.post("/api/v1/cases", json=case_body(item_code="JY-001", materials=[]),
