@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
 from uuid import UUID
 
 from services.notify.providers import SmsProvider
@@ -33,12 +32,3 @@ class ScriptedProvider:
             if times is None or self.calls[message_id] <= times:
                 raise ProviderDown(f"gateway unavailable (call {self.calls[message_id]})")
         return await self.inner.send(message_id=message_id, phone=phone, text=text)
-
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at

@@ -14,14 +14,14 @@ import pytest
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
 from contracts.topics import INTAKE_CONTACTS, dlq_of
 from services.kit.service import Runtime
-from services.kit.testing import auth_header, eventually, publish_records, running_app, start_group_at_end
+from services.kit.testing import FixedClock, auth_header, eventually, publish_records, running_app, start_group_at_end
 from services.notify import commands, sender, store, templates
 from services.notify.app import create_app
 from services.notify.domain import SendPolicy, mask_phone
 from services.notify.providers import DevSmsProvider
 from services.notify.settings import NotifySettings
 from services.notify.tests.builders import CASES, PHONES, breached, completed, contact_of, submitted, unique_phone
-from services.notify.tests.fakes import FixedClock, ScriptedProvider
+from services.notify.tests.fakes import ScriptedProvider
 from services.notify.tests.probes import consume_until, erase, publish, publish_contacts, skip_other_suites_cases
 
 pytestmark = pytest.mark.integration

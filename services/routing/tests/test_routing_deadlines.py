@@ -11,7 +11,7 @@ import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from services.kit.db import apply_migrations, create_pool
-from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
+from services.kit.testing import FixedClock, auth_header, eventually, running_app, start_group_at_end
 from services.routing import commands, store
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
@@ -21,14 +21,6 @@ from services.routing.tests.probes import group_of, publish, read_events, wait_f
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui", sub="staff-qs-01", department_code="social_security")
 ROUTING_DIR = Path(__file__).resolve().parent.parent
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
 
 
 async def _breaches(pool, case_id: UUID) -> int:
