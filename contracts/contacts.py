@@ -1,14 +1,18 @@
-"""The record on the contact topic (bianmin.intake.contacts.v1): how to reach a case's applicant.
+"""The records on the contact topics: how to reach a case's applicant (bianmin.intake.contacts.v1)
+and a staff member (bianmin.routing.staff-contacts.v1).
 
 Not an event: the topic is compacted and keyed by case id, so Kafka keeps the latest record of each
 case. Intake publishes one when a case is taken in; when the resident's contact is erased it
 publishes a tombstone (the key with no value), and compaction removes the number from the log.
-Only notify may read this topic (deploy/kafka_acls.py); no other topic carries a phone number.
+Only notify may read these topics (deploy/kafka_acls.py); no other topic carries a phone number.
+Routing publishes a StaffContact keyed by staff id the same way, and a tombstone when a staff member leaves.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
+
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -41,3 +45,39 @@ def parse_contact(key: bytes | None, value: bytes | None) -> tuple[UUID, CaseCon
     if contact.case_id != case_id:
         raise ValueError("contact record's key and case_id differ")
     return case_id, contact
+
+
+class StaffContact(BaseModel):
+    """How to reach one staff member about their cases; the Kafka key is the staff id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    staff_id: str = Field(max_length=64, description="Staff id; also the Kafka key.", examples=["qs-social_security-01"])
+    township_id: str = Field(max_length=32, description="Township centre the staff member works in.",
+                             examples=["qingshui"])
+    department_code: str = Field(max_length=32, description="Their department.", examples=["social_security"])
+    role: Literal["staff", "centre_head"] = Field(description="A centre head (中心主任) also hears of every breach "
+                                                  "in the township.", examples=["staff"])
+    name: str = Field(max_length=40, description="Name used in the SMS greeting.", examples=["王芳"])
+    version: int = Field(ge=1, description="1, 2, 3 … per staff member: a reader keeps the highest it has seen.",
+                         examples=[1])
+    recorded_at: AwareDatetime = Field(description="When routing recorded this contact, UTC.",
+                                       examples=["2026-11-23T02:15:00Z"])
+    phone: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Work mobile number, E.164.",
+                       examples=["+8613900010002"])
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def parse_staff_contact(key: bytes | None, value: bytes | None) -> tuple[str, StaffContact | None]:
+    """(staff id, contact) of one record; contact None for a tombstone. ValueError on anything else."""
+    if not key:
+        raise ValueError("staff contact record without a key")
+    staff_id = key.decode("ascii")
+    if value is None:
+        return staff_id, None
+    contact = StaffContact.model_validate_json(value)
+    if contact.staff_id != staff_id:
+        raise ValueError("staff contact record's key and staff_id differ")
+    return staff_id, contact

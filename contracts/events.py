@@ -9,11 +9,48 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Envelope, Payload
-from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, INTAKE_HALL, NOTIFY_CASES, ROUTING_CASES
+from contracts.routing_events import (  # noqa: F401  (re-exported: every event type is importable from here)
+    ROUTING_EVENT_TYPES,
+    AssignmentReason,
+    CaseAssigned,
+    CaseAssignedPayload,
+    CaseCompleted,
+    CaseCompletedPayload,
+    CaseEscalated,
+    CaseEscalatedPayload,
+    CaseFlagged,
+    CaseFlaggedPayload,
+    CaseTransferred,
+    CaseTransferredPayload,
+    ClockPaused,
+    ClockPausedPayload,
+    ClockResumed,
+    ClockResumedPayload,
+    CompletionResult,
+    ComplaintAnswered,
+    ComplaintAnsweredPayload,
+    DeadlineBreached,
+    DeadlineBreachedPayload,
+    DeadlineExtended,
+    DeadlineExtendedPayload,
+    DeadlineKind,
+    DeadlinePayload,
+    DeadlineRecalculated,
+    DeadlineRecalculatedPayload,
+    DeadlineWarning,
+    EscalationAnswered,
+    EscalationAnsweredPayload,
+    JointTaskAssigned,
+    JointTaskDone,
+    JointTaskDonePayload,
+    JointTaskPayload,
+    PauseReason,
+)
+from contracts.staff_events import STAFF_EVENT_TYPES
+from contracts.topics import AUDIT_CHECKPOINTS, INTAKE_CASES, INTAKE_HALL, NOTIFY_CASES
 
 Channel = Literal["window", "village_point", "appointment", "home_visit", "phone", "online"]
 CaseKind = Literal["immediate", "promised", "joint", "escalated", "returned"]
-CompletionResult = Literal["granted", "refused"]
 RecipientKind = Literal["resident", "staff"]
 MaterialProblem = Literal["missing", "faulty"]
 RatingChannel = Literal["window_pad", "sms_link", "village_agent", "status_page"]
@@ -62,6 +99,15 @@ class CaseSubmittedPayload(ApplicationFields):
     deemed_accepted: bool = Field(
         default=False, description="Accepted by law because no notice came within 5 working days of receipt "
         "(行政许可法 第三十二条); the lapse is flagged for supervisors.", examples=[False])
+    legal_limit_days: int | None = Field(
+        default=None, ge=0, description="Legal limit (法定时限) in working days: no extension may pass it.",
+        examples=[20])
+    joint_department_codes: list[str] = Field(
+        default_factory=list, description="For a joint case (联办件), the departments that each decide a share "
+        "besides the item's own.", examples=[["agriculture"]])
+    deadline_provisional: bool = Field(
+        default=False, description="The deadline was counted on the provisional calendar (the official holiday "
+        "schedule of a year it reaches is not yet published); routing recounts it once it is.", examples=[False])
 
 
 class CaseSubmitted(Envelope):
@@ -69,7 +115,7 @@ class CaseSubmitted(Envelope):
     only tolerable ones are owed. Its deadline starts here."""
 
     TOPIC: ClassVar[str] = INTAKE_CASES
-    SCHEMA_VERSION: ClassVar[str] = "1.1"
+    SCHEMA_VERSION: ClassVar[str] = "1.2"
     event_type: Literal["CaseSubmitted"] = "CaseSubmitted"
     payload: CaseSubmittedPayload
 
@@ -278,86 +324,6 @@ class ResultDelivered(Envelope):
     payload: ResultDeliveredPayload
 
 
-class CaseAssignedPayload(Payload):
-    department_code: str = Field(description="Department the case is assigned to.", examples=["medical_insurance"])
-    department_name: str = Field(description="Its name.", examples=["医保站"])
-    staff_id: str | None = Field(default=None, description="Staff member assigned, if one is.", examples=["staff-0012"])
-    promised_deadline: AwareDatetime = _DEADLINE
-
-
-class CaseAssigned(Envelope):
-    """A case was given to the department that decides it (分办)."""
-
-    TOPIC: ClassVar[str] = ROUTING_CASES
-    event_type: Literal["CaseAssigned"] = "CaseAssigned"
-    payload: CaseAssignedPayload
-
-
-class CaseTransferredPayload(Payload):
-    from_department_code: str = Field(description="Department that held the case.", examples=["medical_insurance"])
-    to_department_code: str = Field(description="Department that now holds it.", examples=["social_security"])
-    to_department_name: str = Field(description="Its name.", examples=["社保站"])
-    reason: str = Field(min_length=1, max_length=500, description="Why it was passed on.", examples=["属社保业务"])
-    transfer_count: int = Field(ge=1, description="How many times this case has been transferred so far.", examples=[1])
-
-
-class CaseTransferred(Envelope):
-    """A case was passed to another department (转办)."""
-
-    TOPIC: ClassVar[str] = ROUTING_CASES
-    event_type: Literal["CaseTransferred"] = "CaseTransferred"
-    payload: CaseTransferredPayload
-
-
-class CaseCompletedPayload(Payload):
-    department_code: str = Field(description="Department that decided.", examples=["medical_insurance"])
-    result: CompletionResult = Field(description="Granted or refused.", examples=["granted"])
-    note: str = Field(default="", max_length=1000, description="Reasons; for a refusal, the grounds and appeal rights.",
-                      examples=["已办结，参保登记生效"])
-    on_time: bool = Field(description="Completed by the promised deadline.", examples=[True])
-    promised_deadline: AwareDatetime = _DEADLINE
-
-
-class CaseCompleted(Envelope):
-    """A case was decided and closed (办结)."""
-
-    TOPIC: ClassVar[str] = ROUTING_CASES
-    event_type: Literal["CaseCompleted"] = "CaseCompleted"
-    payload: CaseCompletedPayload
-
-
-class DeadlineBreachedPayload(Payload):
-    department_code: str = Field(description="Department holding the late case.", examples=["medical_insurance"])
-    staff_id: str | None = Field(default=None, description="Staff member holding it, if any.", examples=["staff-0012"])
-    promised_deadline: AwareDatetime = _DEADLINE
-    detected_at: AwareDatetime = Field(description="When the breach was noticed, UTC.", examples=["2026-12-05T00:00:05Z"])
-
-
-class DeadlineBreached(Envelope):
-    """An open case passed its promised deadline (红灯 / 超期). Emitted once per case."""
-
-    TOPIC: ClassVar[str] = ROUTING_CASES
-    event_type: Literal["DeadlineBreached"] = "DeadlineBreached"
-    payload: DeadlineBreachedPayload
-
-
-class ComplaintAnsweredPayload(Payload):
-    answer: str = Field(min_length=1, max_length=2000, description="The answer given to the complainant.",
-                        examples=["经核实，当日医保窗口人员外出未公示去向，已责令整改"])
-    upheld: bool = Field(description="The complaint was found to hold.", examples=[True])
-    answered_by: str = Field(description="Who investigated and answered; never the staff member complained about.",
-                             examples=["qs-head"])
-    on_time: bool = Field(description="Answered by the complaint's answer_due.", examples=[True])
-
-
-class ComplaintAnswered(Envelope):
-    """A complaint or report was investigated and answered (投诉办结). case_id is the complaint's id."""
-
-    TOPIC: ClassVar[str] = ROUTING_CASES
-    event_type: Literal["ComplaintAnswered"] = "ComplaintAnswered"
-    payload: ComplaintAnsweredPayload
-
-
 class RatingDimensions(Payload):
     """The four dimensions of the national scheme, for ratings given in person; each 1 … 5."""
 
@@ -526,9 +492,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     CaseSubmitted, ApplicationReceived, MaterialsRequested, MaterialsSupplied, ToleratedMaterialDue,
     CaseRejectedAtIntake, CaseReferred, ConsultationLogged, ComplaintRegistered, MaterialsHandedOver,
     ResultDelivered, CaseRated, ContactErased,
-    CaseAssigned, CaseTransferred, CaseCompleted, DeadlineBreached, ComplaintAnswered,
+    *ROUTING_EVENT_TYPES,
     TicketIssued, TicketCalled, ServiceStarted, ServiceEnded,
-    NotificationSent, AuditCheckpointed,
+    NotificationSent, AuditCheckpointed, *STAFF_EVENT_TYPES,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
 

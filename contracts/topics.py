@@ -21,19 +21,21 @@ NOTIFY_CASES = "bianmin.notify.cases.v1"
 AUDIT_CHECKPOINTS = "bianmin.audit.checkpoints.v1"
 INTAKE_CONTACTS = "bianmin.intake.contacts.v1"
 INTAKE_HALL = "bianmin.intake.hall.v1"  # queue tickets: not about cases, keyed by ticket id
+ROUTING_STAFF = "bianmin.routing.staff.v1"  # staff, presence, rosters: not about cases, keyed by staff stream id
+ROUTING_STAFF_CONTACTS = "bianmin.routing.staff-contacts.v1"  # staff phones, compacted, keyed by staff id
 
 # topic -> the one service that produces it (the event topics, enveloped events)
 PRODUCERS: dict[str, str] = {
     INTAKE_CASES: "intake", ROUTING_CASES: "routing", NOTIFY_CASES: "notify", AUDIT_CHECKPOINTS: "audit",
-    INTAKE_HALL: "intake",
+    INTAKE_HALL: "intake", ROUTING_STAFF: "routing",
 }
 EVENT_TOPICS: tuple[str, ...] = tuple(PRODUCERS)
 # The case streams: what a partner system may subscribe to.
 CASE_TOPICS: tuple[str, ...] = (INTAKE_CASES, ROUTING_CASES, NOTIFY_CASES)
 
-# Personal contact data: produced by intake, read by notify alone, compacted so it can be erased.
-CONTACT_TOPICS: tuple[str, ...] = (INTAKE_CONTACTS,)
-CONTACT_PRODUCERS: dict[str, str] = {INTAKE_CONTACTS: "intake"}
+# Personal contact data (residents' from intake, staff's from routing), read by notify alone, compacted so it can be erased.
+CONTACT_TOPICS: tuple[str, ...] = (INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS)
+CONTACT_PRODUCERS: dict[str, str] = {INTAKE_CONTACTS: "intake", ROUTING_STAFF_CONTACTS: "routing"}
 
 # topic -> the services that read it. Inspectors read the checkpoints too, with the verify CLI.
 CONSUMERS: dict[str, tuple[str, ...]] = {
@@ -43,6 +45,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     AUDIT_CHECKPOINTS: ("audit",),
     INTAKE_HALL: ("audit",),
     INTAKE_CONTACTS: ("notify",),
+    ROUTING_STAFF: ("audit",),
+    ROUTING_STAFF_CONTACTS: ("notify",),
 }
 
 

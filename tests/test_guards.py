@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from contracts.events import EVENT_TYPES, AuditCheckpointed
-from contracts.topics import CASE_TOPICS, COMPACTED_TOPICS, CONSUMERS, EVENT_TOPICS, INTAKE_CONTACTS, dlq_of
+from contracts.topics import CASE_TOPICS, COMPACTED_TOPICS, CONSUMERS, CONTACT_TOPICS, EVENT_TOPICS, dlq_of
 from deploy.kafka_acls import all_acls
 
 pytestmark = pytest.mark.unit
@@ -59,12 +59,14 @@ def test_no_event_carries_a_phone_number():
         assert not [name for name in payload_fields if "phone" in name], f"{cls.__name__} carries a phone number"
 
 
-def test_only_notify_reads_the_contact_topic(wiring):
-    readers = {name for name, (subscribed, _) in wiring.items() if INTAKE_CONTACTS in subscribed}
-    assert readers == set(CONSUMERS[INTAKE_CONTACTS]) == {"notify"}
-    granted = {acl.user for acl in all_acls() if acl.name.startswith(INTAKE_CONTACTS) and acl.operation == "Read"}
-    assert granted == {"notify"}
-    assert INTAKE_CONTACTS not in CASE_TOPICS and set(COMPACTED_TOPICS) == {INTAKE_CONTACTS, dlq_of(INTAKE_CONTACTS)}
+def test_only_notify_reads_the_contact_topics(wiring):
+    for topic in CONTACT_TOPICS:
+        readers = {name for name, (subscribed, _) in wiring.items() if topic in subscribed}
+        assert readers == set(CONSUMERS[topic]) == {"notify"}, topic
+        granted = {acl.user for acl in all_acls() if acl.name.startswith(topic) and acl.operation == "Read"}
+        assert granted == {"notify"}, topic
+        assert topic not in CASE_TOPICS
+    assert set(COMPACTED_TOPICS) == {*CONTACT_TOPICS, *(dlq_of(t) for t in CONTACT_TOPICS)}
 
 
 def test_subscriptions_match_the_consumer_table(wiring):
