@@ -10,6 +10,7 @@ from uuid import UUID
 from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
 from contracts.events import (
+    AssignmentReason,
     CaseAssigned,
     CaseAssignedPayload,
     CaseCompleted,
@@ -95,11 +96,13 @@ class CaseState:
     result: str | None = None
     note: str = ""
     on_time: bool | None = None
+    held_by_general_window: bool = False
 
 
 # Transition table: (status, action) -> next status. A pair not listed is not allowed.
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("new", "assign"): "assigned",
+    ("assigned", "reassign"): "assigned",
     ("assigned", "transfer"): "assigned",
     ("assigned", "breach"): "assigned",
     ("assigned", "complete"): "completed",
@@ -141,6 +144,18 @@ def decide_assign(state: CaseState, *, department: Department, staff_id: str | N
     """分办: CaseAssigned to the department and the chosen staff member (none if the unit has nobody on duty)."""
     transition(state.status, "assign")
     return [_assigned(department, staff_id, state.promised_deadline)]
+
+
+def decide_reassign(state: CaseState, *, staff_id: str | None, reason: AssignmentReason) -> list[NewEvent]:
+    """A new holder in the same department: someone able returned, the holder went away, or the centre head chose.
+
+    `staff_id` None leaves the case with the general window (综合窗口) until someone able is present.
+    """
+    transition(state.status, "reassign")
+    if staff_id == state.staff_id and (staff_id is None) == state.held_by_general_window:
+        return []
+    department = Department(state.department_code, state.department_name)
+    return [_assigned(department, staff_id, state.promised_deadline, reason=reason)]
 
 
 def decide_transfer(state: CaseState, cmd: TransferCase, *, target: Department | None) -> list[NewEvent]:
@@ -194,7 +209,8 @@ def evolve(state: CaseState, event: Envelope) -> CaseState:
     match event:
         case CaseAssigned(payload=p):
             return replace(state, status="assigned", department_code=p.department_code,
-                           department_name=p.department_name, staff_id=p.staff_id)
+                           department_name=p.department_name, staff_id=p.staff_id,
+                           held_by_general_window=p.staff_id is None)
         case CaseTransferred(payload=p):
             return replace(state, department_code=p.to_department_code, department_name=p.to_department_name,
                            staff_id=None, transfer_count=p.transfer_count)
@@ -219,6 +235,8 @@ def is_overdue(state: CaseState, *, now: datetime) -> bool:
     return state.breached_at is not None or now > state.promised_deadline
 
 
-def _assigned(department: Department, staff_id: str | None, deadline: datetime) -> NewEvent:
-    return NewEvent(CaseAssigned, CaseAssignedPayload(department_code=department.code, department_name=department.name,
-                                                      staff_id=staff_id, promised_deadline=deadline))
+def _assigned(department: Department, staff_id: str | None, deadline: datetime, *,
+              reason: AssignmentReason = "accepted") -> NewEvent:
+    return NewEvent(CaseAssigned, CaseAssignedPayload(
+        department_code=department.code, department_name=department.name, staff_id=staff_id,
+        promised_deadline=deadline, reason=reason, held_by_general_window=staff_id is None))
