@@ -10,6 +10,9 @@ from contracts.envelope import Envelope, NewEvent
 from contracts.errors import DomainError
 from contracts.events import ComplaintAnswered, ComplaintAnsweredPayload, ComplaintRegistered
 from contracts.personal_data import complainant_name_for
+from contracts.workdays import WorkingCalendar
+from services.routing.alerts import Timer, alert, timers_for
+from services.routing.domain import GENERAL_WINDOW
 
 
 class ComplaintNotFound(DomainError):
@@ -100,3 +103,24 @@ def is_overdue(state: ComplaintState, *, now: datetime) -> bool:
     if state.status == "answered":
         return state.on_time is False
     return now > state.answer_due
+
+
+COMPLAINT_KEY = "complaint"
+
+
+def complaint_timers(state: ComplaintState, *, calendar: WorkingCalendar, warning_days: int) -> list[Timer]:
+    """A complaint's answer is due like a case: warned ahead, breached once past due, until it is answered."""
+    if state.status != "open":
+        return []
+    return timers_for(COMPLAINT_KEY, deadline=state.answer_due, start=state.registered_at, deadline_kind="complaint",
+                      subject=state.subject, calendar=calendar, warning_days=warning_days)
+
+
+def decide_alert(state: ComplaintState, timer: Timer, *, now: datetime) -> list[NewEvent]:
+    """The complaint's warning or breach, while it is unanswered; the timer row makes each fire once."""
+    if state.status != "open" or (timer.kind == "breach" and now <= state.answer_due):
+        return []
+    if timer.kind == "warning" and now > state.answer_due:
+        return []  # its breach is due as well and comes instead
+    return [alert(timer, department_code=state.department_code or GENERAL_WINDOW.code, staff_id=None,
+                  case_no=state.complaint_no, now=now)]

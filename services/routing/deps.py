@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from services.kit.service import Runtime
+from services.routing.alerts import AlertPolicy
 from services.routing.deadlines import DeadlineScanner
 from services.routing.settings import RoutingSettings
 
@@ -14,6 +15,7 @@ from services.routing.settings import RoutingSettings
 @dataclass(frozen=True)
 class RoutingDeps:
     deadline_scanner: DeadlineScanner
+    alert_policy: AlertPolicy
 
 
 # What this service's handlers and loops are given.

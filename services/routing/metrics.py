@@ -1,4 +1,4 @@
-"""Routing's own metrics: deadline breaches emitted, and open cases past their deadline per township."""
+"""Routing's own metrics: deadline warnings and breaches emitted, and open cases past their deadline per township."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from services.kit.service import Runtime
 from services.routing import store
 
 BREACHES = Counter("bianmin_deadline_breaches", "DeadlineBreached events emitted (红灯).")
+WARNINGS = Counter("bianmin_deadline_warnings", "DeadlineWarning events emitted (黄灯).")
 OPEN_BREACHED = Gauge("bianmin_cases_open_breached", "Open cases past their promised deadline.", ["township"])
 _townships_seen: set[str] = set()
 
 
-def record_breaches(count: int) -> None:
-    BREACHES.inc(count)
+def record_alert(event_type: str) -> None:
+    """One fired timer: a warning, a breach, or nothing (the deadline moved, or the case closed)."""
+    if event_type == "DeadlineBreached":
+        BREACHES.inc()
+    elif event_type == "DeadlineWarning":
+        WARNINGS.inc()
 
 
 def record_open_breached(by_township: dict[str, int]) -> None:

@@ -47,6 +47,16 @@ class CaseView(BaseModel):
     result: str | None
     note: str
     on_time: bool | None
+    kind: str = Field(description="immediate | promised | joint | escalated.", examples=["promised"])
+    held_by_general_window: bool = Field(description="Nobody able was present: the general window holds it.")
+    deadline_provisional: bool = Field(description="Counted on the provisional calendar (暂定).")
+    paused: bool = Field(description="The deadline clock stands (暂停计时).")
+    pause_reason: str | None
+    paused_working_days: int = Field(description="Working days the clock stood, added to the deadline.")
+    extension_days: int = Field(description="Working days of the one extension (延期), 0 if none.")
+    flagged: bool = Field(description="Flagged as passed back and forth (推诿扯皮).")
+    path: list[str] = Field(description="Departments that held the case, in order.")
+    escalated_to: str | None = Field(description="County office it was sent up to (上报), if any.")
 
 
 class CaseList(BaseModel):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, fields
-from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from services.routing.directory import DEPARTMENTS, STAFF
-from services.routing.domain import CaseState, Department
+from services.routing.domain import CaseState, Department, JointTask
 
 _COLUMNS = [f.name for f in fields(CaseState)]
 _UPSERT_CASE = (
@@ -59,34 +60,58 @@ async def case_exists(conn: asyncpg.Connection, case_id: UUID) -> bool:
     return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)", case_id)
 
 
-async def save_case(conn: asyncpg.Connection, state: CaseState) -> None:
+def _row(state: CaseState) -> list[Any]:
     values = asdict(state)
-    await conn.execute(_UPSERT_CASE, *(values[c] for c in _COLUMNS))
+    values["tasks"] = json.dumps(values["tasks"], ensure_ascii=False)  # jsonb: the shares of a joint case
+    return [values[c] for c in _COLUMNS]
+
+
+def state_of(row: asyncpg.Record) -> CaseState:
+    values = dict(row)
+    values["tasks"] = tuple(JointTask(**t) for t in json.loads(values["tasks"]))
+    for column in ("path", "warned_keys", "breached_keys"):
+        values[column] = tuple(values[column])
+    return CaseState(**{c: values[c] for c in _COLUMNS})
+
+
+async def save_case(conn: asyncpg.Connection, state: CaseState) -> None:
+    await conn.execute(_UPSERT_CASE, *_row(state))
 
 
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> CaseState | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
-    return CaseState(**dict(row)) if row else None
+    return state_of(row) if row else None
 
 
 async def lock_case(conn: asyncpg.Connection, case_id: UUID) -> CaseState | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
-    return CaseState(**dict(row)) if row else None
-
-
-async def lock_next_due(conn: asyncpg.Connection, *, now: datetime) -> CaseState | None:
-    """One open, unflagged case past its deadline, locked; rows another scanner holds are skipped."""
-    row = await conn.fetchrow(
-        "SELECT * FROM cases WHERE status = 'assigned' AND breached_at IS NULL AND promised_deadline < $1"
-        " ORDER BY promised_deadline LIMIT 1 FOR UPDATE SKIP LOCKED", now)
-    return CaseState(**dict(row)) if row else None
+    return state_of(row) if row else None
 
 
 async def list_open(conn: asyncpg.Connection, *, township_id: str, limit: int) -> list[CaseState]:
+    """A township's open cases, the nearest deadline first."""
     rows = await conn.fetch(
         "SELECT * FROM cases WHERE township_id = $1 AND status = 'assigned'"
-        " ORDER BY promised_deadline DESC, case_no LIMIT $2", township_id, limit)
-    return [CaseState(**dict(r)) for r in rows]
+        " ORDER BY promised_deadline, case_no LIMIT $2", township_id, limit)
+    return [state_of(r) for r in rows]
+
+
+async def list_held_by(conn: asyncpg.Connection, *, township_id: str, staff_id: str | None,
+                       limit: int) -> list[CaseState]:
+    """Open cases a staff member holds, or holds a joint share of; all the township's when staff_id is None."""
+    rows = await conn.fetch(
+        "SELECT * FROM cases WHERE township_id = $1 AND status = 'assigned' AND ($2::text IS NULL OR staff_id = $2"
+        " OR tasks @> jsonb_build_array(jsonb_build_object('staff_id', $2::text, 'done', false)))"
+        " ORDER BY promised_deadline, case_no LIMIT $3", township_id, staff_id, limit)
+    return [state_of(r) for r in rows]
+
+
+async def open_provisional(conn: asyncpg.Connection, *, after: UUID | None, limit: int) -> list[UUID]:
+    """Open cases whose deadline was counted on the provisional calendar, by id, a page at a time."""
+    rows = await conn.fetch(
+        "SELECT case_id FROM cases WHERE status = 'assigned' AND deadline_provisional"
+        " AND ($1::uuid IS NULL OR case_id > $1) ORDER BY case_id LIMIT $2", after, limit)
+    return [r["case_id"] for r in rows]
 
 
 async def open_breached_by_township(conn: asyncpg.Connection) -> dict[str, int]:

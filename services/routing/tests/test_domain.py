@@ -2,12 +2,14 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.events import CaseAssigned, CaseTransferred, DeadlineBreached
+from contracts.events import CaseAssigned, CaseFlagged, CaseTransferred
+from contracts.workdays import default_calendar
 from services.routing import domain
 from services.routing.directory import DEPARTMENTS, STAFF, TOWNSHIPS
 from services.routing.tests.builders import DEADLINE, case_state, case_submitted, stamped
 
 pytestmark = pytest.mark.unit
+CAL = default_calendar()
 
 CIVIL = domain.Department("civil_affairs", "民政办")
 
@@ -21,7 +23,7 @@ def test_staff_with_fewest_open_cases_is_chosen_and_ties_go_to_the_lowest_id():
 def test_transition_table():
     assert domain.transition("new", "assign") == "assigned"
     assert domain.transition("assigned", "complete") == "completed"
-    for action in ("transfer", "complete", "breach", "assign"):
+    for action in ("transfer", "complete", "breach", "assign", "pause", "extend"):
         with pytest.raises(domain.CaseAlreadyCompleted):
             domain.transition("completed", action)
     with pytest.raises(domain.InvalidTransition):
@@ -68,29 +70,50 @@ def test_transfer_guards(state, cmd, target, error):
 
 def test_completion_on_time_is_inclusive_of_the_deadline():
     grant = domain.CompleteCase(result="granted", note="")
-    [on_time] = domain.decide_complete(case_state(), grant, now=DEADLINE)
-    [late] = domain.decide_complete(case_state(), grant, now=DEADLINE + timedelta(microseconds=1))
+    [on_time] = domain.decide_complete(case_state(), grant, now=DEADLINE, calendar=CAL)
+    [late] = domain.decide_complete(case_state(), grant, now=DEADLINE + timedelta(microseconds=1), calendar=CAL)
     assert on_time.payload.on_time is True and late.payload.on_time is False
     assert on_time.payload.department_code == "social_security"
 
 
-def test_refusal_needs_reasons_and_completion_happens_once():
+def test_refusal_needs_reasons_states_appeal_rights_and_completion_happens_once():
     with pytest.raises(domain.RefusalNoteRequired):
-        domain.decide_complete(case_state(), domain.CompleteCase(result="refused", note=" "), now=DEADLINE)
-    [refused] = domain.decide_complete(case_state(), domain.CompleteCase("refused", "不符合条件；可申请复议"), now=DEADLINE)
-    assert refused.payload.result == "refused"
+        domain.decide_complete(case_state(), domain.CompleteCase(result="refused", note=" "), now=DEADLINE,
+                               calendar=CAL)
+    [refused] = domain.decide_complete(case_state(), domain.CompleteCase("refused", "不符合条件"), now=DEADLINE,
+                                       calendar=CAL, by="qs-social_security-01")
+    assert refused.payload.result == "refused" and "行政复议" in refused.payload.appeal_rights
+    assert "行政诉讼" in refused.payload.appeal_rights and refused.payload.staff_id == "qs-social_security-01"
+    [granted] = domain.decide_complete(case_state(), domain.CompleteCase("granted", ""), now=DEADLINE, calendar=CAL)
+    assert granted.payload.appeal_rights == ""
     with pytest.raises(domain.CaseAlreadyCompleted):
-        domain.decide_complete(case_state(status="completed"), domain.CompleteCase("granted", ""), now=DEADLINE)
+        domain.decide_complete(case_state(status="completed"), domain.CompleteCase("granted", ""), now=DEADLINE,
+                               calendar=CAL)
 
 
-def test_breach_only_once_only_while_open_only_after_the_deadline():
-    after = DEADLINE + timedelta(seconds=1)
-    assert domain.decide_breach(case_state(), now=DEADLINE) == []
-    [breach] = domain.decide_breach(case_state(), now=after)
-    assert breach.type is DeadlineBreached
-    assert (breach.payload.staff_id, breach.payload.detected_at) == ("qs-social_security-01", after)
-    assert domain.decide_breach(case_state(breached_at=after), now=after + timedelta(days=1)) == []
-    assert domain.decide_breach(case_state(status="completed"), now=after) == []
+def test_a_case_returning_to_a_department_it_left_is_flagged_once_with_its_path():
+    civil, social = CIVIL, domain.Department("social_security", "社保站")
+    state = case_state(path=("social_security",))
+    [moved] = domain.decide_transfer(state, domain.TransferCase("civil_affairs", "属民政"), target=civil,
+                                     staff_id="qs-civil_affairs-01")
+    assert moved.payload.to_staff_id == "qs-civil_affairs-01" and not moved.payload.held_by_general_window
+    state = domain.fold(state, [stamped(moved, state)])
+    assert (state.path, state.staff_id) == (("social_security", "civil_affairs"), "qs-civil_affairs-01")
+    back, flag = domain.decide_transfer(state, domain.TransferCase("social_security", "属社保"), target=social)
+    assert flag.type is CaseFlagged and flag.payload.reason == "ping_pong"
+    assert flag.payload.path == ["social_security", "civil_affairs", "social_security"]
+    assert back.payload.held_by_general_window and back.payload.to_staff_id is None
+    state = domain.fold(state, [stamped(back, state), stamped(flag, state)])
+    assert state.flagged
+    again = domain.decide_transfer(state, domain.TransferCase("civil_affairs", "再转"), target=civil, staff_id="x")
+    assert [e.type for e in again] == [CaseTransferred]  # flagged once per case
+
+
+def test_a_third_transfer_is_flagged_even_to_a_new_department():
+    state = case_state(path=("a", "b", "social_security"), transfer_count=2)
+    events = domain.decide_transfer(state, domain.TransferCase("civil_affairs", "属民政"), target=CIVIL)
+    assert [e.type for e in events] == [CaseTransferred, CaseFlagged]
+    assert events[1].payload.transfer_count == 3
 
 
 def test_evolve_follows_routing_events():
@@ -100,11 +123,11 @@ def test_evolve_follows_routing_events():
     state = domain.fold(state, [stamped(e, state) for e in assigned])
     assert (state.status, state.department_name, state.staff_id) == ("assigned", "民政办", "c-1")
     moved = domain.decide_transfer(state, domain.TransferCase("social_security", "属社保"),
-                                   target=domain.Department("social_security", "社保站"))
+                                   target=domain.Department("social_security", "社保站"), staff_id="s-2")
     state = domain.fold(state, [stamped(e, state) for e in moved])
-    assert (state.department_code, state.staff_id, state.transfer_count) == ("social_security", None, 1)
-    state = domain.with_staff(state, "s-2")
-    done = domain.decide_complete(state, domain.CompleteCase("granted", "好"), now=DEADLINE + timedelta(days=1))
+    assert (state.department_code, state.staff_id, state.transfer_count) == ("social_security", "s-2", 1)
+    done = domain.decide_complete(state, domain.CompleteCase("granted", "好"), now=DEADLINE + timedelta(days=1),
+                                  calendar=CAL)
     state = domain.fold(state, [stamped(e, state) for e in done])
     assert (state.status, state.result, state.on_time) == ("completed", "granted", False)
 

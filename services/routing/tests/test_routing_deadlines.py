@@ -12,7 +12,9 @@ import pytest
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
 from services.kit.db import apply_migrations, create_pool
 from services.kit.testing import FixedClock, auth_header, eventually, running_app, start_group_at_end
+from contracts.workdays import default_calendar
 from services.routing import commands, store
+from services.routing.alerts import AlertPolicy
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.tests.builders import case_submitted
@@ -108,25 +110,26 @@ async def test_concurrent_scanners_never_flag_a_case_twice(make_database):
         async with pools[0].acquire() as conn, conn.transaction():
             await store.seed_directory(conn)
         case_ids = []
+        policy = AlertPolicy(default_calendar())
         for i in range(30):
             submitted = case_submitted(deadline=now - timedelta(minutes=i + 1))
             async with pools[0].acquire() as conn, conn.transaction():
-                await commands.assign_submitted(conn, FixedClock(now), event=submitted)
+                await commands.assign_submitted(conn, FixedClock(now), policy, event=submitted)
             case_ids.append(submitted.case_id)
         later = FixedClock(now + timedelta(minutes=1))
 
-        async def drain(pool) -> list[UUID]:
-            flagged = []
-            while (case_id := await commands.flag_next_breach(pool, later)) is not None:
-                flagged.append(case_id)
-            return flagged
+        async def drain(pool) -> list[str]:
+            fired = []
+            while (event_type := await commands.fire_next_timer(pool, later)) is not None:
+                fired.append(event_type)
+            return fired
 
         runs = await asyncio.gather(*(drain(p) for p in pools for _ in range(2)))
-        flagged = [c for run in runs for c in run]
-        assert sorted(flagged) == sorted(case_ids)  # every case once, none twice
+        fired = [c for run in runs for c in run]
+        assert fired == ["DeadlineBreached"] * len(case_ids)  # one timer per case, each fired once
         assert sum(1 for run in runs if run) >= 2, "the scanners did not actually overlap"
         assert [await _breaches(pools[0], c) for c in case_ids] == [1] * len(case_ids)
-        assert await commands.flag_next_breach(pools[1], FixedClock(now + timedelta(days=30))) is None
+        assert await commands.fire_next_timer(pools[1], FixedClock(now + timedelta(days=30))) is None
     finally:
         for pool in pools:
             await pool.close()

@@ -6,22 +6,27 @@ from types import SimpleNamespace
 import pytest
 
 from services.kit.testing import eventually
-from services.routing import commands
+from services.routing import commands, complaints_commands
 from services.routing.deadlines import DeadlineScanner
 
 pytestmark = pytest.mark.unit
 
 
-async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
-    outcomes = iter([RuntimeError("database went away"), "case-1", "case-2", None])
+async def _nothing_due(pool, clock):
+    return None
 
-    async def flag_next_breach(pool, clock):
+
+async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
+    outcomes = iter([RuntimeError("database went away"), "DeadlineWarning", "DeadlineBreached", None])
+
+    async def fire_next_timer(pool, clock):
         outcome = next(outcomes, None)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    monkeypatch.setattr(commands, "flag_next_breach", flag_next_breach)
+    monkeypatch.setattr(commands, "fire_next_timer", fire_next_timer)
+    monkeypatch.setattr(complaints_commands, "fire_next_timer", _nothing_due)
     scanner = DeadlineScanner(interval=0.01)
     task = asyncio.create_task(scanner.scan_deadlines(SimpleNamespace(name="routing", pool=None, clock=None)))
     try:
@@ -29,7 +34,7 @@ async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
             return scanner.scans >= 2
 
         await eventually(two_scans, timeout=5, interval=0.01, what="two scans after the failure")
-        assert (scanner.failures, scanner.breaches) == (1, 2)
+        assert (scanner.failures, scanner.fired) == (1, 2)
         assert not task.done()
     finally:
         task.cancel()
@@ -43,9 +48,10 @@ async def test_one_scan_stops_at_its_limit():
 
     async def always_one_more(pool, clock):
         calls.append(1)
-        return "case"
+        return "DeadlineBreached"
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(commands, "flag_next_breach", always_one_more)
+        mp.setattr(commands, "fire_next_timer", always_one_more)
+        mp.setattr(complaints_commands, "fire_next_timer", always_one_more)
         assert await scanner.scan_once(SimpleNamespace(pool=None, clock=None)) == 3
     assert len(calls) == 3
