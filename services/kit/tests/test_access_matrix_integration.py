@@ -131,6 +131,22 @@ async def _decide(county: County, role: str, allowed: bool, verb: str, body: dic
                                                 headers=token(role, holding=view))
 
 
+async def _after(county: County, role: str, allowed: bool, first: tuple[str, dict], verb: str,
+                 body: dict) -> httpx.Response:
+    """A case on which the centre head did `first`, then the role's `verb` on it."""
+    if not allowed:
+        return await _decide(county, role, allowed, verb, body)
+    view = await county.take_in()
+    done = await county.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/{first[0]}", json=first[1],
+                                                headers=HEAD)
+    assert done.status_code == 200, done.text
+    return await county.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/{verb}", json=body,
+                                                headers=token(role, holding=view))
+
+
+ESCALATION = {"county_department": "县人社局", "sent_materials": ["id_card"], "note": "初审通过，报县审批"}
+
+
 async def _rate(county: County, role: str, allowed: bool) -> httpx.Response:
     view = await county.completed_at_intake() if allowed else county.case
     return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/rating",
@@ -297,6 +313,18 @@ CALLS: dict[str, tuple[Call, int]] = {
     "routing.transfer_case": (lambda c, r, a: _decide(
         c, r, a, "transfer", {"to_department_code": "civil_affairs", "reason": "属民政业务"}), 200),
     "routing.complete_case": (lambda c, r, a: _decide(c, r, a, "complete", {"result": "granted", "note": "已办结"}), 200),
+    "routing.pause_clock": (lambda c, r, a: _decide(c, r, a, "pause", {"reason": "hearing", "note": "申请人申请听证"}),
+                            200),
+    "routing.resume_clock": (lambda c, r, a: _after(c, r, a, ("pause", {"reason": "testing", "note": "检测"}),
+                                                    "resume", {}), 200),
+    "routing.extend_deadline": (lambda c, r, a: _decide(c, r, a, "extension", {"days": 5, "reason": "需现场核查"}), 200),
+    "routing.escalate_case": (lambda c, r, a: _decide(c, r, a, "escalation", ESCALATION), 200),
+    "routing.record_county_answer": (lambda c, r, a: _after(c, r, a, ("escalation", ESCALATION), "escalation/answer",
+                                                            {"result": "granted", "answer": "同意"}), 200),
+    # A case that is not joint: the caller passes the access check and meets the domain's 409.
+    "routing.finish_share": (lambda c, r, a: _decide(c, r, a, "shares/social_security", {"result": "granted"}), 409),
+    "routing.read_workbench": (lambda c, r, a: _get(c, "routing", "/api/v1/workbench", token(r),
+                                                    township_id="qingshui"), 200),
     "routing.list_complaints": (lambda c, r, a: _get(c, "routing", "/api/v1/complaints", token(r),
                                                      township_id="qingshui"), 200),
     "routing.answer_complaint": (_answer, 200),

@@ -3,7 +3,7 @@ database would fire them; the invariants must hold after every step."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import settings as hyp_settings
@@ -16,20 +16,22 @@ from contracts.workdays import default_calendar
 from services.routing import alerts, domain
 from services.routing import deadline_clock as dc
 from services.routing.tests.builders import stamped
-from services.routing.tests.test_deadline_clock import MONDAY_10, running
+from services.routing.tests.test_deadline_clock import running
 
 pytestmark = pytest.mark.unit
 CAL = default_calendar()
 DEPARTMENTS = ("social_security", "civil_affairs", "medical_insurance")
-LAST_MOMENT = MONDAY_10 + timedelta(days=30)  # stays inside the years the calendar knows
+# Far enough from the year's end that no pause or extension reaches a year the calendar may not know.
+START = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)  # Monday 3 August, 10:00 in Shanghai
+LAST_MOMENT = START + timedelta(days=45)
 
 
 class CaseMachine(RuleBasedStateMachine):
     @initialize(warning_days=st.integers(1, 3))
     def open_case(self, warning_days: int) -> None:
-        self.now: datetime = MONDAY_10
+        self.now: datetime = START
         self.warning_days = warning_days
-        self.state = running()
+        self.state = running(clock_start=START, promised_deadline=CAL.deadline_for(START, 5))
         self.timers: dict[tuple[str, str], alerts.Timer] = {}
         self.fired: set[tuple[str, str]] = set()
         self.alerts: list[tuple[str, str]] = []  # (event type, deadline key), in order

@@ -113,7 +113,8 @@ async def test_transfer_reassigns_in_the_target_department(routing, infra):
     assert (await client.get(f"/api/v1/cases/{submitted.case_id}", headers=STAFF)).json() == view
     [(moved, _)] = await wait_for_events(infra.kafka_bootstrap, CaseTransferred, submitted)
     assert moved["payload"] == {"from_department_code": "social_security", "to_department_code": "civil_affairs",
-                                "to_department_name": "民政办", "reason": "属民政业务", "transfer_count": 1}
+                                "to_department_name": "民政办", "reason": "属民政业务", "transfer_count": 1,
+                                "to_staff_id": view["staff_id"], "held_by_general_window": False}
     assert moved["actor"] == {"kind": "staff", "id": "staff-qs-01"} and moved["stream_version"] == 2
 
 
@@ -188,14 +189,14 @@ async def test_authentication_roles_and_townships(routing, infra):
     assert await _event_types(runtime, submitted.case_id) == ["CaseAssigned"]
 
 
-async def test_work_queue_lists_open_cases_of_the_township_latest_deadline_first(routing, infra):
+async def test_work_queue_lists_open_cases_of_the_township_nearest_deadline_first(routing, infra):
     client, _ = routing
     (first, _), (second, _), (done, _) = [await _assigned_case(client, infra.kafka_bootstrap) for _ in range(3)]
     await client.post(f"/api/v1/cases/{done.case_id}/complete", json={"result": "granted"}, headers=STAFF)
     queue = (await client.get("/api/v1/cases", params={"status": "open"}, headers=STAFF)).json()["cases"]
     ids = [c["case_id"] for c in queue]
     assert str(first.case_id) in ids and str(second.case_id) in ids and str(done.case_id) not in ids
-    assert ids.index(str(second.case_id)) < ids.index(str(first.case_id))  # built later, so a later deadline
+    assert ids.index(str(first.case_id)) < ids.index(str(second.case_id))  # built later, so a later deadline
     assert [c["promised_deadline"] for c in queue] == sorted((c["promised_deadline"] for c in queue), reverse=True)
     assert {c["township_id"] for c in queue} == {"qingshui"}
     baishi = (await client.get("/api/v1/cases", headers=auth_header("staff", "baishi"))).json()["cases"]
