@@ -190,6 +190,9 @@ class ToleratedMaterialDuePayload(Payload):
     materials: list[NoticeMaterial] = Field(min_length=1, description="Tolerable materials still owed.")
     due: AwareDatetime = Field(description="End of the working day by which they must be brought, UTC.",
                                examples=["2026-12-07T15:59:59.999999Z"])
+    due_provisional: bool = Field(
+        default=False, description="The due date was counted on the provisional calendar (a year it reaches has no "
+        "official holiday schedule yet).", examples=[False])
 
 
 class ToleratedMaterialDue(Envelope):

@@ -9,9 +9,18 @@ all of them agree on what a "working day" is:
 
 The per-year schedule comes from the ``chinese_calendar`` package, and can be
 supplied or replaced per year by override files ``<year>.json`` in
-``deploy/calendar/`` (see ``deploy/calendar/README.md``). A year that is known
-to neither source raises :class:`CalendarYearUnknown`: it is never silently
-treated as a plain Monday-to-Friday year.
+``deploy/calendar/`` (see ``deploy/calendar/README.md``). Those are the
+*official* years.
+
+The few years right after the last official one (two by default,
+``BIANMIN_CALENDAR_PROVISIONAL_YEARS``) are *provisional* (暂定日历): their
+statutory holidays are computed by rule with the ``holidays`` package (lunar
+dates included, a holiday falling on a weekend given on the next working day as
+the law says), with no make-up working days, since those exist only once the
+State Council publishes the year's schedule. A deadline counted into such a
+year is marked provisional and recounted when the official schedule arrives.
+A year beyond that horizon raises :class:`CalendarYearUnknown`: it is never
+silently treated as a plain Monday-to-Friday year.
 
 Counting rule
 -------------
@@ -38,9 +47,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 
 __all__ = [
     "CALENDAR_DIR_ENV",
+    "DEFAULT_PROVISIONAL_YEARS",
+    "PROVISIONAL_MARK",
+    "PROVISIONAL_YEARS_ENV",
     "SHANGHAI",
     "CalendarYearUnknown",
     "WorkingCalendar",
@@ -52,6 +65,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: Environment variable that replaces the default override directory.
 CALENDAR_DIR_ENV = "BIANMIN_CALENDAR_DIR"
+#: Environment variable: how many years after the last official one count as provisional.
+PROVISIONAL_YEARS_ENV = "BIANMIN_CALENDAR_PROVISIONAL_YEARS"
+DEFAULT_PROVISIONAL_YEARS = 2
+_MAX_PROVISIONAL_YEARS = 10
+
+#: What residents read after a deadline counted on the provisional calendar.
+PROVISIONAL_MARK = "（暂定，待国家公布节假日安排后确认）"
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 _DEFAULT_OVERRIDES_DIR = _REPO_ROOT / "deploy" / "calendar"
@@ -73,6 +93,7 @@ class CalendarYearUnknown(Exception):
 
     def __init__(self, year: int) -> None:
         self.year = year
+        # Beyond the provisional horizon too: only the official schedule helps.
         self.message = (
             f"工作日历未包含 {year} 年的法定节假日安排，"
             f"请在 deploy/calendar/ 中补充该年度的覆盖文件"
@@ -104,6 +125,20 @@ def _library_schedules() -> dict[int, _YearSchedule]:
 
 
 _LIBRARY_SCHEDULES = _library_schedules()
+
+
+def _provisional_schedule(year: int) -> _YearSchedule:
+    """Statutory holidays of ``year`` by rule (全国年节及纪念日放假办法), from the ``holidays`` package.
+
+    The package gives a holiday that falls on a weekend on the next working day
+    (补假), as the law does. Make-up working days (调休) are only the ones the
+    package itself knows for the year, which for a year not yet published is none.
+    """
+    by_rule = holidays.China(years=year)
+    return _YearSchedule(
+        frozenset(d for d in by_rule if d.year == year),
+        frozenset(d for d in by_rule.weekend_workdays if d.year == year),
+    )
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -217,31 +252,71 @@ def _load_overrides(directory: Path) -> dict[int, _YearSchedule]:
 
 
 class WorkingCalendar:
-    """Official working-day calendar (Asia/Shanghai).
+    """Working-day calendar (Asia/Shanghai): official years, then a provisional horizon.
 
-    Years come from ``chinese_calendar``'s data, or from override files
+    Official years come from ``chinese_calendar``'s data, or from override files
     ``<year>.json`` in ``overrides_dir``. A year present in an override file is
     fully defined by that file, replacing the library's data for that year:
     listed holidays are non-working, listed workdays are working, and other
     days follow Monday-to-Friday. The directory is read and validated once, here;
     an invalid file raises :class:`ValueError` naming the file.
+
+    The ``provisional_years`` years after the unbroken run of official years are
+    counted on statutory holidays computed by rule (see the module docstring).
     """
 
-    def __init__(self, overrides_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        overrides_dir: Path | None = None,
+        *,
+        provisional_years: int = DEFAULT_PROVISIONAL_YEARS,
+    ) -> None:
+        if not isinstance(provisional_years, int) or isinstance(provisional_years, bool):
+            raise TypeError("provisional_years must be an int")
+        if not 0 <= provisional_years <= _MAX_PROVISIONAL_YEARS:
+            raise ValueError(
+                f"provisional_years must be between 0 and {_MAX_PROVISIONAL_YEARS}, "
+                f"got {provisional_years}"
+            )
         self._overrides_dir = Path(overrides_dir) if overrides_dir is not None else None
         overrides = (
             _load_overrides(self._overrides_dir) if self._overrides_dir is not None else {}
         )
         self._schedules: dict[int, _YearSchedule] = {**_LIBRARY_SCHEDULES, **overrides}
         self._override_years = frozenset(overrides)
+        self._official_years = frozenset(self._schedules)
+        self._provisional_count = provisional_years
+        # The horizon follows the unbroken run of official years: an override for a
+        # far year (a test's 2099) does not make the years between it and now unknown.
+        last_official = min(self._official_years)
+        while last_official + 1 in self._official_years:
+            last_official += 1
+        self._provisional_years = frozenset(
+            range(last_official + 1, last_official + 1 + provisional_years)
+        ) - self._official_years
+        for year in self._provisional_years:
+            self._schedules[year] = _provisional_schedule(year)
 
     def __repr__(self) -> str:
-        return f"WorkingCalendar(overrides_dir={self._overrides_dir!r})"
+        return (
+            f"WorkingCalendar(overrides_dir={self._overrides_dir!r}, "
+            f"provisional_years={self._provisional_count})"
+        )
 
     @property
     def known_years(self) -> frozenset[int]:
-        """Years for which the official schedule is available."""
+        """Years deadlines can be counted in: the official ones and the provisional ones."""
         return frozenset(self._schedules)
+
+    @property
+    def official_years(self) -> frozenset[int]:
+        """Years whose official schedule is available (library or override file)."""
+        return self._official_years
+
+    @property
+    def provisional_years(self) -> frozenset[int]:
+        """Years counted on statutory holidays by rule, pending the official schedule."""
+        return self._provisional_years
 
     @property
     def override_years(self) -> frozenset[int]:
@@ -249,8 +324,28 @@ class WorkingCalendar:
         return self._override_years
 
     def covers_year(self, year: int) -> bool:
-        """True if the official schedule of ``year`` is available."""
+        """True if deadlines can be counted in ``year`` (officially or provisionally)."""
         return year in self._schedules
+
+    def is_provisional(self, year: int) -> bool:
+        """True if ``year`` is counted on the provisional calendar."""
+        return year in self._provisional_years
+
+    def provisional_between(self, start: date, end: date) -> bool:
+        """True if any year in [start.year, end.year] is provisional.
+
+        A deadline counted from ``start`` to ``end`` is provisional exactly then.
+        """
+        return any(
+            self.is_provisional(year) for year in range(start.year, end.year + 1)
+        )
+
+    def deadline_is_provisional(self, submitted_at: datetime, deadline: datetime) -> bool:
+        """Whether a deadline from :meth:`deadline_for` (or moved from one) was
+        counted through a provisional year, both instants read in Asia/Shanghai."""
+        return self.provisional_between(
+            submitted_at.astimezone(SHANGHAI).date(), deadline.astimezone(SHANGHAI).date()
+        )
 
     def _schedule(self, year: int) -> _YearSchedule:
         try:
@@ -343,17 +438,33 @@ class WorkingCalendar:
         return count
 
 
+def _provisional_years_from_env() -> int:
+    raw = os.environ.get(PROVISIONAL_YEARS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_PROVISIONAL_YEARS
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(
+            f"{PROVISIONAL_YEARS_ENV}={raw!r}: expected a whole number of years "
+            f"(0 to {_MAX_PROVISIONAL_YEARS})"
+        )
+    return int(raw)
+
+
 @lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
     """The shared calendar, built once per process.
 
     Override files are read from ``<repo>/deploy/calendar``, or from the
     directory named by the ``BIANMIN_CALENDAR_DIR`` environment variable when it
-    is set (read at the first call).
+    is set; the provisional horizon is ``BIANMIN_CALENDAR_PROVISIONAL_YEARS``
+    (default 2, 0 turns the provisional calendar off). Both are read at the
+    first call.
     """
     configured = os.environ.get(CALENDAR_DIR_ENV, "").strip()
     directory = Path(configured) if configured else _DEFAULT_OVERRIDES_DIR
-    return WorkingCalendar(overrides_dir=directory)
+    return WorkingCalendar(
+        overrides_dir=directory, provisional_years=_provisional_years_from_env()
+    )
 
 
 def chinese_date(at: datetime) -> str:

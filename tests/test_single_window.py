@@ -93,6 +93,6 @@ async def test_told_twice_only_because_the_county_changed_the_item(http, system,
         "CaseAssigned"])
     notices = [e["payload"] for e in history["events"] if e["event_type"] == "MaterialsRequested"]
     assert [(n["notice_no"], n["second_notice"]) for n in notices] == [(1, False), (2, True)]
-    assert notices[1]["requirements_changed_from"] == notices[0]["catalogue_version"] == "2026.11"
+    assert notices[1]["requirements_changed_from"] == notices[0]["catalogue_version"] == "2026.11-r2"
     submitted = next(e for e in history["events"] if e["event_type"] == "CaseSubmitted")
     assert submitted["payload"]["notices_given"] == 2 and submitted["payload"]["catalogue_version"] == "2026.12"

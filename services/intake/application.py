@@ -166,6 +166,8 @@ class Application:
     tolerated_due: datetime | None = None
     promised_deadline: datetime | None = None
     deemed_accepted: bool = False
+    deadline_provisional: bool = False
+    tolerated_due_provisional: bool = False
     delivered: bool = False
 
     @property
@@ -201,10 +203,11 @@ def evolve(app: Application, event: Envelope) -> Application:
         case CaseSubmitted(payload=accepted):
             return replace(app, status="submitted", identity=app.identity or _identity_of(accepted), owed=(),
                            provided=frozenset(accepted.materials_provided),
-                           promised_deadline=accepted.promised_deadline, deemed_accepted=accepted.deemed_accepted)
+                           promised_deadline=accepted.promised_deadline, deemed_accepted=accepted.deemed_accepted,
+                           deadline_provisional=accepted.deadline_provisional)
         case ToleratedMaterialDue(payload=due):
             return replace(app, tolerated_owed=tuple(Owed(m.code, m.name, m.problem, m.note) for m in due.materials),
-                           tolerated_due=due.due)
+                           tolerated_due=due.due, tolerated_due_provisional=due.due_provisional)
         case CaseRejectedAtIntake():
             return replace(app, status="rejected", owed=())
         case ResultDelivered():
@@ -397,16 +400,21 @@ def _acceptance(app: Application, item: Item, *, start: datetime, now: datetime,
     assert app.identity is not None
     identity = app.identity.model_copy(update={"catalogue_version": item.catalogue_version or None})
     tolerated = [m for m in item.materials if not m.essential and m.code not in app.provided]
+    deadline = calendar.deadline_for(start, item.promised_limit_days)
     events = [NewEvent(CaseSubmitted, CaseSubmittedPayload(
         **identity.model_dump(), materials_provided=sorted(app.provided),
         materials_tolerated_missing=[m.code for m in tolerated], promised_limit_days=item.promised_limit_days,
-        promised_deadline=calendar.deadline_for(start, item.promised_limit_days),
-        received_at=app.received_at, notices_given=app.notices, deemed_accepted=deemed))]
+        promised_deadline=deadline, received_at=app.received_at, notices_given=app.notices, deemed_accepted=deemed,
+        # The catalogue never promises beyond the legal limit; a test's bare item may leave it at 0.
+        legal_limit_days=max(item.legal_limit_days, item.promised_limit_days),
+        joint_department_codes=list(item.joint_departments),
+        deadline_provisional=calendar.deadline_is_provisional(start, deadline)))]
     if tolerated:
+        due = calendar.deadline_for(now, item.tolerated_due_days)
         events.append(NewEvent(ToleratedMaterialDue, ToleratedMaterialDuePayload(
             materials=[NoticeMaterial(code=m.code, name=m.name, problem="missing", note=m.valid_when)
                        for m in tolerated],
-            due=calendar.deadline_for(now, item.tolerated_due_days))))
+            due=due, due_provisional=calendar.deadline_is_provisional(now, due))))
     return events
 
 

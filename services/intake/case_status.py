@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from contracts.workdays import SHANGHAI
+from contracts.workdays import PROVISIONAL_MARK, SHANGHAI
 
 STATUS_TEXT: dict[str, str] = {
     "received": "已收到申请材料，正在审查",
@@ -17,6 +17,15 @@ STATUS_TEXT: dict[str, str] = {
 }
 RESULT_TEXT: dict[str, str] = {"granted": "准予办理", "refused": "不予办理"}
 PROBLEM_TEXT: dict[str, str] = {"missing": "缺少", "faulty": "需更正"}
+# Why routing's clock stands still (contracts.routing_events.PauseReason), as the resident reads it.
+PAUSE_TEXT: dict[str, str] = {
+    "materials": "等待申请人补正材料",
+    "hearing": "听证",
+    "inspection": "检验",
+    "testing": "检测",
+    "appraisal": "鉴定",
+    "expert_review": "专家评审",
+}
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class OwedMaterial:
     problem: str  # missing | faulty
     note: str
     due: datetime | None
+    due_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,9 @@ class StatusFacts:
     completed_at: datetime | None
     rated: bool
     owed: tuple[OwedMaterial, ...]
+    deadline_provisional: bool = False
+    clock_paused_reason: str | None = None
+    clock_paused_note: str | None = None
 
 
 def local_date(at: datetime | None) -> date | None:
@@ -52,6 +65,35 @@ def status_text(status: str) -> str:
     return STATUS_TEXT.get(status, "办理中")
 
 
+def open_case(status: str) -> bool:
+    return status not in ("completed", "rejected")
+
+
+def pause_text(facts: StatusFacts) -> str | None:
+    """暂停计时 and why, while routing's clock stands still on an open case; None otherwise."""
+    if facts.clock_paused_reason is None or not open_case(facts.status):
+        return None
+    why = PAUSE_TEXT.get(facts.clock_paused_reason, "依法不计入办理时限的程序")
+    note = f"：{facts.clock_paused_note}" if facts.clock_paused_note else ""
+    return f"暂停计时（{why}{note}），所需时间不计入办理时限，恢复计时后办结日期相应顺延"
+
+
+def deadline_text(facts: StatusFacts) -> str | None:
+    """承诺办结日期, marked while it rests on the provisional calendar (暂定日历)."""
+    promised = local_date(facts.promised_deadline)
+    if promised is None or not open_case(facts.status):
+        return None
+    return (f"承诺办结日期：{promised:%Y年%m月%d日}" + (PROVISIONAL_MARK if facts.deadline_provisional else "")
+            + ("（已超期，我们正在督办）" if facts.overdue else ""))
+
+
+def due_text(material: OwedMaterial) -> str | None:
+    due = local_date(material.due)
+    if due is None:
+        return None
+    return f"{due:%Y年%m月%d日}前补交" + (PROVISIONAL_MARK if material.due_provisional else "")
+
+
 def summary(facts: StatusFacts) -> str:
     """One sentence for the top of the page."""
     parts = [f"您申请的“{facts.item_name}”{status_text(facts.status)}"]
@@ -59,9 +101,10 @@ def summary(facts: StatusFacts) -> str:
         parts.append(f"办理结果：{RESULT_TEXT[facts.result]}")
     if facts.status != "completed" and facts.department_name:
         parts.append(f"承办部门：{facts.department_name}")
-    promised = local_date(facts.promised_deadline)
-    if promised and facts.status not in ("completed", "rejected"):
-        parts.append(f"承诺办结日期：{promised:%Y年%m月%d日}" + ("（已超期，我们正在督办）" if facts.overdue else ""))
+    if deadline := deadline_text(facts):
+        parts.append(deadline)
+    if paused := pause_text(facts):
+        parts.append(paused)
     if facts.owed:
         parts.append("尚需补交：" + "、".join(m.name for m in facts.owed))
     return "；".join(parts) + "。"

@@ -51,13 +51,14 @@ async def _project_one(conn: asyncpg.Connection, event: Envelope) -> None:
         case CaseSubmitted(payload=accepted):
             await conn.execute(
                 "UPDATE cases SET status = 'submitted', accepted_at = $2, promised_deadline = $3,"
-                " deemed_accepted = $4, catalogue_version = $5 WHERE case_id = $1",
-                case_id, at, accepted.promised_deadline, accepted.deemed_accepted, accepted.catalogue_version)
+                " deemed_accepted = $4, catalogue_version = $5, deadline_provisional = $6 WHERE case_id = $1",
+                case_id, at, accepted.promised_deadline, accepted.deemed_accepted, accepted.catalogue_version,
+                accepted.deadline_provisional)
         case ToleratedMaterialDue(payload=due):
             await conn.executemany(
-                "INSERT INTO owed_materials (case_id, code, name, essential, problem, note, due)"
-                " VALUES ($1, $2, $3, false, $4, $5, $6) ON CONFLICT (case_id, code) DO NOTHING",
-                [(case_id, m.code, m.name, m.problem, m.note, due.due) for m in due.materials])
+                "INSERT INTO owed_materials (case_id, code, name, essential, problem, note, due, due_provisional)"
+                " VALUES ($1, $2, $3, false, $4, $5, $6, $7) ON CONFLICT (case_id, code) DO NOTHING",
+                [(case_id, m.code, m.name, m.problem, m.note, due.due, due.due_provisional) for m in due.materials])
         case CaseRejectedAtIntake():
             await conn.execute("UPDATE cases SET status = 'rejected', rejected_at = $2 WHERE case_id = $1", case_id, at)
         case ResultDelivered():
@@ -83,6 +84,6 @@ async def _ensure_case(conn: asyncpg.Connection, event: Envelope) -> None:
 async def owed_materials(conn: asyncpg.Connection, case_id: UUID) -> list[dict]:
     """What the case still owes: essential materials of an open notice, tolerated ones with their due date."""
     rows = await conn.fetch(
-        "SELECT code, name, essential, problem, note, notice_no, due FROM owed_materials"
+        "SELECT code, name, essential, problem, note, notice_no, due, due_provisional FROM owed_materials"
         " WHERE case_id = $1 AND supplied_at IS NULL ORDER BY essential DESC, code", case_id)
     return [dict(r) for r in rows]

@@ -53,6 +53,8 @@ class ItemSpec(_Strict):
     handling_level: HandlingLevel
     kind: CaseKind
     department_code: str = Code
+    joint_departments: tuple[str, ...] = Field(
+        default=(), description="联办件 only: the other departments that each decide a share (department codes).")
     legal_limit_days: int = Field(ge=0, le=365, description="法定办结时限, working days.")
     promised_limit_days: int = Field(ge=0, le=365, description="承诺办结时限, working days; at most the legal one.")
     fee: str = Field(default="不收费", min_length=1, max_length=200)
@@ -71,7 +73,18 @@ class ItemSpec(_Strict):
                              f"{self.legal_limit_days}")
         if dup := _duplicates(m.code for m in self.materials):
             raise ValueError(f"materials: code {', '.join(dup)} appears more than once")
+        self._joint_consistent()
         return self
+
+    def _joint_consistent(self) -> None:
+        if self.kind == "joint" and not self.joint_departments:
+            raise ValueError("joint_departments: a joint item (kind: joint) names the other departments deciding it")
+        if self.kind != "joint" and self.joint_departments:
+            raise ValueError(f"joint_departments: only a joint item has them, this one is kind {self.kind!r}")
+        if self.department_code in self.joint_departments:
+            raise ValueError(f"joint_departments: {self.department_code!r} is the item's own department")
+        if dup := _duplicates(self.joint_departments):
+            raise ValueError(f"joint_departments: {', '.join(dup)} appears more than once")
 
     def to_item(self, catalogue_version: str) -> Item:
         return Item(
@@ -82,11 +95,13 @@ class ItemSpec(_Strict):
             agent_may_take=self.agent_may_take, tolerated_due_days=self.tolerated_due_days,
             catalogue_version=catalogue_version,
             offered_in=frozenset(self.offered_in) if self.offered_in is not None else None,
+            joint_departments=self.joint_departments,
         )
 
     def content(self) -> dict[str, Any]:
         """What is compared between versions and stored: everything the file says about the item."""
-        return self.model_dump(mode="json")
+        # Left out when empty, so items that are not joint read as they did before the field existed.
+        return self.model_dump(mode="json", exclude={"joint_departments"} if not self.joint_departments else None)
 
 
 class Village(_Strict):
@@ -133,6 +148,9 @@ class CatalogueFile(_Strict):
                 raise ValueError(f"item {item.item_code}: department_code {item.department_code!r} is not in departments")
             if unknown := sorted(set(item.offered_in or ()) - townships):
                 raise ValueError(f"item {item.item_code}: offered_in names unknown township {', '.join(unknown)}")
+            if unknown := sorted(set(item.joint_departments) - departments):
+                raise ValueError(f"item {item.item_code}: joint_departments names {', '.join(unknown)}, not in "
+                                 "departments")
         return self
 
     def township(self, township_id: str) -> Township | None:

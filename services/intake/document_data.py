@@ -31,6 +31,7 @@ class OwedMaterial:
     code: str
     name: str
     due: datetime | None = None
+    due_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Receipt:
     promised_limit_days: int
     promised_deadline: datetime
     deemed_accepted: bool
+    deadline_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def evolve(docs: CaseDocuments, event: Envelope, material_names: Mapping[str, st
                 materials_received=tuple(name(c) for c in sub.materials_provided),
                 owed=tuple(OwedMaterial(c, name(c)) for c in sub.materials_tolerated_missing),
                 promised_limit_days=sub.promised_limit_days, promised_deadline=sub.promised_deadline,
-                deemed_accepted=sub.deemed_accepted)
+                deemed_accepted=sub.deemed_accepted, deadline_provisional=sub.deadline_provisional)
             return replace(docs, receipt=receipt)
         case MaterialsRequested(payload=req):
             notice = Notice(application=req, notice_no=req.notice_no, given_at=event.occurred_at,
@@ -119,7 +121,8 @@ def evolve(docs: CaseDocuments, event: Envelope, material_names: Mapping[str, st
                             requirements_changed_from=req.requirements_changed_from)
             return replace(docs, notices={**docs.notices, req.notice_no: notice})
         case ToleratedMaterialDue() if docs.receipt is not None:
-            due = {m.code: OwedMaterial(m.code, m.name, event.payload.due) for m in event.payload.materials}
+            due = {m.code: OwedMaterial(m.code, m.name, event.payload.due, event.payload.due_provisional)
+                   for m in event.payload.materials}
             kept = tuple(m for m in docs.receipt.owed if m.code not in due)
             return replace(docs, receipt=replace(docs.receipt, owed=kept + tuple(due.values())))
         case MaterialsSupplied() if docs.receipt is not None:

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, TextMode, XPos, YPos
 
 from contracts.events import ApplicationFields
-from contracts.workdays import chinese_date
+from contracts.workdays import PROVISIONAL_MARK, chinese_date
 from services.intake.document_data import Notice, Receipt, Referral, Rejection
 from services.intake.service_halls import ServiceHall
 from services.kit.auth import ConfigurationError
@@ -147,6 +147,11 @@ def _applicant(sheet: _Sheet, application: ApplicationFields) -> None:
     sheet.field("办理事项", f"{application.item_name}（事项编码 {application.item_code}）")
 
 
+def _mark(provisional: bool) -> str:
+    """A date counted on the provisional calendar is printed as such: the official schedule may move it."""
+    return PROVISIONAL_MARK if provisional else ""
+
+
 def render_receipt(receipt: Receipt, *, hall: ServiceHall, font: Path, printed_at: datetime) -> bytes:
     app = receipt.application
     sheet = _Sheet(font, hall=hall, title="受理回执", number=app.case_no, printed_at=printed_at)
@@ -158,13 +163,14 @@ def render_receipt(receipt: Receipt, *, hall: ServiceHall, font: Path, printed_a
     sheet.items(receipt.materials_received or ("无",))
     if receipt.owed:
         sheet.heading("还需要补交的材料（容缺受理）")
-        sheet.items([f"{m.name}：请于{chinese_date(m.due)}前补交" if m.due else f"{m.name}：补交期限以窗口告知为准"
-                     for m in receipt.owed])
+        sheet.items([f"{m.name}：请于{chinese_date(m.due)}前补交{_mark(m.due_provisional)}" if m.due
+                     else f"{m.name}：补交期限以窗口告知为准" for m in receipt.owed])
     sheet.heading("什么时候办好")
     if receipt.promised_limit_days == 0:
-        sheet.paragraph(f"本事项为即办件，承诺于{chinese_date(receipt.promised_deadline)}办结。")
+        sheet.paragraph(f"本事项为即办件，承诺于{chinese_date(receipt.promised_deadline)}办结"
+                        f"{_mark(receipt.deadline_provisional)}。")
     else:
-        sheet.paragraph(f"承诺于{chinese_date(receipt.promised_deadline)}前办结"
+        sheet.paragraph(f"承诺于{chinese_date(receipt.promised_deadline)}前办结{_mark(receipt.deadline_provisional)}"
                         f"（{receipt.promised_limit_days}个工作日，节假日不计算在内）。办好后会发短信告诉您。")
     sheet.field("首问负责人", app.first_contact_staff_id or "受理窗口工作人员")
     sheet.how_to_ask(hall, app.case_no)

@@ -12,9 +12,13 @@ from contracts.events import (
     CaseAssigned,
     CaseCompleted,
     CaseTransferred,
+    ClockPaused,
+    ClockResumed,
     ContactErased,
     ContactErasedPayload,
     DeadlineBreached,
+    DeadlineExtended,
+    DeadlineRecalculated,
 )
 from contracts.personal_data import id_check_character
 
@@ -69,6 +73,12 @@ class CaseProgress:
     result: str | None
     completed_at: datetime | None
     routing_version: int  # stream_version of the last routing event applied
+    # The deadline in force: as intake promised it, then as routing moves it (pause, extension, recount).
+    promised_deadline: datetime | None = None
+    deadline_provisional: bool = False
+    clock_paused_reason: str | None = None  # a PauseReason while routing's clock stands still
+    clock_paused_note: str | None = None
+    clock_paused_at: datetime | None = None
 
 
 def evolve(progress: CaseProgress, event: Envelope) -> CaseProgress:
@@ -85,7 +95,20 @@ def evolve(progress: CaseProgress, event: Envelope) -> CaseProgress:
             return replace(progress, status="assigned", department_code=event.payload.to_department_code,
                            department_name=event.payload.to_department_name)
         case CaseCompleted():
-            return replace(progress, status="completed", result=event.payload.result, completed_at=event.occurred_at)
-        case DeadlineBreached():
+            return replace(_running(progress), status="completed", result=event.payload.result,
+                           completed_at=event.occurred_at)
+        case DeadlineBreached() if event.payload.deadline_kind == "case":  # not a material's or follow-up's
             return replace(progress, overdue=True)
+        case ClockPaused(payload=paused):
+            return replace(progress, clock_paused_reason=paused.reason, clock_paused_note=paused.note,
+                           clock_paused_at=event.occurred_at)
+        case ClockResumed(payload=moved) | DeadlineExtended(payload=moved) | DeadlineRecalculated(payload=moved):
+            # Each names the deadline in force afterwards, and whether it still rests on the provisional calendar.
+            moving = _running(progress) if isinstance(event, ClockResumed) else progress
+            return replace(moving, promised_deadline=moved.promised_deadline,
+                           deadline_provisional=moved.deadline_provisional)
     return progress
+
+
+def _running(progress: CaseProgress) -> CaseProgress:
+    return replace(progress, clock_paused_reason=None, clock_paused_note=None, clock_paused_at=None)

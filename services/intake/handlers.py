@@ -9,7 +9,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from contracts.envelope import Actor
-from contracts.events import CaseAssigned, CaseCompleted, CaseTransferred, ComplaintAnswered, DeadlineBreached
+from contracts.events import (
+    CaseAssigned,
+    CaseCompleted,
+    CaseTransferred,
+    ClockPaused,
+    ClockResumed,
+    ComplaintAnswered,
+    DeadlineBreached,
+    DeadlineExtended,
+    DeadlineRecalculated,
+)
 from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
 from services.intake import application, case_view, commands, matters_commands, rating_commands, store
@@ -197,6 +207,8 @@ def subscribe(runtime: IntakeRuntime) -> None:
     completed = rating_commands.with_link_on_completion(apply, rating_commands.link_policy(runtime.settings), runtime.clock)
     runtime.inbox.subscribe(
         ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: completed, DeadlineBreached: apply,
-                        ComplaintAnswered: matters_commands.apply_complaint_answered},
+                        ComplaintAnswered: matters_commands.apply_complaint_answered,
+                        # The deadline clock: the status page shows a pause, and the deadline as it moves.
+                        ClockPaused: apply, ClockResumed: apply, DeadlineExtended: apply, DeadlineRecalculated: apply},
         start="earliest", description="Keeps the resident-facing status of each case, and of each complaint, current.",
     )

@@ -31,6 +31,7 @@ class Item:
     tolerated_due_days: int = 10  # working days to bring a tolerated (容缺) material
     catalogue_version: str = ""
     offered_in: frozenset[str] | None = None  # township ids; None: every township
+    joint_departments: tuple[str, ...] = ()  # 联办件: the other departments deciding a share
 
     def material(self, code: str) -> Material | None:
         return next((m for m in self.materials if m.code == code), None)

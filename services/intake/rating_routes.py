@@ -12,7 +12,17 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts.events import CaseRated
 from services.intake import rating_commands, ratings
-from services.intake.case_status import PROBLEM_TEXT, RESULT_TEXT, local_date, rating_text, status_text, summary
+from services.intake.case_status import (
+    PROBLEM_TEXT,
+    RESULT_TEXT,
+    deadline_text,
+    due_text,
+    local_date,
+    pause_text,
+    rating_text,
+    status_text,
+    summary,
+)
 from services.intake.deps import runtime_of
 from services.intake.rating_links import path_of
 from services.intake.rating_schemas import (
@@ -151,9 +161,12 @@ async def get_case_status(case_no: CaseNo, request: Request, phone: Annotated[st
         case_no=facts.case_no, item_name=facts.item_name, centre_name=facts.centre_name, status=facts.status,
         status_text=status_text(facts.status), summary=summary(facts), department_name=facts.department_name,
         promised_on=local_date(facts.promised_deadline), overdue=facts.overdue,
+        deadline_provisional=facts.deadline_provisional, deadline_text=deadline_text(facts),
+        clock_paused=pause_text(facts) is not None, pause_text=pause_text(facts),
         result_text=RESULT_TEXT.get(facts.result or ""), completed_on=local_date(facts.completed_at),
         owed_materials=[OwedMaterialView(name=m.name, problem_text=PROBLEM_TEXT.get(m.problem, m.problem), note=m.note,
-                                         due_on=local_date(m.due)) for m in facts.owed],
+                                         due_on=local_date(m.due), due_provisional=m.due_provisional,
+                                         due_text=due_text(m)) for m in facts.owed],
         can_rate=rateable, rating_text=rating_text(status=facts.status, rated=facts.rated))
 
 

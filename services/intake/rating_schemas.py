@@ -67,6 +67,8 @@ class OwedMaterialView(BaseModel):
     problem_text: str = Field(examples=["缺少"])
     note: str
     due_on: date | None
+    due_provisional: bool = Field(default=False, description="The due date rests on the provisional calendar.")
+    due_text: str | None = Field(default=None, examples=["2027年01月05日前补交（暂定，待国家公布节假日安排后确认）"])
 
 
 class CaseStatusView(BaseModel):
@@ -80,6 +82,12 @@ class CaseStatusView(BaseModel):
     summary: str
     department_name: str | None
     promised_on: date | None = Field(description="Promised completion date (Asia/Shanghai).")
+    deadline_provisional: bool = Field(default=False, description="The promised date was counted on the provisional "
+                                       "calendar and is confirmed once the year's official holiday schedule is out.")
+    deadline_text: str | None = Field(default=None, examples=["承诺办结日期：2027年01月12日（暂定，待国家公布节假日安排后确认）"])
+    clock_paused: bool = Field(default=False, description="The deadline clock stands still (暂停计时).")
+    pause_text: str | None = Field(default=None, examples=["暂停计时（听证：申请人申请听证，定于12月3日举行），所需时间不计入"
+                                                           "办理时限，恢复计时后办结日期相应顺延"])
     overdue: bool
     result_text: str | None
     completed_on: date | None

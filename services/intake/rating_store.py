@@ -38,10 +38,11 @@ async def case_of_applicant(conn: asyncpg.Connection, case_no: str, phone: str) 
 async def status_facts(conn: asyncpg.Connection, case_id: UUID) -> StatusFacts:
     row = await conn.fetchrow(
         "SELECT c.case_no, c.item_name, t.name AS centre_name, c.status, c.department_name, c.promised_deadline,"
-        " c.overdue, c.result, c.completed_at, c.rated_at IS NOT NULL AS rated"
+        " c.overdue, c.result, c.completed_at, c.rated_at IS NOT NULL AS rated, c.deadline_provisional,"
+        " c.clock_paused_reason, c.clock_paused_note"
         " FROM cases c JOIN townships t USING (township_id) WHERE c.case_id = $1", case_id)
     owed = await conn.fetch(
-        "SELECT name, problem, note, due FROM owed_materials WHERE case_id = $1 AND supplied_at IS NULL"
+        "SELECT name, problem, note, due, due_provisional FROM owed_materials WHERE case_id = $1 AND supplied_at IS NULL"
         " ORDER BY essential DESC, code", case_id)
     return StatusFacts(**dict(row), owed=tuple(OwedMaterial(**dict(m)) for m in owed))
 

@@ -76,6 +76,9 @@ class ApplicationResponse(BaseModel):
     deemed_accepted: bool
     materials_tolerated_missing: list[str]
     tolerated_due: datetime | None
+    deadline_provisional: bool = Field(default=False, description="promised_deadline was counted on the "
+                                       "provisional calendar (暂定日历); the receipt says so.")
+    tolerated_due_provisional: bool = Field(default=False, description="tolerated_due likewise.")
     replayed: bool = Field(default=False, description="An earlier submission with the same Idempotency-Key.")
 
     @classmethod
@@ -87,7 +90,9 @@ class ApplicationResponse(BaseModel):
             owed=[OwedMaterial(code=o.code, name=o.name, problem=o.problem, note=o.note) for o in app.owed],
             notice_due=app.notice_due if app.status == "received" else None, promised_deadline=app.promised_deadline,
             deemed_accepted=app.deemed_accepted, materials_tolerated_missing=[o.code for o in app.tolerated_owed],
-            tolerated_due=app.tolerated_due if app.tolerated_owed else None, replayed=replayed)
+            tolerated_due=app.tolerated_due if app.tolerated_owed else None, replayed=replayed,
+            deadline_provisional=app.deadline_provisional,
+            tolerated_due_provisional=app.tolerated_due_provisional and bool(app.tolerated_owed))
 
 
 class ReviewRequest(BaseModel):
@@ -158,6 +163,7 @@ class OwedView(BaseModel):
     note: str
     notice_no: int | None
     due: datetime | None
+    due_provisional: bool = Field(default=False, description="The due date rests on the provisional calendar.")
 
 
 class CaseView(BaseModel):
@@ -180,7 +186,13 @@ class CaseView(BaseModel):
     submitted_at: datetime = Field(description="When the application arrived.")
     received_at: datetime | None
     accepted_at: datetime | None
-    promised_deadline: datetime | None
+    promised_deadline: datetime | None = Field(description="The deadline in force, as routing last moved it.")
+    deadline_provisional: bool = Field(description="Counted on the provisional calendar (暂定日历): recounted when "
+                                       "the official holiday schedule of a year it reaches is added.")
+    clock_paused_reason: str | None = Field(description="While routing's deadline clock stands still: why "
+                                            "(materials | hearing | inspection | testing | appraisal | expert_review).")
+    clock_paused_note: str | None
+    clock_paused_at: datetime | None
     notices_given: int
     second_notices: int
     deemed_accepted: bool

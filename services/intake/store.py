@@ -90,7 +90,8 @@ async def remember_idempotent(conn: asyncpg.Connection, *, principal: str, key: 
 
 async def lock_progress(conn: asyncpg.Connection, case_id: UUID) -> CaseProgress | None:
     row = await conn.fetchrow(
-        "SELECT status, department_code, department_name, overdue, result, completed_at, routing_version FROM cases"
+        "SELECT status, department_code, department_name, overdue, result, completed_at, routing_version,"
+        " promised_deadline, deadline_provisional, clock_paused_reason, clock_paused_note, clock_paused_at FROM cases"
         " WHERE case_id = $1 FOR UPDATE", case_id)
     return CaseProgress(**dict(row)) if row else None
 
@@ -98,9 +99,11 @@ async def lock_progress(conn: asyncpg.Connection, case_id: UUID) -> CaseProgress
 async def save_progress(conn: asyncpg.Connection, case_id: UUID, progress: CaseProgress) -> None:
     await conn.execute(
         "UPDATE cases SET status = $2, department_code = $3, overdue = $4, result = $5, completed_at = $6,"
-        " routing_version = $7, department_name = $8 WHERE case_id = $1",
+        " routing_version = $7, department_name = $8, promised_deadline = $9, deadline_provisional = $10,"
+        " clock_paused_reason = $11, clock_paused_note = $12, clock_paused_at = $13 WHERE case_id = $1",
         case_id, progress.status, progress.department_code, progress.overdue, progress.result, progress.completed_at,
-        progress.routing_version, progress.department_name,
+        progress.routing_version, progress.department_name, progress.promised_deadline, progress.deadline_provisional,
+        progress.clock_paused_reason, progress.clock_paused_note, progress.clock_paused_at,
     )
 
 

@@ -41,7 +41,7 @@ async def test_the_catalogue_is_public(intake):
 
 async def test_search_by_pinyin_initials_department_and_township(intake):
     page = (await intake.get("/api/v1/catalogue", params={"q": "ylbx", "department": "medical_insurance"})).json()
-    assert page["catalogue_version"] == "2026.11"
+    assert page["catalogue_version"] == "2026.11-r2"
     assert [i["item_code"] for i in page["items"]] == ["YB-001", "YB-002", "YB-003"] and page["total"] == 3
     assert page["items"][0]["name"] == "城乡居民基本医疗保险参保登记" and page["items"][0]["kind_name"] == "即办件"
     full = (await intake.get("/api/v1/catalogue", params={"q": "linmucaifa"})).json()
@@ -94,7 +94,7 @@ async def test_the_service_guide_tells_a_resident_everything(intake):
     photo = next(m for m in guide["materials"] if m["code"] == "photo")
     assert not photo["essential"] and photo["requirement"] == "可容缺受理，受理后10个工作日内补齐"
     assert next(m for m in guide["materials"] if m["code"] == "id_card")["valid_when"] == "原件，在有效期内"
-    assert guide["catalogue_version"] == "2026.11"
+    assert guide["catalogue_version"] == "2026.11-r2"
     hukou_move = (await intake.get("/api/v1/catalogue/LY-001")).json()
     assert hukou_move["handling_level_name"] == "县级" and not hukou_move["agent_may_take"]
     assert [p["township_id"] for p in hukou_move["offered_in"]] == ["qingshui", "baishi"]
@@ -135,7 +135,7 @@ async def test_a_new_version_becomes_current_and_the_old_one_stays_loadable(infr
     async with running_app(app):
         async with app.state.runtime.pool.acquire() as conn:
             before = await catalogue_store.load_item(conn, "SB-002")
-    assert before is not None and (before.catalogue_version, before.promised_limit_days) == ("2026.11", 10)
+    assert before is not None and (before.catalogue_version, before.promised_limit_days) == ("2026.11-r2", 10)
 
     raw["version"] = "2026.12"
     _item(raw, "SB-002")["promised_limit_days"] = 8
@@ -143,20 +143,20 @@ async def test_a_new_version_becomes_current_and_the_old_one_stays_loadable(infr
     app = create_app(await _settings(infra, dsn, catalogue_file=_write(tmp_path, "2026.12.yaml", raw)))
     async with running_app(app) as client, app.state.runtime.pool.acquire() as conn:
         current = await catalogue_store.load_item(conn, "SB-002")
-        old = await catalogue_store.load_item_version(conn, "SB-002", "2026.11")
+        old = await catalogue_store.load_item_version(conn, "SB-002", "2026.11-r2")
         unchanged = await catalogue_store.load_item(conn, "YB-001")
         assert current is not None and (current.catalogue_version, current.promised_limit_days) == ("2026.12", 8)
-        assert old is not None and (old.catalogue_version, old.promised_limit_days) == ("2026.11", 10)
+        assert old is not None and (old.catalogue_version, old.promised_limit_days) == ("2026.11-r2", 10)
         assert old.materials == current.materials and old.materials[0].valid_when
         # Unchanged content keeps the version that first carried it; no second copy is stored.
-        assert unchanged is not None and unchanged.catalogue_version == "2026.11"
+        assert unchanged is not None and unchanged.catalogue_version == "2026.11-r2"
         assert await catalogue_store.load_item_version(conn, "YB-001", "2026.12") is None
         # Left out of the file: no longer offered, still readable for the cases taken under it.
         assert await catalogue_store.load_item(conn, "MZ-010") is None
-        assert await catalogue_store.load_item_version(conn, "MZ-010", "2026.11") is not None
+        assert await catalogue_store.load_item_version(conn, "MZ-010", "2026.11-r2") is not None
         guide = (await client.get("/api/v1/catalogue/SB-002")).json()
         assert (guide["promised_limit_days"], guide["catalogue_version"]) == (8, "2026.12")
-        assert (await client.get("/api/v1/catalogue/YB-001")).json()["catalogue_version"] == "2026.11"
+        assert (await client.get("/api/v1/catalogue/YB-001")).json()["catalogue_version"] == "2026.11-r2"
         assert (await client.get("/api/v1/catalogue/MZ-010")).status_code == 404
 
     _item(raw, "SB-002")["promised_limit_days"] = 5  # changed again, version left at 2026.12

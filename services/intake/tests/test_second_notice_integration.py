@@ -90,5 +90,5 @@ async def test_a_second_notice_only_for_what_the_county_added(infra, make_databa
     assert kinds == ["MaterialsRequested", "MaterialsSupplied", "MaterialsRequested", "MaterialsSupplied",
                      "CaseSubmitted"]
     notice_two = seen[3]["payload"]
-    assert notice_two["second_notice"] and notice_two["requirements_changed_from"] == "2026.11"
+    assert notice_two["second_notice"] and notice_two["requirements_changed_from"] == "2026.11-r2"
     assert notice_two["catalogue_version"] == "2026.12"
