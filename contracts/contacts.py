@@ -10,9 +10,8 @@ Routing publishes a StaffContact keyed by staff id the same way, and a tombstone
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from typing import Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
