@@ -193,7 +193,7 @@ async def day(client: httpx.AsyncClient) -> None:
             view = (await client.get(f"{URL['routing']}/api/v1/cases/{fourth['case_id']}", headers=WINDOW)).json()
             return view.get("breached_at")
         await wait_for(breached, "超期判定", timeout=60)
-        say(f"  {fourth['case_no']} 已超期，已短信通知值班人员")
+        say(f"  {fourth['case_no']} 已超期（红灯），已短信通知承办人和中心主任")
     finally:
         CLOCK_FILE.write_text("0")
 

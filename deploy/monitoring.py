@@ -60,7 +60,9 @@ ROWS: list[tuple[str, list[Panel]]] = [
     ("短信、超期、审计 SMS, deadlines, audit", [
         ("短信/分钟 SMS", [("sum by (provider) (rate(bianmin_sms_sent_total[5m])) * 60", "{{provider}} sent"),
                            ("sum by (provider) (rate(bianmin_sms_failed_total[5m])) * 60", "{{provider}} failed"),
-                           ("sum by (provider) (increase(bianmin_sms_given_up_total[1h]))", "{{provider}} given up/1h")],
+                           ("sum by (provider) (increase(bianmin_sms_given_up_total[1h]))", "{{provider}} given up/1h"),
+                           ("sum by (template_code) (increase(bianmin_sms_unreachable_total[1h]))",
+                            "{{template_code}} unreachable/1h")],
          "short"),
         ("超期未办结 Open breached cases", [("max by (township) (bianmin_cases_open_breached)", "{{township}}"),
                                             ("sum(increase(bianmin_deadline_breaches_total[1h]))", "new breaches/1h")],

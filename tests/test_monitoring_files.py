@@ -25,7 +25,7 @@ pytestmark = pytest.mark.unit
 PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool", path=str(monitoring.ROOT / ".local" / "bin")) \
     or shutil.which("promtool")
 RUNBOOK_SECTIONS = ("start", "stop", "scale", "upgrade", "backup/restore", "rotate keys", "re-drive dead letters",
-                    "replay a projection", "calendar")
+                    "replay a projection", "calendar", "staff nobody could text")
 FROM_PROMETHEUS = {"up"}  # made by Prometheus itself for each target
 
 

@@ -1,4 +1,4 @@
-"""Notify wiring: settings, runtime, SMS provider, routes, subscriptions, sender, duty directory seeding."""
+"""Notify wiring: settings, runtime, SMS provider, routes, subscriptions, sender."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ from fastapi import FastAPI
 
 from contracts.events import NotificationSent
 from services.kit.service import create_service, new_runtime
-from services.notify import handlers, sender, store
+from services.notify import handlers, sender
 from services.notify.deps import NotifyDeps, NotifyRuntime
 from services.notify.providers import build_provider
 from services.notify.settings import NotifySettings
 
 NAME = "notify"
-
-
-async def seed(runtime: NotifyRuntime) -> None:
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        await store.seed_directory(conn)
 
 
 async def wire_provider(runtime: NotifyRuntime) -> None:
@@ -34,5 +29,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 notify: SMS to residents and staff, from templates, through a provider, with receipts.",
         publishes=[NotificationSent], routers=[handlers.router], background=[sender.send_loop],
-        on_start=[seed, wire_provider],
+        on_start=[wire_provider],
     )

@@ -18,13 +18,15 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.contacts import CaseContact
+from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope, new_event_id
-from contracts.events import CaseSubmitted
+from contracts.events import CaseSubmitted, DeadlineBreached, DeadlineWarning
 from contracts.personal_data import mask_phone
-from contracts.topics import INTAKE_CONTACTS
+from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
 from services.notify import domain, store, templates
+from services.notify.metrics import record_unreachable
+from services.notify.recipients import Reach, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted, *, n
 async def on_case_event(conn: asyncpg.Connection, event: Envelope, *, now: datetime, max_age: timedelta,
                         locked: bool = False) -> None:
     """Announce the event if the case and its number are here, else park it until they are."""
+    if domain.is_silent(event):
+        return
     if not locked:
         await store.lock_case(conn, event.case_id)
     contact = await store.load_contact(conn, event.case_id)
@@ -51,6 +55,25 @@ async def on_case_event(conn: asyncpg.Connection, event: Envelope, *, now: datet
     # In producer order: a CaseSubmitted arriving last still goes before the completion that waited for it.
     for ready in sorted([*await store.release_parked(conn, event.case_id), event], key=store.producer_order):
         await _announce(conn, ready, contact, now=now, max_age=max_age)
+
+
+async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached, *, now: datetime,
+                            max_age: timedelta) -> None:
+    """Tell staff at once: the event names what is due and who holds it."""
+    await _announce(conn, event, None, now=now, max_age=max_age)
+
+
+async def on_staff_contact(conn: asyncpg.Connection, staff_id: str, contact: StaffContact | None, *,
+                           now: datetime) -> None:
+    """Keep a staff member's number, or forget it when they left (a tombstone)."""
+    if contact is not None:
+        await store.save_staff_contact(conn, contact)
+        return
+    previous = await store.staff_left(conn, staff_id, at=now)
+    if previous is not None:
+        await store.mask_staff_messages(conn, staff_id, masked=mask_phone(previous))
+    await forget_value(conn, topic=ROUTING_STAFF_CONTACTS, key=staff_id.encode())
+    log.info("staff contact removed", extra={"staff_id": staff_id})
 
 
 async def on_contact(conn: asyncpg.Connection, case_id: UUID, contact: CaseContact | None, *, now: datetime,
@@ -76,19 +99,43 @@ async def _erase(conn: asyncpg.Connection, case_id: UUID, *, now: datetime) -> N
     log.info("resident contact erased", extra={"case_id": str(case_id)})
 
 
-async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.Contact, *, now: datetime,
+async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.Contact | None, *, now: datetime,
                     max_age: timedelta) -> None:
     if domain.too_old_to_announce(event, now=now, max_age=max_age):
         log.info("event too old to announce; no SMS", extra={"case_id": str(event.case_id),
                                                               "event_id": str(event.event_id)})
         return
-    directory = await store.load_directory(conn, event.township_id) if domain.needs_directory(event) else []
-    for notice in domain.notices_for(event, contact, directory):
+    reach = await _reach(conn, event) if domain.tells_staff(event) else domain.NOBODY
+    for outcome in domain.notices_for(event, contact, reach):
+        if isinstance(outcome, Unreachable):
+            await _unreachable(conn, event, outcome, now=now)
+            continue
         queued = await store.queue_message(
             conn, message_id=new_event_id(), case_id=event.case_id, township_id=event.township_id,
-            trigger_event_id=event.event_id, recipient_kind=notice.recipient_kind, phone=notice.phone,
-            template_code=notice.template_code, text=templates.render(notice.template_code, notice.params), at=now,
+            trigger_event_id=event.event_id, recipient_kind=outcome.recipient_kind, recipient_id=outcome.recipient_id,
+            phone=outcome.phone, template_code=outcome.template_code,
+            text=templates.render(outcome.template_code, outcome.params), at=now,
         )
         log.info("sms queued" if queued else "sms already queued",
                  extra={"case_id": str(event.case_id), "event_id": str(event.event_id),
-                        "township_id": event.township_id, "template_code": notice.template_code})
+                        "township_id": event.township_id, "template_code": outcome.template_code})
+
+
+async def _reach(conn: asyncpg.Connection, event: Envelope) -> Reach:
+    """The holder the event names, as notify knows them, and the township's centre heads."""
+    staff_id = event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached) else None
+    holder = await store.load_staff(conn, staff_id) if staff_id else None
+    return Reach(holder=holder, heads=await store.load_centre_heads(conn, event.township_id))
+
+
+async def _unreachable(conn: asyncpg.Connection, event: Envelope, outcome: Unreachable, *, now: datetime) -> None:
+    """Nobody can be texted: kept with the event id, counted and logged, so the centre follows it up by hand."""
+    if not await store.record_unreachable(conn, trigger_event_id=event.event_id, recipient_id=outcome.recipient_id,
+                                          case_id=event.case_id, township_id=event.township_id,
+                                          template_code=outcome.template_code, at=now):
+        return
+    record_unreachable(outcome.template_code)
+    log.warning("staff member not reachable: no number known; nobody texted",
+                extra={"case_id": str(event.case_id), "event_id": str(event.event_id),
+                       "township_id": event.township_id, "recipient_id": outcome.recipient_id,
+                       "template_code": outcome.template_code})

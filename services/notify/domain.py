@@ -1,8 +1,12 @@
 """Notify's pure rules: which event tells whom with which template, phone masking, send retries.
 
-    CaseSubmitted     -> resident  case_submitted
-    CaseCompleted     -> resident  case_completed_granted | case_completed_refused
-    DeadlineBreached  -> staff     deadline_breached (department's duty phone, else the centre head)
+    CaseSubmitted        -> resident  case_submitted
+    CaseCompleted        -> resident  case_completed_granted | case_completed_refused
+    DeadlineExtended     -> resident  deadline_extended
+    DeadlineRecalculated -> resident  deadline_recalculated (only when the day moved)
+    ClockPaused          -> resident  clock_paused (not for materials: intake's 补正 notice said it)
+    ClockResumed         -> resident  clock_resumed (only when the pause moved the deadline)
+    DeadlineWarning, DeadlineBreached, CaseFlagged -> staff (services/notify/staff_notices.py)
 
 Nothing is sent about an event older than the configured age, and nothing to a resident whose
 number was erased.
@@ -10,29 +14,39 @@ number was erased.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
 from contracts.envelope import Envelope, NewEvent
-from contracts.errors import DomainError
 from contracts.events import (
     CaseCompleted,
+    CaseFlagged,
     CaseSubmitted,
+    ClockPaused,
+    ClockResumed,
     DeadlineBreached,
+    DeadlineExtended,
+    DeadlineRecalculated,
+    DeadlineWarning,
     NotificationSent,
     NotificationSentPayload,
     RecipientKind,
 )
 from contracts.personal_data import mask_phone
+from contracts.workdays import chinese_date
+from services.notify import staff_notices
+from services.notify.recipients import Notice, Reach, Unreachable
 
 MessageStatus = Literal["queued", "sent", "failed"]
+Outcome = Notice | Unreachable
 
-
-class NoDutyContact(DomainError):
-    status, code, message = 409, "DUTY_CONTACT_MISSING", "该乡镇未登记值班电话，无法发送超期提醒"
+# What a deadline event says on its own (case number, subject, holder): it waits for no CaseSubmitted,
+# so a complaint's deadline, which has none, reaches staff too.
+SELF_CONTAINED = (DeadlineWarning, DeadlineBreached)
+STAFF_FACING = (*SELF_CONTAINED, CaseFlagged)
+NOBODY = Reach()  # no staff known: what resident-facing events are given
 
 
 @dataclass(frozen=True)
@@ -52,24 +66,6 @@ class Contact(KnownCase):
     """A case and its applicant's number, from the contact topic; None once erased."""
 
     phone: str | None  # E.164
-
-
-@dataclass(frozen=True)
-class DutyContact:
-    township_id: str
-    department_code: str | None  # None: the centre head
-    name: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One SMS to queue: who receives it and which template renders it with which values."""
-
-    recipient_kind: RecipientKind
-    phone: str
-    template_code: str
-    params: Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -93,71 +89,114 @@ def case_of(event: CaseSubmitted) -> KnownCase:
                      department_code=p.department_code, applicant_name=p.applicant_name)
 
 
-def needs_directory(event: Envelope) -> bool:
-    """Staff are told through the township's duty directory."""
-    return isinstance(event, DeadlineBreached)
+def needs_case(event: Envelope) -> bool:
+    """The event waits (parked) for its case and the applicant's number before anyone is told."""
+    return not isinstance(event, SELF_CONTAINED)
 
 
-def notices_for(event: Envelope, contact: Contact, directory: Sequence[DutyContact]) -> list[Notice]:
+def tells_staff(event: Envelope) -> bool:
+    """Staff are told: the holder it names and the township's centre heads are looked up."""
+    return isinstance(event, STAFF_FACING)
+
+
+def is_silent(event: Envelope) -> bool:
+    """Nobody is told, whatever notify knows: a pause for materials was announced by intake's 补正 notice."""
+    return isinstance(event, ClockPaused) and event.payload.reason == "materials"
+
+
+def notices_for(event: Envelope, contact: Contact | None = None, reach: Reach = NOBODY) -> list[Outcome]:
+    """Whom the event reaches; `contact` for events that need the case, `reach` for staff-facing ones."""
     match event:
+        case DeadlineWarning():
+            return staff_notices.warning(event, reach)
+        case DeadlineBreached():
+            return staff_notices.breach(event, reach)
+    if contact is None:
+        raise TypeError(f"{event.event_type} needs its case and contact")
+    match event:
+        case CaseFlagged():
+            return staff_notices.flag(event, reach, case_no=contact.case_no, item_name=contact.item_name)
         case CaseSubmitted():
             return notices_for_submitted(event, contact)
         case CaseCompleted():
             return notices_for_completed(event, contact)
-        case DeadlineBreached():
-            return notices_for_breach(event, contact, directory)
+        case DeadlineExtended():
+            return notices_for_extended(event, contact)
+        case DeadlineRecalculated():
+            return notices_for_recalculated(event, contact)
+        case ClockPaused():
+            return notices_for_paused(event, contact)
+        case ClockResumed():
+            return notices_for_resumed(event, contact)
     raise TypeError(f"notify has no rule for {event.event_type}")
 
 
-def notices_for_submitted(event: CaseSubmitted, contact: Contact) -> list[Notice]:
+def notices_for_submitted(event: CaseSubmitted, contact: Contact) -> list[Outcome]:
     """受理: the resident learns the case number and the promised deadline (unless their number was erased)."""
-    if contact.phone is None:
-        return []
     p = event.payload
-    return [Notice("resident", contact.phone, "case_submitted", {
+    return _to_resident(contact, "case_submitted", {
         "applicant_name": p.applicant_name, "item_name": p.item_name, "case_no": p.case_no,
-        "deadline": p.promised_deadline, "tolerated_missing": bool(p.materials_tolerated_missing)})]
+        "deadline": p.promised_deadline, "tolerated_missing": bool(p.materials_tolerated_missing),
+        "provisional": p.deadline_provisional})
 
 
-def notices_for_completed(event: CaseCompleted, contact: Contact) -> list[Notice]:
+def notices_for_completed(event: CaseCompleted, contact: Contact) -> list[Outcome]:
     """办结: the resident learns the result; a refusal names the grounds and the appeal route."""
+    return _to_resident(contact, f"case_completed_{event.payload.result}", {
+        **_case_params(contact), "note": event.payload.note})
+
+
+def notices_for_extended(event: DeadlineExtended, contact: Contact) -> list[Outcome]:
+    """延期: the resident learns the new deadline, by how much and why (行政许可法 第四十二条)."""
+    p = event.payload
+    return _to_resident(contact, "deadline_extended", {
+        **_case_params(contact), "days": p.extension_working_days, "reason": p.reason, "deadline": p.promised_deadline,
+        "provisional": p.deadline_provisional})
+
+
+def notices_for_recalculated(event: DeadlineRecalculated, contact: Contact) -> list[Outcome]:
+    """The official holiday schedule moved the deadline: the resident learns the corrected day; a deadline
+    that stays on the same day is news to nobody."""
+    p = event.payload
+    if chinese_date(p.previous_deadline) == chinese_date(p.promised_deadline):
+        return []
+    return _to_resident(contact, "deadline_recalculated", {
+        **_case_params(contact), "deadline": p.promised_deadline, "previous": p.previous_deadline,
+        "years": p.calendar_years, "provisional": p.deadline_provisional})
+
+
+def notices_for_paused(event: ClockPaused, contact: Contact) -> list[Outcome]:
+    """听证, 检验, 检测, 鉴定, 专家评审: the resident is told the time is not counted (行政许可法 第四十五条)."""
+    if is_silent(event):
+        return []
+    return _to_resident(contact, "clock_paused", {
+        **_case_params(contact), "reason": event.payload.reason, "note": event.payload.note})
+
+
+def notices_for_resumed(event: ClockResumed, contact: Contact) -> list[Outcome]:
+    """The clock runs again: the resident learns the deadline the pause moved (nothing if it did not move)."""
+    p = event.payload
+    if p.paused_working_days == 0:
+        return []
+    return _to_resident(contact, "clock_resumed", {
+        **_case_params(contact), "deadline": p.promised_deadline, "provisional": p.deadline_provisional})
+
+
+def _case_params(contact: Contact) -> dict[str, object]:
+    return {"applicant_name": contact.applicant_name, "item_name": contact.item_name, "case_no": contact.case_no}
+
+
+def _to_resident(contact: Contact, template_code: str, params: dict[str, object]) -> list[Outcome]:
+    # An erased number is the resident's choice, not a failure: nothing to send, nothing to record.
     if contact.phone is None:
         return []
-    return [Notice("resident", contact.phone, f"case_completed_{event.payload.result}", {
-        "applicant_name": contact.applicant_name, "item_name": contact.item_name, "case_no": contact.case_no,
-        "note": event.payload.note})]
-
-
-def notices_for_breach(event: DeadlineBreached, contact: Contact,
-                       directory: Sequence[DutyContact]) -> list[Notice]:
-    """超期: the duty phone of the department holding the case, else the centre head, is told how late it is."""
-    p = event.payload
-    duty, via_head = duty_contact(directory, township_id=event.township_id, department_code=p.department_code)
-    return [Notice("staff", duty.phone, "deadline_breached", {
-        "staff_name": duty.name, "case_no": contact.case_no, "item_name": contact.item_name,
-        "deadline": p.promised_deadline, "late": lateness(p.promised_deadline, p.detected_at),
-        "via_centre_head": via_head})]
+    return [Notice("resident", contact.phone, template_code, params)]
 
 
 def too_old_to_announce(event: Envelope, *, now: datetime, max_age: timedelta) -> bool:
     """A message about an event older than `max_age` is news to nobody: a new consumer group that
     replays the topics, or a long outage, must not text every past resident again."""
     return now - event.occurred_at > max_age
-
-
-def duty_contact(directory: Sequence[DutyContact], *, township_id: str,
-                 department_code: str) -> tuple[DutyContact, bool]:
-    """(whom to tell, whether it fell back to the centre head)."""
-    in_township = {d.department_code: d for d in directory if d.township_id == township_id}
-    if department_code in in_township:
-        return in_township[department_code], False
-    if None in in_township:
-        return in_township[None], True
-    raise NoDutyContact(details={"township_id": township_id})
-
-
-def lateness(deadline: datetime, detected_at: datetime) -> timedelta:
-    return max(detected_at - deadline, timedelta(0))
 
 
 @dataclass(frozen=True)

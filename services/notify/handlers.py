@@ -9,11 +9,21 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
-from contracts.contacts import CaseContact, parse_contact
+from contracts.contacts import CaseContact, StaffContact, parse_contact, parse_staff_contact
 from contracts.envelope import Envelope
-from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
+from contracts.events import (
+    CaseCompleted,
+    CaseFlagged,
+    CaseSubmitted,
+    ClockPaused,
+    ClockResumed,
+    DeadlineBreached,
+    DeadlineExtended,
+    DeadlineRecalculated,
+    DeadlineWarning,
+)
 from contracts.personal_data import mask_phone
-from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, ROUTING_CASES
+from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, ROUTING_CASES, ROUTING_STAFF_CONTACTS
 from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
 from services.kit.inbox import RecordRoute
@@ -58,7 +68,20 @@ def subscribe(runtime: NotifyRuntime) -> None:
     runtime.inbox.subscribe_records(INTAKE_CONTACTS, RecordRoute(parse=parse_contact, apply=on_contact, personal=True),
                                     start="earliest",
                                     description="Keeps each applicant's number, and erases it on a tombstone.")
-    runtime.inbox.subscribe(ROUTING_CASES, {CaseCompleted: on_routing_event, DeadlineBreached: on_routing_event},
+    async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached) -> None:
+        await commands.on_deadline_event(conn, event, now=clock.now(), max_age=max_age)
+
+    async def on_staff_contact(conn: asyncpg.Connection, record: tuple[str, StaffContact | None]) -> None:
+        await commands.on_staff_contact(conn, *record, now=clock.now())
+
+    case_events = (CaseCompleted, CaseFlagged, DeadlineExtended, DeadlineRecalculated, ClockPaused, ClockResumed)
+    runtime.inbox.subscribe(ROUTING_CASES, {**dict.fromkeys(case_events, on_routing_event),
+                                            DeadlineWarning: on_deadline_event, DeadlineBreached: on_deadline_event},
                             start="earliest",
-                            description="Tells the resident the result of the case, and the duty staff (or the centre "
-                                        "head) that a case is late.")
+                            description="Tells the resident the result of the case and any change of its deadline; "
+                                        "tells the holder and the centre head of warnings and breaches, and the centre "
+                                        "head of a case passed back and forth.")
+    runtime.inbox.subscribe_records(ROUTING_STAFF_CONTACTS,
+                                    RecordRoute(parse=parse_staff_contact, apply=on_staff_contact, personal=True),
+                                    start="earliest",
+                                    description="Keeps each staff member's number, and forgets it when they leave.")

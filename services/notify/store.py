@@ -1,4 +1,5 @@
-"""Notify's SQL: duty directory, cases and their applicants' numbers, the message queue and the development SMS log."""
+"""Notify's SQL: cases and their applicants' numbers, staff numbers, the message queue, unreachable staff and the
+development SMS log."""
 
 from __future__ import annotations
 
@@ -7,25 +8,11 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.contacts import CaseContact
+from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope
 from contracts.events import parse_event
-from services.notify.directory import DUTY_CONTACTS
-from services.notify.domain import Contact, DutyContact, KnownCase, MessageStatus, QueuedMessage
-
-
-async def seed_directory(conn: asyncpg.Connection) -> None:
-    """Upsert the demo duty phones, so a changed number takes effect on restart."""
-    await conn.executemany(
-        "INSERT INTO duty_contacts (township_id, department_code, name, phone) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (township_id, department_code) DO UPDATE SET name = excluded.name, phone = excluded.phone",
-        [(d["township_id"], d["department_code"], d["name"], d["phone"]) for d in DUTY_CONTACTS],
-    )
-
-
-async def load_directory(conn: asyncpg.Connection, township_id: str) -> list[DutyContact]:
-    rows = await conn.fetch("SELECT * FROM duty_contacts WHERE township_id = $1", township_id)
-    return [DutyContact(**dict(r)) for r in rows]
+from services.notify.domain import Contact, KnownCase, MessageStatus, QueuedMessage
+from services.notify.recipients import StaffMember
 
 
 async def save_case(conn: asyncpg.Connection, case: KnownCase, *, at: datetime) -> None:
@@ -58,14 +45,68 @@ async def erase_phone(conn: asyncpg.Connection, case_id: UUID, *, at: datetime) 
 
 async def mask_resident_messages(conn: asyncpg.Connection, case_id: UUID, *, masked: str) -> None:
     """Copies of the number in sent or queued SMS become the masked form; unsent ones are given up."""
-    await conn.execute(
-        "UPDATE dev_sms_log SET phone = $2 WHERE message_id IN"
-        " (SELECT message_id FROM messages WHERE case_id = $1 AND recipient_kind = 'resident')", case_id, masked)
+    await _mask_messages(conn, "case_id = $1 AND recipient_kind = 'resident'", case_id, masked=masked,
+                         reason="contact erased")
+
+
+async def mask_staff_messages(conn: asyncpg.Connection, staff_id: str, *, masked: str) -> None:
+    """The same for a staff member who left."""
+    await _mask_messages(conn, "recipient_id = $1 AND recipient_kind = 'staff'", staff_id, masked=masked,
+                         reason="staff left")
+
+
+async def _mask_messages(conn: asyncpg.Connection, where: str, key: object, *, masked: str, reason: str) -> None:
+    await conn.execute(f"UPDATE dev_sms_log SET phone = $2 WHERE message_id IN (SELECT message_id FROM messages"
+                       f" WHERE {where})", key, masked)
     await conn.execute(
         "UPDATE messages SET phone = $2,"
         " status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
-        " last_error = CASE WHEN status = 'queued' THEN 'contact erased' ELSE last_error END"
-        " WHERE case_id = $1 AND recipient_kind = 'resident'", case_id, masked)
+        " last_error = CASE WHEN status = 'queued' THEN $3 ELSE last_error END"
+        f" WHERE {where}", key, masked, reason)
+
+
+async def save_staff_contact(conn: asyncpg.Connection, contact: StaffContact) -> None:
+    """The newest record of a staff member; an older version, replayed, never goes over a newer one or
+    over the tombstone that followed it."""
+    await conn.execute(
+        "INSERT INTO staff_contacts (staff_id, township_id, department_code, role, name, phone, version)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (staff_id) DO UPDATE"
+        " SET township_id = excluded.township_id, department_code = excluded.department_code, role = excluded.role,"
+        " name = excluded.name, phone = excluded.phone, version = excluded.version, left_at = NULL"
+        " WHERE staff_contacts.version < excluded.version",
+        contact.staff_id, contact.township_id, contact.department_code, contact.role, contact.name, contact.phone,
+        contact.version)
+
+
+async def staff_left(conn: asyncpg.Connection, staff_id: str, *, at: datetime) -> str | None:
+    """Forget a staff member's number (a tombstone); returns the number that was kept, if any."""
+    return await conn.fetchval(
+        "WITH kept AS (SELECT staff_id, phone FROM staff_contacts WHERE staff_id = $1 FOR UPDATE)"
+        " UPDATE staff_contacts s SET phone = NULL, left_at = coalesce(s.left_at, $2) FROM kept"
+        " WHERE s.staff_id = kept.staff_id RETURNING kept.phone", staff_id, at)
+
+
+async def load_staff(conn: asyncpg.Connection, staff_id: str) -> StaffMember | None:
+    row = await conn.fetchrow("SELECT staff_id, township_id, department_code, role, name, phone FROM staff_contacts"
+                              " WHERE staff_id = $1", staff_id)
+    return StaffMember(**dict(row)) if row else None
+
+
+async def load_centre_heads(conn: asyncpg.Connection, township_id: str) -> tuple[StaffMember, ...]:
+    """The township's centre heads who can be reached, in a stable order."""
+    rows = await conn.fetch(
+        "SELECT staff_id, township_id, department_code, role, name, phone FROM staff_contacts"
+        " WHERE township_id = $1 AND role = 'centre_head' AND phone IS NOT NULL ORDER BY staff_id", township_id)
+    return tuple(StaffMember(**dict(r)) for r in rows)
+
+
+async def record_unreachable(conn: asyncpg.Connection, *, trigger_event_id: UUID, recipient_id: str, case_id: UUID,
+                             township_id: str, template_code: str, at: datetime) -> bool:
+    """False when this event already recorded this recipient as unreachable."""
+    return bool(await conn.fetchval(
+        "INSERT INTO unreachable_notices (trigger_event_id, recipient_id, case_id, township_id, template_code,"
+        " recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        trigger_event_id, recipient_id, case_id, township_id, template_code, at))
 
 
 async def load_contact(conn: asyncpg.Connection, case_id: UUID) -> Contact | None:
@@ -109,15 +150,16 @@ async def count_parked(conn: asyncpg.Connection) -> int:
 
 
 async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: UUID, township_id: str,
-                        trigger_event_id: UUID, recipient_kind: str, phone: str, template_code: str, text: str,
-                        at: datetime) -> bool:
-    """False when this event already queued a message for this kind of recipient."""
+                        trigger_event_id: UUID, recipient_kind: str, recipient_id: str, phone: str,
+                        template_code: str, text: str, at: datetime) -> bool:
+    """False when this event already queued a message for this recipient."""
     return bool(await conn.fetchval(
-        "INSERT INTO messages (message_id, case_id, township_id, trigger_event_id, recipient_kind, phone,"
-        " template_code, text, status, next_attempt_at, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9)"
-        " ON CONFLICT (trigger_event_id, recipient_kind) DO NOTHING RETURNING true",
-        message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text, at,
+        "INSERT INTO messages (message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id,"
+        " phone, template_code, text, status, next_attempt_at, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10)"
+        " ON CONFLICT (trigger_event_id, recipient_kind, recipient_id) DO NOTHING RETURNING true",
+        message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id, phone, template_code, text,
+        at,
     ))
 
 

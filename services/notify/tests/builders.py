@@ -6,15 +6,26 @@ import random
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from contracts.contacts import CaseContact
+from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Actor, new_event_id
 from contracts.events import (
     CaseCompleted,
     CaseCompletedPayload,
+    CaseFlagged,
+    CaseFlaggedPayload,
     CaseSubmitted,
     CaseSubmittedPayload,
+    ClockPaused,
+    ClockPausedPayload,
+    ClockResumed,
+    ClockResumedPayload,
     DeadlineBreached,
-    DeadlineBreachedPayload,
+    DeadlineExtended,
+    DeadlineExtendedPayload,
+    DeadlinePayload,
+    DeadlineRecalculated,
+    DeadlineRecalculatedPayload,
+    DeadlineWarning,
 )
 
 # 2026-12-07 23:59:59.999999 in Asia/Shanghai
@@ -63,9 +74,68 @@ def completed(*, case_id: UUID, township_id: str = "qingshui", result: str = "gr
                      payload=payload, actor=Actor(kind="staff", id="staff-0002"))
 
 
+def _deadline(*, department_code: str, staff_id: str | None, late: timedelta, kind: str, case_no: str,
+              subject: str) -> DeadlinePayload:
+    return DeadlinePayload(department_code=department_code, staff_id=staff_id, promised_deadline=DEADLINE,
+                           detected_at=DEADLINE + late, deadline_kind=kind, deadline_key=kind, case_no=case_no,
+                           subject=subject)
+
+
 def breached(*, case_id: UUID, township_id: str = "qingshui", department_code: str = "social_security",
-             late: timedelta = timedelta(days=2, hours=3)) -> DeadlineBreached:
-    payload = DeadlineBreachedPayload(department_code=department_code, staff_id=None, promised_deadline=DEADLINE,
-                                      detected_at=DEADLINE + late)
+             staff_id: str | None = None, late: timedelta = timedelta(days=2, hours=3), kind: str = "case",
+             case_no: str = "QS-20261123-0001", subject: str = "城乡居民养老保险待遇申领") -> DeadlineBreached:
+    payload = _deadline(department_code=department_code, staff_id=staff_id, late=late, kind=kind, case_no=case_no,
+                        subject=subject)
     return _envelope(DeadlineBreached, case_id=case_id, township_id=township_id, source="routing", version=2,
                      payload=payload, actor=Actor(kind="system", id="routing"))
+
+
+def warning(*, case_id: UUID, township_id: str = "qingshui", department_code: str = "social_security",
+            staff_id: str | None = None, kind: str = "case", case_no: str = "QS-20261123-0001",
+            subject: str = "城乡居民养老保险待遇申领") -> DeadlineWarning:
+    payload = _deadline(department_code=department_code, staff_id=staff_id, late=-timedelta(days=1), kind=kind,
+                        case_no=case_no, subject=subject)
+    return _envelope(DeadlineWarning, case_id=case_id, township_id=township_id, source="routing", version=2,
+                     payload=payload, actor=Actor(kind="system", id="routing"))
+
+
+def flagged(*, case_id: UUID, township_id: str = "qingshui",
+            path: tuple[str, ...] = ("medical_insurance", "social_security", "medical_insurance")) -> CaseFlagged:
+    payload = CaseFlaggedPayload(reason="ping_pong", path=list(path), transfer_count=len(path) - 1)
+    return _envelope(CaseFlagged, case_id=case_id, township_id=township_id, source="routing", version=4,
+                     payload=payload, actor=Actor(kind="system", id="routing"))
+
+
+def extended(*, case_id: UUID, township_id: str = "qingshui", days: int = 10,
+             reason: str = "需现场踏勘，二十日内不能作出决定", provisional: bool = False) -> DeadlineExtended:
+    payload = DeadlineExtendedPayload(extension_working_days=days, reason=reason, approved_by="qs-head",
+                                      promised_deadline=DEADLINE + timedelta(days=14), deadline_provisional=provisional)
+    return _envelope(DeadlineExtended, case_id=case_id, township_id=township_id, source="routing", version=3,
+                     payload=payload, actor=Actor(kind="staff", id="qs-head"))
+
+
+def recalculated(*, case_id: UUID, township_id: str = "qingshui", moved: timedelta = timedelta(days=3)
+                 ) -> DeadlineRecalculated:
+    payload = DeadlineRecalculatedPayload(previous_deadline=DEADLINE, promised_deadline=DEADLINE + moved,
+                                          deadline_provisional=False, calendar_years=[2027])
+    return _envelope(DeadlineRecalculated, case_id=case_id, township_id=township_id, source="routing", version=3,
+                     payload=payload, actor=Actor(kind="system", id="routing"))
+
+
+def paused(*, case_id: UUID, reason: str = "hearing", note: str = "申请人申请听证，定于12月3日举行") -> ClockPaused:
+    return _envelope(ClockPaused, case_id=case_id, township_id="qingshui", source="routing", version=3,
+                     payload=ClockPausedPayload(reason=reason, note=note), actor=Actor(kind="staff", id="staff-0002"))
+
+
+def resumed(*, case_id: UUID, days: int = 2) -> ClockResumed:
+    payload = ClockResumedPayload(paused_working_days=days, promised_deadline=DEADLINE + timedelta(days=days))
+    return _envelope(ClockResumed, case_id=case_id, township_id="qingshui", source="routing", version=4,
+                     payload=payload, actor=Actor(kind="staff", id="staff-0002"))
+
+
+def staff_contact(staff_id: str, *, township_id: str = "qingshui", role: str = "staff", name: str = "王芳",
+                  department_code: str = "social_security", phone: str | None = None,
+                  version: int = 1) -> StaffContact:
+    return StaffContact(staff_id=staff_id, township_id=township_id, department_code=department_code, role=role,
+                        name=name, version=version, recorded_at=datetime.now(UTC),
+                        phone=phone or f"+86139{random.randrange(10**8):08d}")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from contracts.contacts import CaseContact
+from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope
 from contracts.events import CaseSubmitted
-from contracts.topics import INTAKE_CONTACTS
+from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.inbox import Inbox
 from services.kit.testing import consume_until, publish_events, publish_records
 from services.notify.tests.builders import CASES, contact_of
 
-__all__ = ["consume_until", "erase", "publish", "publish_contacts", "skip_other_suites_cases"]
+__all__ = ["consume_until", "erase", "publish", "publish_contacts", "publish_staff_contacts", "skip_other_suites_cases",
+           "staff_left"]
 
 
 def skip_other_suites_cases(inbox: Inbox) -> None:
@@ -50,3 +51,14 @@ async def publish_contacts(bootstrap: str, *contacts: CaseContact) -> list:
 async def erase(bootstrap: str, case_id: UUID) -> list:
     """The tombstone intake publishes when a resident's contact is erased."""
     return await publish_records(bootstrap, INTAKE_CONTACTS, [(str(case_id).encode(), None)])
+
+
+async def publish_staff_contacts(bootstrap: str, *contacts: StaffContact) -> list:
+    """Staff numbers as routing publishes them, keyed by staff id."""
+    return await publish_records(bootstrap, ROUTING_STAFF_CONTACTS, [(c.staff_id.encode(), c.to_json_bytes())
+                                                                     for c in contacts])
+
+
+async def staff_left(bootstrap: str, staff_id: str) -> list:
+    """The tombstone routing publishes when a staff member leaves."""
+    return await publish_records(bootstrap, ROUTING_STAFF_CONTACTS, [(staff_id.encode(), None)])

@@ -5,12 +5,22 @@ import pytest
 
 from contracts.events import NotificationSent
 from services.notify import domain, templates
-from services.notify.directory import DUTY_CONTACTS
-from services.notify.tests.builders import DEADLINE, breached, completed, submitted
+from services.notify.recipients import Notice, Reach, StaffMember
+from services.notify.tests.builders import (
+    breached,
+    completed,
+    extended,
+    flagged,
+    paused,
+    recalculated,
+    resumed,
+    submitted,
+    warning,
+)
 
 pytestmark = pytest.mark.unit
 
-DIRECTORY = [domain.DutyContact(**d) for d in DUTY_CONTACTS]
+HEAD = StaffMember("qs-head", "qingshui", "general_window", "centre_head", "赵主任", "+8613900010001")
 
 
 def _contact(event=None, phone: str | None = "+8613800138000") -> domain.Contact:
@@ -36,10 +46,62 @@ def test_the_case_keeps_what_later_messages_need():
 def test_a_resident_whose_number_was_erased_is_told_nothing_but_staff_still_are():
     event = submitted()
     erased = _contact(event, phone=None)
-    assert domain.notices_for(event, erased, DIRECTORY) == []
-    assert domain.notices_for(completed(case_id=event.case_id), erased, DIRECTORY) == []
-    [staff] = domain.notices_for(breached(case_id=event.case_id), erased, DIRECTORY)
-    assert staff.recipient_kind == "staff" and domain.needs_directory(breached(case_id=event.case_id))
+    for resident_event in (event, completed(case_id=event.case_id), extended(case_id=event.case_id),
+                           recalculated(case_id=event.case_id), paused(case_id=event.case_id),
+                           resumed(case_id=event.case_id)):
+        assert domain.notices_for(resident_event, erased) == []
+    [head] = domain.notices_for(breached(case_id=event.case_id), erased, Reach(heads=(HEAD,)))
+    assert isinstance(head, Notice) and head.recipient_kind == "staff" and head.recipient_id == "qs-head"
+
+
+def test_deadline_events_need_no_case_and_tell_staff():
+    case_id = submitted().case_id
+    for event in (breached(case_id=case_id), warning(case_id=case_id)):
+        assert not domain.needs_case(event) and domain.tells_staff(event)
+    flag = flagged(case_id=case_id)
+    assert domain.needs_case(flag) and domain.tells_staff(flag)
+    assert domain.needs_case(completed(case_id=case_id)) and not domain.tells_staff(completed(case_id=case_id))
+
+
+def test_a_flag_names_the_case_from_what_notify_kept():
+    event = submitted()
+    [notice] = domain.notices_for(flagged(case_id=event.case_id), _contact(event), Reach(heads=(HEAD,)))
+    assert isinstance(notice, Notice) and notice.params["case_no"] == "QS-20261123-0001"
+    with pytest.raises(TypeError):
+        domain.notices_for(flagged(case_id=event.case_id), None, Reach(heads=(HEAD,)))
+
+
+def test_an_extension_tells_the_resident_the_new_deadline_and_why():
+    event = submitted()
+    [notice] = domain.notices_for(extended(case_id=event.case_id, provisional=True), _contact(event))
+    assert (notice.recipient_kind, notice.template_code) == ("resident", "deadline_extended")
+    text = templates.render(notice.template_code, notice.params)
+    assert "延长办理期限10个工作日" in text and "需现场踏勘" in text and "2026年12月21日前办结" in text
+    assert "暂定的节假日安排" in text
+
+
+def test_a_recalculation_tells_the_resident_only_when_the_day_moved():
+    event = submitted()
+    [notice] = domain.notices_for(recalculated(case_id=event.case_id), _contact(event))
+    text = templates.render(notice.template_code, notice.params)
+    assert "2027年法定节假日安排已公布" in text and "由2026年12月7日调整为2026年12月10日" in text
+    assert domain.notices_for(recalculated(case_id=event.case_id, moved=-timedelta(hours=1)), _contact(event)) == []
+
+
+def test_a_pause_for_materials_is_silent_others_tell_the_resident():
+    event = submitted()
+    materials = paused(case_id=event.case_id, reason="materials", note="补正户口簿")
+    assert domain.is_silent(materials) and domain.notices_for(materials, _contact(event)) == []
+    [notice] = domain.notices_for(paused(case_id=event.case_id), _contact(event))
+    assert not domain.is_silent(paused(case_id=event.case_id))
+    assert "因听证暂停计时" in templates.render(notice.template_code, notice.params)
+
+
+def test_a_resumed_clock_tells_the_resident_only_when_the_deadline_moved():
+    event = submitted()
+    [notice] = domain.notices_for(resumed(case_id=event.case_id, days=2), _contact(event))
+    assert "已恢复计时，现承诺于2026年12月9日前办结" in templates.render(notice.template_code, notice.params)
+    assert domain.notices_for(resumed(case_id=event.case_id, days=0), _contact(event)) == []
 
 
 @pytest.mark.parametrize("result", ["granted", "refused"])
@@ -56,36 +118,6 @@ def test_nothing_is_announced_about_an_event_older_than_the_limit():
     limit = timedelta(hours=48)
     assert not domain.too_old_to_announce(event, now=event.occurred_at + limit, max_age=limit)
     assert domain.too_old_to_announce(event, now=event.occurred_at + limit + timedelta(seconds=1), max_age=limit)
-
-
-def test_breach_goes_to_the_departments_duty_phone():
-    event = submitted()
-    [notice] = domain.notices_for_breach(breached(case_id=event.case_id), _contact(event), DIRECTORY)
-    assert (notice.recipient_kind, notice.phone, notice.template_code) == ("staff", "+8613900010002", "deadline_breached")
-    assert notice.params["late"] == timedelta(days=2, hours=3) and notice.params["via_centre_head"] is False
-    assert "超期2天3小时" in templates.render(notice.template_code, notice.params)
-
-
-def test_breach_falls_back_to_the_centre_head():
-    event = submitted(township_id="hexi")
-    [notice] = domain.notices_for_breach(breached(case_id=event.case_id, township_id="hexi", department_code="veterans"),
-                                         _contact(event), DIRECTORY)
-    assert notice.phone == "+8613900030001" and notice.params["via_centre_head"] is True
-
-
-def test_breach_in_a_township_without_any_duty_phone_is_an_error():
-    with pytest.raises(domain.NoDutyContact):
-        domain.duty_contact(DIRECTORY, township_id="nowhere", department_code="social_security")
-
-
-def test_demo_directory_has_a_centre_head_in_every_township():
-    heads = {d.township_id for d in DIRECTORY if d.department_code is None}
-    assert heads == {"qingshui", "baishi", "hexi"}
-
-
-def test_lateness_is_never_negative():
-    assert domain.lateness(DEADLINE, DEADLINE - timedelta(seconds=1)) == timedelta(0)
-    assert domain.lateness(DEADLINE, DEADLINE + timedelta(hours=3)) == timedelta(hours=3)
 
 
 def test_send_policy_backs_off_then_gives_up():

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached, NotificationSent
-from contracts.topics import INTAKE_CONTACTS, dlq_of
+from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS, dlq_of
 from services.kit.service import Runtime
 from services.kit.testing import FixedClock, auth_header, eventually, publish_records, running_app, start_group_at_end
 from services.notify import commands, sender, store, templates
@@ -20,7 +20,7 @@ from services.notify.app import create_app
 from services.notify.domain import SendPolicy, mask_phone
 from services.notify.providers import DevSmsProvider
 from services.notify.settings import NotifySettings
-from services.notify.tests.builders import CASES, PHONES, breached, completed, contact_of, submitted, unique_phone
+from services.notify.tests.builders import CASES, PHONES, completed, contact_of, submitted, unique_phone
 from services.notify.tests.fakes import ScriptedProvider
 from services.notify.tests.probes import consume_until, erase, publish, publish_contacts, skip_other_suites_cases
 
@@ -30,7 +30,7 @@ MAX_SEND_ATTEMPTS = 4
 GROUP = "bianmin-notify"
 MAX_AGE = timedelta(hours=48)
 SUBSCRIBED = (CaseSubmitted, CaseCompleted, DeadlineBreached)
-TOPICS = sorted({*(t.TOPIC for t in SUBSCRIBED), INTAKE_CONTACTS})
+TOPICS = sorted({*(t.TOPIC for t in SUBSCRIBED), INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS})
 
 
 @dataclass
@@ -310,21 +310,6 @@ async def test_an_unreadable_contact_is_dead_lettered_without_its_value_on_the_d
         kept = await conn.fetchval("SELECT message_value FROM dead_letters WHERE topic = $1 AND message_key = $2",
                                    INTAKE_CONTACTS, str(case_id).encode())
     assert b"13800138000" in kept and await _dead_letters(runtime) == dead_before + 1
-
-
-async def test_breach_tells_the_departments_duty_phone_or_the_centre_head(notify, infra):
-    client = notify.client
-    case = submitted(phone=unique_phone())
-    other = submitted(phone=unique_phone(), township_id="hexi", case_no="HX-20261123-0007", department_code="veterans")
-    await publish(infra.kafka_bootstrap, case, other)
-    await publish(infra.kafka_bootstrap, breached(case_id=case.case_id),
-                   breached(case_id=other.case_id, township_id="hexi", department_code="veterans"))
-
-    _, staff = await _settled(client, case.case_id, count=2)
-    assert (staff["recipient_kind"], staff["phone"], staff["template_code"]) == ("staff", "139****0002", "deadline_breached")
-    assert "办件QS-20261123-0001" in staff["text"] and "超期2天3小时" in staff["text"]
-    _, head = await _settled(client, other.case_id, count=2, headers=auth_header("staff", "hexi"))
-    assert head["phone"] == "139****0001" and "HX-20261123-0007" in head["text"] and "中心督办" in head["text"]
 
 
 async def test_other_township_is_refused(notify, infra):

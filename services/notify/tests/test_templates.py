@@ -58,19 +58,45 @@ def test_lateness_is_readable(late, shown):
     assert templates.lateness(late) == shown
 
 
-def test_breach_names_case_deadline_and_lateness():
-    text = templates.deadline_breached(staff_name="清水镇社保站值班员", case_no="QS-20261123-0001", item_name="养老待遇",
+def test_breach_names_what_is_late_the_deadline_and_lateness():
+    text = templates.deadline_breached(staff_name="王芳", kind="case", case_no="QS-20261123-0001", subject="养老待遇",
                                        deadline=DEADLINE, late=timedelta(days=1, hours=2))
-    assert text == ("【便民服务】清水镇社保站值班员：办件QS-20261123-0001（养老待遇）已超过承诺办结期限2026年12月7日，"
-                    "超期1天2小时，请尽快办理。")
-    escalated = templates.deadline_breached(staff_name="主任", case_no="N", item_name="X", deadline=DEADLINE,
-                                            late=timedelta(0), via_centre_head=True)
-    assert escalated.endswith("承办部门未登记值班电话，请中心督办。")
+    assert text == ("【便民服务】王芳：QS-20261123-0001（养老待遇）的办件期限2026年12月7日已过，超期1天2小时（红灯），"
+                    "请尽快办理。")
+    to_head = templates.deadline_breached(staff_name="赵主任", kind="complaint", case_no="TS-1", subject="", holder="",
+                                          deadline=DEADLINE, late=timedelta(0), unassigned=True)
+    assert "TS-1的投诉答复期限" in to_head and to_head.endswith("该件暂由综合窗口保管，尚无承办人，请指定承办人。")
+
+
+def test_a_long_subject_is_shortened_and_a_missing_case_number_said():
+    text = templates.deadline_warning(staff_name="王芳", kind="tolerated_material", case_no="",
+                                      subject="户口簿" * 20, deadline=DEADLINE)
+    assert "编号未知的办件（户口簿" in text and "…）的容缺材料期限为2026年12月7日，即将到期（黄灯）" in text
+
+
+def test_resident_deadline_texts():
+    extended = templates.deadline_extended(applicant_name="张三", item_name="宅基地审批", case_no="QS-9", days=10,
+                                           reason="需现场踏勘。", deadline=DEADLINE)
+    assert extended == ("【便民服务】张三您好，您申请的宅基地审批（办件编号QS-9）经批准延长办理期限10个工作日，"
+                        "理由：需现场踏勘。现承诺于2026年12月7日前办结。")
+    moved = templates.deadline_recalculated(applicant_name="张三", item_name="X", case_no="QS-9", deadline=DEADLINE,
+                                            previous=DEADLINE - timedelta(days=2), years=[2027, 2028])
+    assert "2027、2028年法定节假日安排已公布" in moved and "由2026年12月5日调整为2026年12月7日。" in moved
+    paused = templates.clock_paused(applicant_name="张三", item_name="X", case_no="QS-9", reason="expert_review")
+    assert "因专家评审暂停计时，所需时间不计入办理期限" in paused
+    resumed = templates.clock_resumed(applicant_name="张三", item_name="X", case_no="QS-9", deadline=DEADLINE,
+                                      provisional=True)
+    assert resumed.endswith("现承诺于2026年12月7日前办结。该日期按暂定的节假日安排计算，如有调整将另行告知。")
+    provisional = templates.case_submitted(applicant_name="张三", item_name="X", case_no="N", deadline=DEADLINE,
+                                           provisional=True, tolerated_missing=True)
+    assert "前办结。该日期按暂定的节假日安排计算，如有调整将另行告知。请在办结前补齐" in provisional
 
 
 def test_every_template_is_signed_and_unknown_codes_fail():
-    assert set(templates.RENDERERS) == {"case_submitted", "case_completed_granted", "case_completed_refused",
-                                        "deadline_breached"}
+    assert set(templates.RENDERERS) == {
+        "case_submitted", "case_completed_granted", "case_completed_refused", "deadline_extended",
+        "deadline_recalculated", "clock_paused", "clock_resumed", "deadline_warning", "deadline_breached",
+        "case_flagged"}
     text = templates.render("case_completed_refused", {"applicant_name": "A", "item_name": "B", "case_no": "C"})
     assert text.startswith(templates.SIGNATURE)
     with pytest.raises(ValueError):

@@ -1,0 +1,80 @@
+"""Notify's pure rules for staff: whom a deadline warning, a breach or a flag reaches.
+
+    DeadlineWarning  (黄灯) -> the holder; no holder (the general window holds it) -> the centre head(s)
+    DeadlineBreached (红灯) -> the holder and the township's centre head(s), each once
+    CaseFlagged   (推诿扯皮) -> the centre head(s)
+
+A staff member who should be told and has no number here becomes an Unreachable, which the
+caller records: a late case is never dropped without a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from contracts.departments import DEPARTMENTS
+from contracts.routing_events import CaseFlagged, DeadlineBreached, DeadlinePayload, DeadlineWarning
+from services.notify.recipients import CENTRE_HEAD, Notice, Reach, StaffMember, Unreachable
+
+Outcome = Notice | Unreachable
+
+
+def warning(event: DeadlineWarning, reach: Reach) -> list[Outcome]:
+    """黄灯: the holder is reminded; a deadline nobody holds goes to the centre head(s) to assign it."""
+    p = event.payload
+    params = _deadline_params(p)
+    if p.staff_id is not None:
+        return [_to(p.staff_id, reach.holder, "deadline_warning", params)]
+    return _to_heads(reach.heads, "deadline_warning", {**params, "unassigned": True})
+
+
+def breach(event: DeadlineBreached, reach: Reach) -> list[Outcome]:
+    """红灯: the holder and every centre head of the township; a head holding the case is told once."""
+    p = event.payload
+    params = {**_deadline_params(p), "late": lateness(p.promised_deadline, p.detected_at)}
+    told = [] if p.staff_id is None else [_to(p.staff_id, reach.holder, "deadline_breached", params)]
+    others = tuple(h for h in reach.heads if h.staff_id != p.staff_id)
+    if others or not reach.heads:
+        told += _to_heads(others, "deadline_breached",
+                          {**params, "holder": holder_label(p, reach.holder), "unassigned": p.staff_id is None})
+    return told
+
+
+def flag(event: CaseFlagged, reach: Reach, *, case_no: str, item_name: str) -> list[Outcome]:
+    """推诿扯皮: the centre head(s) see the case and the departments it went through, in names."""
+    p = event.payload
+    return _to_heads(reach.heads, "case_flagged", {
+        "case_no": case_no, "item_name": item_name, "path": [department_name(c) for c in p.path],
+        "transfer_count": p.transfer_count})
+
+
+def department_name(code: str) -> str:
+    return DEPARTMENTS.get(code, code)
+
+
+def holder_label(p: DeadlinePayload, holder: StaffMember | None) -> str:
+    """How a centre head is told who holds the case: `社保站王芳`, or the staff id if notify has no name."""
+    if p.staff_id is None:
+        return ""
+    return department_name(p.department_code) + (holder.name if holder else p.staff_id)
+
+
+def lateness(deadline: datetime, detected_at: datetime) -> timedelta:
+    return max(detected_at - deadline, timedelta(0))
+
+
+def _deadline_params(p: DeadlinePayload) -> dict[str, object]:
+    return {"kind": p.deadline_kind, "case_no": p.case_no, "subject": p.subject, "deadline": p.promised_deadline}
+
+
+def _to(staff_id: str, member: StaffMember | None, template_code: str, params: Mapping[str, object]) -> Outcome:
+    if member is None or member.phone is None:
+        return Unreachable(staff_id, template_code)
+    return Notice("staff", member.phone, template_code, {**params, "staff_name": member.name}, recipient_id=staff_id)
+
+
+def _to_heads(heads: Sequence[StaffMember], template_code: str, params: Mapping[str, object]) -> list[Outcome]:
+    if not heads:
+        return [Unreachable(CENTRE_HEAD, template_code)]
+    return [_to(h.staff_id, h, template_code, params) for h in heads]
