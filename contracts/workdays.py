@@ -414,14 +414,6 @@ class WorkingCalendar:
         end_of_day = datetime.combine(due, time.max, tzinfo=SHANGHAI)
         return end_of_day.astimezone(UTC)
 
-    def is_provisional(self, year: int) -> bool:
-        """Whether ``year`` is counted on a provisional calendar (none yet: every known year is official)."""
-        return False
-
-    def provisional_between(self, start: date, end: date) -> bool:
-        """Whether any year from ``start`` to ``end`` is provisional."""
-        return any(self.is_provisional(y) for y in range(start.year, end.year + 1))
-
     def working_days_between(self, start: date, end: date) -> int:
         """Number of working days in the half-open interval (start, end].
 

@@ -9,7 +9,7 @@ import pytest
 from contracts.events import CaseCompleted, EscalationAnswered, JointTaskAssigned, JointTaskDone
 from contracts.workdays import default_calendar
 from services.routing import domain, escalation, joint
-from services.routing.tests.builders import case_state, stamped
+from services.routing.tests.builders import case_state
 from services.routing.tests.test_deadline_clock import MONDAY_10, apply, running
 
 pytestmark = pytest.mark.unit

@@ -10,9 +10,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from contracts.events import CaseCompleted, CaseSubmitted, DeadlineBreached
+from contracts.workdays import default_calendar
 from services.kit.db import apply_migrations, create_pool
 from services.kit.testing import FixedClock, auth_header, eventually, running_app, start_group_at_end
-from contracts.workdays import default_calendar
 from services.routing import commands, store
 from services.routing.alerts import AlertPolicy
 from services.routing.app import create_app
