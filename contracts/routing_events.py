@@ -209,8 +209,8 @@ class DeadlineRecalculatedPayload(Payload):
     promised_deadline: AwareDatetime = _DEADLINE
     deadline_provisional: bool = Field(description="Still provisional (a later year is still unpublished).",
                                        examples=[False])
-    calendar_years: list[int] = Field(min_length=1, description="Years whose official schedule was added.",
-                                      examples=[[2027]])
+    calendar_years: list[int] = Field(min_length=1, description="The years the deadline is counted through, from "
+                                      "the case's start to its deadline.", examples=[[2026, 2027]])
 
 
 class DeadlineRecalculated(Envelope):

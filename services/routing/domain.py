@@ -331,12 +331,10 @@ def decide_recount(state: CaseState, *, calendar: WorkingCalendar) -> list[NewEv
     provisional = dc.is_provisional(calendar, state.clock, deadline)
     if provisional and deadline == state.promised_deadline:
         return []
-    years = sorted(y for y in range(dc.local_day(state.clock.start).year,
-                                    dc.local_day(max(deadline, state.promised_deadline)).year + 1)
-                   if not calendar.is_provisional(y))
+    years = list(range(dc.local_day(state.clock.start).year, dc.local_day(deadline).year + 1))
     return [NewEvent(DeadlineRecalculated, DeadlineRecalculatedPayload(
         previous_deadline=state.promised_deadline, promised_deadline=deadline, deadline_provisional=provisional,
-        calendar_years=years or [dc.local_day(deadline).year]))]
+        calendar_years=years))]
 
 
 def evolve(state: CaseState, event: Envelope) -> CaseState:

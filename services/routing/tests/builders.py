@@ -23,10 +23,12 @@ def case_state(**overrides) -> CaseState:
 
 
 def case_submitted(*, township_id: str = "qingshui", department_code: str = "social_security",
-                   deadline: datetime | None = None, case_id: UUID | None = None) -> CaseSubmitted:
-    """A CaseSubmitted as intake would publish it, with a fresh case id unless one is given."""
+                   deadline: datetime | None = None, case_id: UUID | None = None, at: datetime | None = None,
+                   **payload) -> CaseSubmitted:
+    """A CaseSubmitted as intake would publish it, with a fresh case id unless one is given; `payload`
+    overrides fields of its payload (kind, limits, joint departments …)."""
     case_id = case_id or new_event_id()
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     return CaseSubmitted(
         event_id=new_event_id(), schema_version="1.0", occurred_at=now, source="intake", case_id=case_id,
         stream_version=1, township_id=township_id, actor=Actor(kind="staff", id="window-01"), correlation_id=case_id,
@@ -36,7 +38,7 @@ def case_submitted(*, township_id: str = "qingshui", department_code: str = "soc
             applicant_id_masked="1101**********002X",
             materials_provided=["bank_card", "hukou", "id_card"],
             promised_limit_days=10, promised_deadline=deadline or now + timedelta(days=14),
-        ),
+        ).model_copy(update=payload),
     )
 
 

@@ -22,17 +22,19 @@ async def publish(bootstrap: str, *events: Envelope) -> None:
     await publish_events(bootstrap, *events)
 
 
-async def read_events(bootstrap: str, cls: type[Envelope], case: Envelope) -> list[tuple[dict, dict]]:
-    """Every (body, headers) of this type for the case of `case`, sent since `case` occurred."""
-    found = await read_topic(bootstrap, cls.TOPIC, key=str(case.case_id), since=case.occurred_at)
+async def read_events(bootstrap: str, cls: type[Envelope], case: Envelope, *,
+                      since: datetime | None = None) -> list[tuple[dict, dict]]:
+    """Every (body, headers) of this type for the case of `case`, sent since `case` occurred (or `since`, for a
+    case stamped by a test's clock rather than the wall clock Kafka's timestamps follow)."""
+    found = await read_topic(bootstrap, cls.TOPIC, key=str(case.case_id), since=since or case.occurred_at)
     return [(body, headers) for body, headers in found if headers.get("event_type") == event_type_name(cls)]
 
 
-async def wait_for_events(bootstrap: str, cls: type[Envelope], case: Envelope, *,
-                          count: int = 1) -> list[tuple[dict, dict]]:
+async def wait_for_events(bootstrap: str, cls: type[Envelope], case: Envelope, *, count: int = 1,
+                          since: datetime | None = None) -> list[tuple[dict, dict]]:
     """Waits until at least `count` events of this type for the case of `case` are on Kafka; returns all of them."""
     async def probe():
-        found = await read_events(bootstrap, cls, case)
+        found = await read_events(bootstrap, cls, case, since=since)
         return found if len(found) >= count else None
 
     return await eventually(probe, timeout=30, interval=0.3, what=f"{count} {cls.__name__} for {case.case_id} on Kafka")

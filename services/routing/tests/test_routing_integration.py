@@ -197,7 +197,7 @@ async def test_work_queue_lists_open_cases_of_the_township_nearest_deadline_firs
     ids = [c["case_id"] for c in queue]
     assert str(first.case_id) in ids and str(second.case_id) in ids and str(done.case_id) not in ids
     assert ids.index(str(first.case_id)) < ids.index(str(second.case_id))  # built later, so a later deadline
-    assert [c["promised_deadline"] for c in queue] == sorted((c["promised_deadline"] for c in queue), reverse=True)
+    assert [c["promised_deadline"] for c in queue] == sorted(c["promised_deadline"] for c in queue)
     assert {c["township_id"] for c in queue} == {"qingshui"}
     baishi = (await client.get("/api/v1/cases", headers=auth_header("staff", "baishi"))).json()["cases"]
     assert str(first.case_id) not in [c["case_id"] for c in baishi]
