@@ -170,6 +170,19 @@ async def day(client: httpx.AsyncClient) -> None:
                           json={"result": result, "note": note})
         say(f"  {c['case_no']} 办结（{'准予' if result == 'granted' else '不予'}）")
 
+    say("== 暂停计时与延期 ==")
+    case_url = f"{URL['routing']}/api/v1/cases/{fourth['case_id']}"
+    fourth_holder = await holder(client, fourth)
+    await client.post(f"{case_url}/pause", headers=fourth_holder, json={"reason": "expert_review", "note": "组织专家评审"})
+    await client.post(f"{case_url}/resume", headers=fourth_holder, json={})
+    resp = await client.post(f"{case_url}/extension", headers=HEAD, json={"days": 5, "reason": "需入户核查家庭情况"})
+    if resp.status_code == 200:
+        day = datetime.fromisoformat(resp.json()["promised_deadline"]).astimezone(SHANGHAI)
+        say(f"  {fourth['case_no']} 专家评审期间暂停计时；中心主任批准延期5个工作日，办结期限 {day:%m月%d日}")
+    bench = (await client.get(f"{URL['routing']}/api/v1/workbench", headers=HEAD)).json()
+    say(f"  中心主任工作台：红灯 {bench['counts']['red']} 件，黄灯 {bench['counts']['yellow']} 件，"
+        f"绿灯 {bench['counts']['green']} 件")
+
     say("== 群众查询进度（无需登录，凭办件编号和手机号） ==")
     status = await client.get(f"{URL['intake']}/api/v1/cases/{cases[1]['case_no']}/status",
                               headers={"X-Applicant-Phone": "13900000011"})
@@ -193,7 +206,7 @@ async def day(client: httpx.AsyncClient) -> None:
             view = (await client.get(f"{URL['routing']}/api/v1/cases/{fourth['case_id']}", headers=WINDOW)).json()
             return view.get("breached_at")
         await wait_for(breached, "超期判定", timeout=60)
-        say(f"  {fourth['case_no']} 已超期（红灯），已短信通知承办人和中心主任")
+        say(f"  {fourth['case_no']} 先黄灯预警、后红灯超期，已短信通知承办人和中心主任")
     finally:
         CLOCK_FILE.write_text("0")
 
