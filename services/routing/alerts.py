@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from contracts.envelope import NewEvent
@@ -21,6 +21,7 @@ from services.routing.domain import CaseState
 
 AlertKind = Literal["warning", "breach"]
 CASE_KEY = "case"
+BREACH_AFTER = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def timers_for(key: str, *, deadline: datetime, start: datetime, deadline_kind: 
     warn_at = dc.warning_at(calendar, deadline, working_days=warning_days)
     if start < warn_at <= deadline:
         timers.append(Timer(key, "warning", warn_at, deadline, deadline_kind, subject))
-    # A breach is after the deadline, which ends at the last microsecond of its day.
-    timers.append(Timer(key, "breach", deadline, deadline, deadline_kind, subject))
+    # A breach is after the deadline, which ends at the last microsecond of its day: the timer is due
+    # the microsecond after, so that a scan finding it due always finds the breach due too.
+    timers.append(Timer(key, "breach", deadline + BREACH_AFTER, deadline, deadline_kind, subject))
     return timers
 
 

@@ -37,6 +37,6 @@ CREATE INDEX deadline_timers_due ON deadline_timers (due_at) WHERE fired_at IS N
 
 -- Open cases not yet breached keep their one breach, now as a timer.
 INSERT INTO deadline_timers (case_id, deadline_key, kind, due_at, deadline, deadline_kind, subject)
-SELECT case_id, 'case', 'breach', promised_deadline, promised_deadline, 'case', item_name
+SELECT case_id, 'case', 'breach', promised_deadline + interval '1 microsecond', promised_deadline, 'case', item_name
   FROM cases WHERE status = 'assigned' AND breached_at IS NULL;
 DROP INDEX cases_due;

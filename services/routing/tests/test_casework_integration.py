@@ -30,7 +30,7 @@ from contracts.events import (
 from contracts.workdays import SHANGHAI, WorkingCalendar, default_calendar
 from services.kit.testing import FixedClock, auth_header, eventually, running_app, start_group_at_end
 from services.routing import commands
-from services.routing.alerts import AlertPolicy
+from services.routing.alerts import BREACH_AFTER, AlertPolicy
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.tests.builders import case_submitted
@@ -97,7 +97,7 @@ async def test_pause_resume_and_one_extension_move_the_deadline_and_its_timers(r
     due = datetime.fromisoformat(view["promised_deadline"])
     assert due == CAL.deadline_for(MONDAY, 5)
     timers = await _timers(runtime, submitted.case_id)
-    assert set(timers) == {("case", "warning"), ("case", "breach")} and timers[("case", "breach")][0] == due
+    assert set(timers) == {("case", "warning"), ("case", "breach")} and timers[("case", "breach")][0] == due + BREACH_AFTER
 
     url = f"/api/v1/cases/{submitted.case_id}"
     paused = await client.post(f"{url}/pause", json={"reason": "hearing", "note": "申请人申请听证"}, headers=STAFF)
@@ -111,7 +111,7 @@ async def test_pause_resume_and_one_extension_move_the_deadline_and_its_timers(r
     assert resumed.status_code == 200, resumed.text
     moved = datetime.fromisoformat(resumed.json()["promised_deadline"])
     assert moved == CAL.deadline_for(MONDAY, 7) and resumed.json()["paused_working_days"] == 2
-    assert (await _timers(runtime, submitted.case_id))[("case", "breach")][0] == moved
+    assert (await _timers(runtime, submitted.case_id))[("case", "breach")][0] == moved + BREACH_AFTER
 
     refused = await client.post(f"{url}/extension", json={"days": 5, "reason": "需现场核查"}, headers=STAFF)
     assert refused.status_code == 403 and refused.json()["code"] == "ROLE_FORBIDDEN"
@@ -315,7 +315,7 @@ async def test_provisional_deadlines_are_recounted_once_the_official_schedule_is
     after = (await client.get(f"/api/v1/cases/{submitted.case_id}", headers=HEAD)).json()
     moved = datetime(2027, 1, 13, 23, 59, 59, 999999, tzinfo=SHANGHAI)
     assert datetime.fromisoformat(after["promised_deadline"]) == moved and after["deadline_provisional"] is False
-    assert (await _timers(runtime, submitted.case_id))[("case", "breach")][0] == moved
+    assert (await _timers(runtime, submitted.case_id))[("case", "breach")][0] == moved + BREACH_AFTER
     [(event, _)] = await wait_for_events(infra.kafka_bootstrap, DeadlineRecalculated, submitted)
     assert datetime.fromisoformat(event["payload"]["previous_deadline"]) == counted
     assert event["payload"]["calendar_years"] == [2026, 2027]

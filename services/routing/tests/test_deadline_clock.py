@@ -153,3 +153,10 @@ def test_a_provisional_deadline_is_recounted_only_when_something_changed():
     [recounted] = domain.decide_recount(stale, calendar=CAL)
     assert recounted.payload.previous_deadline == local(2026, 12, 2)
     assert recounted.payload.promised_deadline == local(2026, 11, 30) and not recounted.payload.deadline_provisional
+
+
+def test_a_breach_timer_is_due_only_once_the_breach_itself_is():
+    _, breach = alerts.case_timers(running(), calendar=CAL, warning_days=1)
+    assert breach.due_at > running().promised_deadline  # a scan at the deadline's last microsecond finds nothing
+    [breached] = alerts.decide_alert(running(), breach, now=breach.due_at)
+    assert breached.type is DeadlineBreached
