@@ -13,7 +13,7 @@ from contracts.envelope import Actor, Envelope, NewEvent, Source
 from contracts.events import CaseSubmitted
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
-from services.routing import domain, store
+from services.routing import assignment, domain, staff_store, store
 from services.routing.domain import CaseState
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ async def assign_submitted(conn: asyncpg.Connection, clock: Clock, *, event: Cas
     if department.code != state.department_code:
         log.warning("department not in directory, case sent to the general window",
                     extra={"case_id": str(event.case_id), "department_code": state.department_code})
-    load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=department.code)
-    events = domain.decide_assign(state, department=department, staff_id=domain.choose_staff(load))
+    events = domain.decide_assign(state, department=department,
+                                  staff_id=await _able_holder(conn, state, department_code=department.code))
     await _append_and_save(conn, state, events, Origin(actor=SYSTEM, causation_id=event.event_id), now=clock.now())
 
 
@@ -49,9 +49,9 @@ async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd:
         events = domain.decide_transfer(state, cmd, target=target)
         assert target is not None  # decide_transfer refuses an unknown department
         # Staff rows are locked before `append` locks the events table, in the same order as assignment.
-        load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=target.code)
+        holder = await _able_holder(conn, state, department_code=target.code)
         state = await _append(conn, state, events, Origin(actor=actor), now=clock.now())
-        state = domain.with_staff(state, domain.choose_staff(load))
+        state = domain.with_staff(state, holder)
         await store.save_case(conn, state)
         return state
 
@@ -83,6 +83,13 @@ async def flag_next_breach(pool: asyncpg.Pool, clock: Clock) -> UUID | None:
         await _append_and_save(conn, state, events, Origin(actor=SYSTEM), now=now)
         log.info("deadline breached", extra={"case_id": str(state.case_id), "township_id": state.township_id})
         return state.case_id
+
+
+async def _able_holder(conn: asyncpg.Connection, state: CaseState, *, department_code: str) -> str | None:
+    """The able staff member present with the fewest open cases (their rows locked), or None: the general window."""
+    candidates = await staff_store.lock_able_staff(conn, township_id=state.township_id,
+                                                   department_code=department_code, item_code=state.item_code)
+    return assignment.choose_holder(candidates, department_code=department_code, item_code=state.item_code)
 
 
 async def _locked(conn: asyncpg.Connection, case_id: UUID, may_act: Callable[[CaseState], None]) -> CaseState:

@@ -216,7 +216,8 @@ async def test_health_readiness_and_asyncapi(routing):
         return ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": "active"}
     await eventually(relay_active, what="routing ready with its relay active")
     doc = (await client.get("/asyncapi")).json()
-    assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1"}
+    assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1",
+                                                                  "bianmin.routing.staff.v1"}
     published = json.dumps(doc["components"]["schemas"])  # routing's topic lists every event it carries
     for message in ("CaseAssigned", "CaseTransferred", "CaseCompleted", "DeadlineBreached"):
         assert message in published
