@@ -44,12 +44,20 @@ async def transfer_case(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, cmd:
                         may_act: Callable[[CaseState], None]) -> CaseState:
     """转办 to another department, re-assigned there to its least-loaded staff member."""
     async with pool.acquire() as conn, conn.transaction():
+        # Staff rows are locked before the case and before `append` locks the events table: the order
+        # assignment and presence changes lock in (ADR 25). A case's township and item never change,
+        # so they are read unlocked to know which rows.
+        peek = await store.get_case(conn, case_id)
+        if peek is None:
+            raise domain.CaseNotFound()
+        may_act(peek)
+        candidates = await staff_store.lock_able_staff(conn, township_id=peek.township_id,
+                                                       department_code=cmd.to_department_code, item_code=peek.item_code)
         state = await _locked(conn, case_id, may_act)
         target = await store.load_department(conn, cmd.to_department_code)
         events = domain.decide_transfer(state, cmd, target=target)
         assert target is not None  # decide_transfer refuses an unknown department
-        # Staff rows are locked before `append` locks the events table, in the same order as assignment.
-        holder = await _able_holder(conn, state, department_code=target.code)
+        holder = assignment.choose_holder(candidates, department_code=target.code, item_code=state.item_code)
         state = await _append(conn, state, events, Origin(actor=actor), now=clock.now())
         state = domain.with_staff(state, holder)
         await store.save_case(conn, state)

@@ -3,6 +3,7 @@ rosters and market days, the public presence board, absences, and the centre hea
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -334,3 +335,27 @@ async def test_the_centre_head_assigns_a_case_by_hand_to_someone_able(routing, i
     refused = await client.post(f"/api/v1/cases/{view['case_id']}/assign", json={"staff_id": target},
                                 headers=as_staff(target))
     assert (refused.status_code, refused.json()["code"]) == (403, "ROLE_FORBIDDEN")
+
+
+async def test_presence_changes_racing_new_cases_and_transfers_leave_no_case_with_someone_away(routing, infra):
+    client, runtime, _ = routing
+    me = as_staff("hx-employment-01")
+    _, moving = await _case_in(client, infra.kafka_bootstrap, township_id="hexi", department_code="agriculture")
+    cases = [case_submitted(township_id="hexi", department_code="employment") for _ in range(8)]
+    toggles = [{"status": "on_duty"}, _away(16, "meeting")] * 3
+    transfer = {"to_department_code": "employment", "reason": "属就业业务"}
+    results = await asyncio.gather(
+        publish(infra.kafka_bootstrap, *cases),
+        client.post(f"/api/v1/cases/{moving['case_id']}/transfer", json=transfer, headers=HX_HEAD),
+        *(client.post("/api/v1/staff/hx-employment-01/presence", json=body, headers=me) for body in toggles))
+    assert [r.status_code for r in results[1:]] == [200] * (1 + len(toggles)), [r.text for r in results[1:]]
+    ids = [c.case_id for c in cases] + [_uuid(moving["case_id"])]
+
+    async def all_routed():
+        async with runtime.pool.acquire() as conn:
+            return await conn.fetchval("SELECT count(*) = $2 FROM cases WHERE case_id = ANY($1::uuid[])", ids, len(ids))
+    await eventually(all_routed, what="every case routed")
+    async with runtime.pool.acquire() as conn:
+        holders = await conn.fetch("SELECT c.staff_id, c.held_by_general_window, s.presence FROM cases c"
+                                   " LEFT JOIN staff s USING (staff_id) WHERE c.case_id = ANY($1::uuid[])", ids)
+    assert all(h["presence"] == "on_duty" if h["staff_id"] else h["held_by_general_window"] for h in holders), holders
