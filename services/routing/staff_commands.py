@@ -68,6 +68,7 @@ async def record_staff(conn: asyncpg.Connection, clock: Clock, record: StaffReco
     Going inactive, or to another township or department, hands their open cases over.
     """
     check_record(record, townships=await staff_store.known_townships(conn), departments=DEPARTMENTS)
+    await staff_store.lock_staff_id(conn, record.staff_id)
     current = await staff_store.get_staff(conn, record.staff_id)
     if current is not None:
         await staff_store.lock_township_staff(conn, current.township_id)

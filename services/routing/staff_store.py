@@ -46,6 +46,11 @@ async def department_names(conn: asyncpg.Connection) -> dict[str, str]:
     return {r["department_code"]: r["name"] for r in await conn.fetch("SELECT department_code, name FROM departments")}
 
 
+async def lock_staff_id(conn: asyncpg.Connection, staff_id: str) -> None:
+    """Serialises recording one staff id, even before its row exists (two instances seeding at once)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('bianmin-staff:' || $1, 0))", staff_id)
+
+
 async def lock_record(conn: asyncpg.Connection, staff_id: str) -> StaffRecord | None:
     """What county IT last recorded of a staff member (with the phone of their contact), row locked."""
     row = await conn.fetchrow(

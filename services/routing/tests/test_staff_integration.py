@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from contracts.contacts import parse_staff_contact
+from contracts.envelope import Actor
 from contracts.events import CaseSubmitted
 from contracts.staff_events import roster_stream_id, staff_stream_id
 from contracts.topics import ROUTING_CASES, ROUTING_STAFF, ROUTING_STAFF_CONTACTS
 from contracts.workdays import SHANGHAI, default_calendar
+from services.kit.db import apply_migrations, create_pool
 from services.kit.kafka_security import kafka_client_options
 from services.kit.testing import (
     FixedClock,
@@ -28,6 +31,7 @@ from services.kit.testing import (
 from services.routing import staff_commands
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
+from services.routing.staff import StaffRecord
 from services.routing.staff_file import load_staff_file
 from services.routing.tests.builders import case_submitted
 from services.routing.tests.probes import group_of, publish, read_topic
@@ -359,3 +363,27 @@ async def test_presence_changes_racing_new_cases_and_transfers_leave_no_case_wit
         holders = await conn.fetch("SELECT c.staff_id, c.held_by_general_window, s.presence FROM cases c"
                                    " LEFT JOIN staff s USING (staff_id) WHERE c.case_id = ANY($1::uuid[])", ids)
     assert all(h["presence"] == "on_duty" if h["staff_id"] else h["held_by_general_window"] for h in holders), holders
+
+
+async def test_two_instances_recording_a_new_staff_member_at_once_record_it_once(make_database):
+    dsn = await make_database("it_staff_seed")
+    pools = [await create_pool(dsn, "routing", min_size=1, max_size=2) for _ in range(2)]
+    try:
+        await apply_migrations(pools[0], "routing", Path(staff_commands.__file__).resolve().parent)
+        clock = FixedClock(MORNING)
+        await staff_commands.seed_staff_file(pools[0], clock, load_staff_file())
+        record = StaffRecord(staff_id="hx-health-77", township_id="hexi", department_code="health", role="staff",
+                             name="何静", phone="+8613900039977")
+
+        async def record_once(pool) -> bool:
+            async with pool.acquire() as conn, conn.transaction():
+                return await staff_commands.record_staff(conn, clock, record, actor=Actor(kind="admin", id="it"))
+        assert sorted(await asyncio.gather(*(record_once(p) for p in pools))) == [False, True]
+        async with pools[0].acquire() as conn:
+            recorded = await conn.fetchval("SELECT count(*) FROM events WHERE case_id = $1",
+                                           staff_stream_id("hx-health-77"))
+            version = await conn.fetchval("SELECT version FROM staff_contacts WHERE staff_id = 'hx-health-77'")
+        assert (recorded, version) == (1, 1)
+    finally:
+        for pool in pools:
+            await pool.close()
