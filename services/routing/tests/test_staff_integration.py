@@ -387,3 +387,27 @@ async def test_two_instances_recording_a_new_staff_member_at_once_record_it_once
     finally:
         for pool in pools:
             await pool.close()
+
+
+async def test_a_staff_member_made_inactive_hands_their_cases_over_and_leaves_the_board(routing, infra):
+    client, runtime, _ = routing
+    _, view = await _case_in(client, infra.kafka_bootstrap, township_id="hexi", department_code="disabled_persons")
+    holder = view["staff_id"]
+    other = "hx-disabled_persons-02" if holder == "hx-disabled_persons-01" else "hx-disabled_persons-01"
+    spec = next(s for s in load_staff_file().staff if s.staff_id == holder)
+    body = spec.model_dump(exclude={"staff_id"}) | {"skills": list(spec.skills), "active": False}
+    shown = await _on_board(client, spec.name)
+    left = await client.put(f"/api/v1/staff/{holder}", json=body, headers=ADMIN)
+    assert (left.status_code, left.json()["active"]) == (200, False), left.text
+    assert (await _case(client, view["case_id"]))["staff_id"] == other
+    [_, handover] = await _events(runtime, _uuid(view["case_id"]), "CaseAssigned")
+    assert handover["payload"]["reason"] == "handover" and handover["actor"] == {"kind": "admin", "id": "county-it"}
+    assert await _on_board(client, spec.name) == shown - 1
+    refused = await client.post(f"/api/v1/staff/{holder}/presence", json={"status": "on_duty"}, headers=HX_HEAD)
+    assert (refused.status_code, refused.json()["code"]) == (409, "STAFF_INACTIVE")
+
+
+async def _on_board(client, name: str) -> int:
+    """How many of the hexi board's staff bear this name (the board shows no staff ids)."""
+    board = (await client.get("/api/v1/townships/hexi/presence-board")).json()
+    return sum(s["name"] == name for s in board["staff"])
