@@ -42,19 +42,6 @@ async def erase_contact(conn: asyncpg.Connection, case_id: UUID, *, at: datetime
         " WHERE case_id = $1", case_id, at)
 
 
-async def claim_unpublished_contacts(conn: asyncpg.Connection, *, limit: int) -> list[dict]:
-    """Contacts whose current state is not on the topic yet, locked until the caller's transaction
-    ends: an erasure waits for a publish in flight, so its tombstone always comes after it."""
-    rows = await conn.fetch(
-        "SELECT case_id, township_id, phone, version, recorded_at FROM case_contacts WHERE version > published_version"
-        " ORDER BY recorded_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
-    return [dict(r) for r in rows]
-
-
-async def mark_contacts_published(conn: asyncpg.Connection, published: list[tuple[UUID, int]]) -> None:
-    await conn.executemany("UPDATE case_contacts SET published_version = $2 WHERE case_id = $1", published)
-
-
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
     row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
     return dict(row) if row else None

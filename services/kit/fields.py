@@ -167,3 +167,6 @@ LongText = text(1000, multiline=True)  # a decision's grounds may run over sever
 SeqNumber = bounded_int(le=PG_BIGINT_MAX)
 WindowNo = code(8)  # a window of the hall, as numbered above it: "3", "A2"
 ComplaintText = text(2000, multiline=True)  # a complaint and its answer may be long
+StaffId = code(64)  # a staff member, e.g. qs-social_security-01
+ItemCode = code(16)  # an item of the service catalogue, e.g. SB-002
+StaffName = text(40, min_length=1)  # a staff member's name as the presence board shows it

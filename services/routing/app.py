@@ -8,15 +8,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.events import EVENTS_BY_TOPIC
-from contracts.topics import ROUTING_CASES
+from contracts.topics import ROUTING_CASES, ROUTING_STAFF
 from contracts.workdays import default_calendar
 from services.kit.service import create_service, new_runtime
-from services.routing import casework_routes, commands, complaints_routes, handlers, store
+from services.routing import casework_routes, commands, complaints_routes, handlers, staff_commands, staff_routes
+from services.routing.absences import AbsenceScanner
 from services.routing.alerts import AlertPolicy
 from services.routing.deadlines import DeadlineScanner
 from services.routing.deps import RoutingDeps, RoutingRuntime
 from services.routing.metrics import refresh_open_breached
 from services.routing.settings import RoutingSettings
+from services.routing.staff_contacts import staff_contact_loop
+from services.routing.staff_file import load_staff_file
 
 NAME = "routing"
 
@@ -25,8 +28,8 @@ log = logging.getLogger(__name__)
 
 
 async def seed(runtime: RoutingRuntime) -> None:
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        await store.seed_directory(conn)
+    """Departments, office lines and staff of the seed file, recorded as county IT would (idempotently)."""
+    await staff_commands.seed_staff_file(runtime.pool, runtime.clock, load_staff_file(runtime.settings.staff_file))
 
 
 async def recount_deadlines(runtime: RoutingRuntime) -> None:
@@ -42,11 +45,14 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     scanner = DeadlineScanner(interval=settings.deadline_scan_seconds)
     policy = AlertPolicy(default_calendar(), settings.warning_working_days, settings.warning_days_by_township)
     runtime = new_runtime(NAME, settings, RoutingDeps(deadline_scanner=scanner, alert_policy=policy))
+    absences = AbsenceScanner()
     handlers.subscribe(runtime)
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 routing: assignment, transfers, completion and deadlines of cases, for department staff.",
-        publishes=list(EVENTS_BY_TOPIC[ROUTING_CASES]),
-        routers=[handlers.router, casework_routes.router, complaints_routes.router],
-        on_start=[seed, recount_deadlines], background=[scanner.scan_deadlines], metrics_refresh=[refresh_open_breached],
+        publishes=[*EVENTS_BY_TOPIC[ROUTING_CASES], *EVENTS_BY_TOPIC[ROUTING_STAFF]],
+        routers=[handlers.router, casework_routes.router, complaints_routes.router, staff_routes.router],
+        on_start=[seed, recount_deadlines],
+        background=[scanner.scan_deadlines, absences.scan_absences, staff_contact_loop],
+        metrics_refresh=[refresh_open_breached],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -13,7 +14,7 @@ from contracts.envelope import Actor, Envelope, NewEvent, Source
 from contracts.events import CaseSubmitted, MaterialsSupplied, ToleratedMaterialDue
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
-from services.routing import alerts, domain, escalation, joint, store
+from services.routing import alerts, assignment, domain, escalation, joint, staff_store, store
 from services.routing import timers_store as timers
 from services.routing.alerts import AlertPolicy
 from services.routing.domain import CaseState
@@ -39,6 +40,9 @@ async def assign_submitted(conn: asyncpg.Connection, clock: Clock, policy: Alert
     if department.code != state.department_code:
         log.warning("department not in directory, case sent to the general window",
                     extra={"case_id": str(event.case_id), "department_code": state.department_code})
+    # The township's staff rows first, in one go: the order presence changes lock them in (ADR 25),
+    # whichever departments (a joint case's several) are then chosen from.
+    await staff_store.lock_township_staff(conn, state.township_id)
     holder = await choose_holder(conn, state, department_code=department.code)
     events = domain.decide_assign(state, department=department, staff_id=holder)
     state = await _append(conn, state, events, Origin(actor=SYSTEM, causation_id=event.event_id), clock)
@@ -51,15 +55,23 @@ async def assign_submitted(conn: asyncpg.Connection, clock: Clock, policy: Alert
 
 
 async def choose_holder(conn: asyncpg.Connection, state: CaseState, *, department_code: str) -> str | None:
-    """The least-loaded on-duty staff member of the department in the case's township, or None."""
-    load = await store.lock_staff_load(conn, township_id=state.township_id, department_code=department_code)
-    return domain.choose_staff(load)
+    """The able staff member present with the fewest open cases (their rows locked), or None: the general window."""
+    candidates = await staff_store.lock_able_staff(conn, township_id=state.township_id,
+                                                   department_code=department_code, item_code=state.item_code)
+    return assignment.choose_holder(candidates, department_code=department_code, item_code=state.item_code)
 
 
 async def transfer_case(pool: asyncpg.Pool, clock: Clock, policy: AlertPolicy, *, case_id: UUID,
                         cmd: domain.TransferCase, actor: Actor, may_act: MayAct) -> CaseState:
     """转办 to another department and a holder there; a case bouncing back or a third time is flagged."""
     async with pool.acquire() as conn, conn.transaction():
+        # Staff rows before the case, as assignment and presence changes lock them (ADR 25); a case's
+        # township never changes, so it is read unlocked to know which rows.
+        peek = await store.get_case(conn, case_id)
+        if peek is None:
+            raise domain.CaseNotFound()
+        may_act(peek)
+        await staff_store.lock_township_staff(conn, peek.township_id)
         state = await _locked(conn, case_id, may_act)
         target = await store.load_department(conn, cmd.to_department_code)
         domain.decide_transfer(state, cmd, target=target)  # refuse before choosing anyone
@@ -164,6 +176,15 @@ async def _provisional_page(pool: asyncpg.Pool, *, after: UUID | None, limit: in
         return await store.open_provisional(conn, after=after, limit=limit)
 
 
+async def record_holder(conn: asyncpg.Connection, state: CaseState, events: Sequence[NewEvent], origin: Origin, *,
+                        now: datetime) -> CaseState:
+    """A new holder (handover, return, the centre head's choice): appended and saved; the clock and its
+    timers do not change with who holds the case."""
+    state = await _append_at(conn, state, events, origin, now=now)
+    await store.save_case(conn, state)
+    return state
+
+
 async def _locked(conn: asyncpg.Connection, case_id: UUID, may_act: MayAct) -> CaseState:
     """The case, row-locked, once the caller may act on it (raises 403 otherwise)."""
     state = await store.lock_case(conn, case_id)
@@ -175,10 +196,15 @@ async def _locked(conn: asyncpg.Connection, case_id: UUID, may_act: MayAct) -> C
 
 async def _append(conn: asyncpg.Connection, state: CaseState, events: Sequence[NewEvent], origin: Origin,
                   clock: Clock) -> CaseState:
+    return await _append_at(conn, state, events, origin, now=clock.now())
+
+
+async def _append_at(conn: asyncpg.Connection, state: CaseState, events: Sequence[NewEvent], origin: Origin, *,
+                     now: datetime) -> CaseState:
     if not events:
         return state
     stamped: list[Envelope] = await append(conn, source=SOURCE, case_id=state.case_id, township_id=state.township_id,
-                                           origin=origin, events=list(events), now=clock.now())
+                                           origin=origin, events=list(events), now=now)
     return domain.fold(state, stamped)
 
 

@@ -6,7 +6,7 @@ their own; `evolve` here applies every routing event so that one fold rebuilds t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -206,13 +206,6 @@ def transition(status: str, action: str) -> str:
             return TRANSITIONS[pair]
         case _:
             raise InvalidTransition(details={"status": status, "action": action})
-
-
-def choose_staff(open_cases_by_staff: Mapping[str, int]) -> str | None:
-    """The staff member with the fewest open cases; ties go to the lowest staff id."""
-    if not open_cases_by_staff:
-        return None
-    return min(open_cases_by_staff.items(), key=lambda item: (item[1], item[0]))[0]
 
 
 def assignment_department(found: Department | None) -> Department:

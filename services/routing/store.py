@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.routing.directory import DEPARTMENTS, STAFF
+from services.routing.directory import DEPARTMENTS
 from services.routing.domain import CaseState, Department, JointTask
 
 _COLUMNS = [f.name for f in fields(CaseState)]
@@ -20,40 +20,17 @@ _UPSERT_CASE = (
 
 
 async def seed_directory(conn: asyncpg.Connection) -> None:
-    """Upsert the demo directory; presence (on_duty) is left as staff set it."""
+    """Upsert the county's departments; staff come from the staff file (staff_commands.seed_staff_file)."""
     await conn.executemany(
         "INSERT INTO departments (department_code, name) VALUES ($1, $2)"
         " ON CONFLICT (department_code) DO UPDATE SET name = excluded.name",
         list(DEPARTMENTS.items()),
-    )
-    await conn.executemany(
-        "INSERT INTO staff (staff_id, township_id, department_code, name) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (staff_id) DO UPDATE SET township_id = excluded.township_id,"
-        " department_code = excluded.department_code, name = excluded.name",
-        [(s["staff_id"], s["township_id"], s["department_code"], s["name"]) for s in STAFF],
     )
 
 
 async def load_department(conn: asyncpg.Connection, department_code: str) -> Department | None:
     row = await conn.fetchrow("SELECT department_code, name FROM departments WHERE department_code = $1", department_code)
     return Department(row["department_code"], row["name"]) if row else None
-
-
-async def lock_staff_load(conn: asyncpg.Connection, *, township_id: str, department_code: str) -> dict[str, int]:
-    """Open cases per on-duty staff member of one township department.
-
-    The staff rows stay locked until commit, so two concurrent assignments to the same
-    department count each other's case instead of both picking the same person.
-    """
-    ids = [r["staff_id"] for r in await conn.fetch(
-        "SELECT staff_id FROM staff WHERE township_id = $1 AND department_code = $2 AND on_duty"
-        " ORDER BY staff_id FOR UPDATE", township_id, department_code)]
-    if not ids:
-        return {}
-    counts = dict(await conn.fetch(
-        "SELECT staff_id, count(*) FROM cases WHERE status = 'assigned' AND staff_id = ANY($1::text[])"
-        " GROUP BY staff_id", ids))
-    return {staff_id: counts.get(staff_id, 0) for staff_id in ids}
 
 
 async def case_exists(conn: asyncpg.Connection, case_id: UUID) -> bool:

@@ -381,6 +381,38 @@ HALL_CALLS: dict[str, tuple[Call, int]] = {
                                                **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
 }
 CALLS |= HALL_CALLS
+
+
+async def _assign(county: County, role: str, allowed: bool) -> httpx.Response:
+    """A fresh case of social security, given by hand to the colleague of its holder."""
+    view = await county.take_in() if allowed else county.case
+    other = "qs-social_security-01" if view["staff_id"] != "qs-social_security-01" else "qs-social_security-02"
+    return await county.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/assign", json={"staff_id": other},
+                                                headers=token(role))
+
+
+def _presence(county: County, role: str, allowed: bool) -> Awaitable[httpx.Response]:
+    """A staff member (or their centre head) says they are at their post: no case changes hands."""
+    me = {"staff_id": "qs-social_security-02", "department_code": "social_security"}
+    return county.clients["routing"].post("/api/v1/staff/qs-social_security-02/presence", json={"status": "on_duty"},
+                                          headers=token(role, holding=me))
+
+
+ROSTER = "/api/v1/townships/qingshui/roster/2030-01-07"  # a week far off: nobody's duty today changes
+STAFF_CALLS: dict[str, tuple[Call, int]] = {
+    "routing.assign_case": (_assign, 200),
+    "routing.record_staff": (lambda c, r, a: c.clients["routing"].put("/api/v1/staff/qs-civil_affairs-90", json={
+        "township_id": "qingshui", "department_code": "civil_affairs", "name": "何静", "phone": "13900019990"},
+        headers=token(r)), 200),
+    "routing.set_presence": (_presence, 200),
+    "routing.set_roster": (lambda c, r, a: c.clients["routing"].put(ROSTER, json={"days": [
+        {"duty_date": "2030-01-07", "staff_ids": ["qs-social_security-01"]}]}, headers=token(r)), 200),
+    "routing.read_roster": (lambda c, r, a: _get(c, "routing", ROSTER, token(r)), 200),
+    "routing.presence_board": (lambda c, r, a: _get(c, "routing", "/api/v1/townships/qingshui/presence-board",
+                                                    token(r)), 200),
+    "routing.list_absences": (lambda c, r, a: _get(c, "routing", "/api/v1/townships/qingshui/absences", token(r)), 200),
+}
+CALLS |= STAFF_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
@@ -465,5 +497,6 @@ async def test_public_actions_answer_without_a_token(county, action):
     endpoint, _ = POLICY[action]
     service, _, path = endpoint.split(" ")
     params = {"township_id": "qingshui"} if action == "intake.hall_board" else None
-    resp = await county.clients[service].get(path.replace("{item_code}", "SB-002"), params=params)
+    path = path.replace("{item_code}", "SB-002").replace("{township_id}", "qingshui")
+    resp = await county.clients[service].get(path, params=params)
     assert resp.status_code == 200, resp.text

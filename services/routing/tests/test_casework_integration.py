@@ -33,8 +33,8 @@ from services.routing import commands
 from services.routing.alerts import BREACH_AFTER, AlertPolicy
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
-from services.routing.tests.builders import case_submitted
 from services.routing.tests import probes
+from services.routing.tests.builders import case_submitted
 from services.routing.tests.probes import group_of, publish
 
 pytestmark = pytest.mark.integration

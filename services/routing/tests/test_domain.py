@@ -14,12 +14,6 @@ CAL = default_calendar()
 CIVIL = domain.Department("civil_affairs", "民政办")
 
 
-def test_staff_with_fewest_open_cases_is_chosen_and_ties_go_to_the_lowest_id():
-    assert domain.choose_staff({"b": 1, "a": 3, "c": 1}) == "b"
-    assert domain.choose_staff({"z": 0, "y": 0}) == "y"
-    assert domain.choose_staff({}) is None
-
-
 def test_transition_table():
     assert domain.transition("new", "assign") == "assigned"
     assert domain.transition("assigned", "complete") == "completed"

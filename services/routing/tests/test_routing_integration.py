@@ -9,7 +9,6 @@ import pytest
 
 from contracts.events import CaseAssigned, CaseCompleted, CaseSubmitted, CaseTransferred
 from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
-from services.routing import domain
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
 from services.routing.tests.builders import case_submitted
@@ -85,7 +84,7 @@ async def test_the_least_loaded_staff_member_gets_each_new_case(routing, infra):
             " GROUP BY s.staff_id"))
     expected = []
     for _ in range(3):
-        expected.append(domain.choose_staff(load))
+        expected.append(min(load, key=lambda staff_id: (load[staff_id], staff_id)))  # fewest, then lowest id
         load[expected[-1]] += 1
     cases = [case_submitted(township_id="hexi", department_code="veterans") for _ in range(3)]
     await publish(infra.kafka_bootstrap, *cases)  # may be consumed concurrently from different partitions
@@ -217,7 +216,8 @@ async def test_health_readiness_and_asyncapi(routing):
         return ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True, "relay": "active"}
     await eventually(relay_active, what="routing ready with its relay active")
     doc = (await client.get("/asyncapi")).json()
-    assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1"}
+    assert {c["address"] for c in doc["channels"].values()} == {"bianmin.intake.cases.v1", "bianmin.routing.cases.v1",
+                                                                  "bianmin.routing.staff.v1"}
     published = json.dumps(doc["components"]["schemas"])  # routing's topic lists every event it carries
     for message in ("CaseAssigned", "CaseTransferred", "CaseCompleted", "DeadlineBreached"):
         assert message in published
