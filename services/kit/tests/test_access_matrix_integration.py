@@ -51,8 +51,8 @@ class County:
     apps: dict
     case: dict  # taken in, routed, messaged and audited
 
-    async def take_in(self) -> dict:
-        resp = await self.clients["intake"].post("/api/v1/cases", json=case_body(next(SEEDS)), headers=HEAD)
+    async def take_in(self, **body) -> dict:
+        resp = await self.clients["intake"].post("/api/v1/cases", json=case_body(next(SEEDS), **body), headers=HEAD)
         assert resp.status_code == 201, resp.text
         return await self.routed(resp.json()["case_id"])
 
@@ -141,6 +141,16 @@ async def _after(county: County, role: str, allowed: bool, first: tuple[str, dic
                                                 headers=HEAD)
     assert done.status_code == 200, done.text
     return await county.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/{verb}", json=body,
+                                                headers=token(role, holding=view))
+
+
+async def _share(county: County, role: str, allowed: bool) -> httpx.Response:
+    """The own department's share of a joint case (乡村建设规划许可: natural resources with agriculture)."""
+    if not allowed:
+        return await _decide(county, role, allowed, "shares/social_security", {"result": "granted"})
+    view = await county.take_in(item_code="ZR-001", materials=["id_card", "site_plan_drawing", "land_proof"])
+    return await county.clients["routing"].post(f"/api/v1/cases/{view['case_id']}/shares/natural_resources",
+                                                json={"result": "granted", "note": "符合规划"},
                                                 headers=token(role, holding=view))
 
 
@@ -321,8 +331,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "routing.escalate_case": (lambda c, r, a: _decide(c, r, a, "escalation", ESCALATION), 200),
     "routing.record_county_answer": (lambda c, r, a: _after(c, r, a, ("escalation", ESCALATION), "escalation/answer",
                                                             {"result": "granted", "answer": "同意"}), 200),
-    # A case that is not joint: the caller passes the access check and meets the domain's 409.
-    "routing.finish_share": (lambda c, r, a: _decide(c, r, a, "shares/social_security", {"result": "granted"}), 409),
+    "routing.finish_share": (_share, 200),
     "routing.read_workbench": (lambda c, r, a: _get(c, "routing", "/api/v1/workbench", token(r),
                                                     township_id="qingshui"), 200),
     "routing.list_complaints": (lambda c, r, a: _get(c, "routing", "/api/v1/complaints", token(r),
