@@ -13,11 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events import CaseKind
 from services.intake.items import Item, Material
+from services.kit import data_files
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "catalogue" / "demo-county.yaml"
 
@@ -27,11 +27,9 @@ Code = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 Name = Field(min_length=1, max_length=100)
 
 
-# libyaml's safe loader where the wheel has it (several times faster), the pure-Python one otherwise.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class CatalogueError(Exception):
+class CatalogueError(data_files.DataFileError):
     """The catalogue file cannot be used; the message says where and why."""
 
 
@@ -169,35 +167,15 @@ def _duplicates(values: Any) -> list[str]:
 
 def parse_catalogue(raw: Any, *, source: str = "catalogue") -> CatalogueFile:
     """The catalogue from parsed YAML, or CatalogueError naming the item (by code) and field at fault."""
-    try:
-        return CatalogueFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = [f"{_where(raw, err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
-        raise CatalogueError(f"{source} is not a valid service catalogue:\n  " + "\n  ".join(problems)) from None
-
-
-def _where(raw: Any, loc: tuple[Any, ...]) -> str:
-    """`items.3.materials.0.code` read as `item SB-002 materials.0.code`: the code, not the position."""
-    if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
-        try:
-            code = raw["items"][loc[1]]["item_code"]
-        except (KeyError, IndexError, TypeError):
-            code = f"#{loc[1] + 1}"
-        rest = ".".join(str(p) for p in loc[2:])
-        return f"item {code}" + (f" {rest}" if rest else "")
-    return ".".join(str(p) for p in loc) or "file"
+    return data_files.parse(raw, CatalogueFile, source=source, what="service catalogue",
+                            entries=("items", "item_code", "item"), error=CatalogueError)
 
 
 def load_catalogue(path: Path | str = DEFAULT_FILE) -> CatalogueFile:
     """Reads and checks the catalogue file; CatalogueError when it is missing, not YAML or not valid."""
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except OSError as exc:
-        raise CatalogueError(f"cannot read the service catalogue {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path} is not YAML: {exc}") from None
-    return parse_catalogue(raw, source=str(path))
+    return parse_catalogue(data_files.read_yaml(path, what="service catalogue", error=CatalogueError),
+                           source=str(path))
 
 
 if __name__ == "__main__":  # county IT checks an edited file: python -m services.intake.catalogue_file [FILE]

@@ -13,11 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.departments import DEPARTMENTS
 from contracts.staff_events import StaffRole
+from services.kit import data_files
 from services.kit.fields import CODE_PATTERN, MobilePhone
 from services.routing.staff import ITEM_CODE, StaffRecord
 
@@ -26,7 +26,7 @@ OFFICE_LINE_PATTERN = r"^[0-9][0-9 -]{4,19}$"
 _Code = Field(min_length=1, max_length=32, pattern=CODE_PATTERN)
 
 
-class StaffFileError(Exception):
+class StaffFileError(data_files.DataFileError):
     """The staff file cannot be used; the message says where and why."""
 
 
@@ -101,34 +101,14 @@ class StaffFile(_Strict):
 
 def parse_staff_file(raw: Any, *, source: str = "staff file") -> StaffFile:
     """The staff file from parsed YAML, or StaffFileError naming the staff member (by id) and field at fault."""
-    try:
-        return StaffFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = [f"{_where(raw, err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
-        raise StaffFileError(f"{source} is not a valid staff file:\n  " + "\n  ".join(problems)) from None
-
-
-def _where(raw: Any, loc: tuple[Any, ...]) -> str:
-    if len(loc) >= 2 and loc[0] == "staff" and isinstance(loc[1], int):
-        try:
-            who = raw["staff"][loc[1]]["staff_id"]
-        except (KeyError, IndexError, TypeError):
-            who = f"#{loc[1] + 1}"
-        rest = ".".join(str(p) for p in loc[2:])
-        return f"staff {who}" + (f" {rest}" if rest else "")
-    return ".".join(str(p) for p in loc) or "file"
+    return data_files.parse(raw, StaffFile, source=source, what="staff file", entries=("staff", "staff_id", "staff"),
+                            error=StaffFileError)
 
 
 def load_staff_file(path: Path | str = DEFAULT_FILE) -> StaffFile:
     """Reads and checks the staff file; StaffFileError when it is missing, not YAML or not valid."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StaffFileError(f"cannot read the staff file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise StaffFileError(f"{path} is not YAML: {exc}") from None
-    return parse_staff_file(raw, source=str(path))
+    return parse_staff_file(data_files.read_yaml(path, what="staff file", error=StaffFileError), source=str(path))
 
 
 if __name__ == "__main__":  # county IT checks an edited file: python -m services.routing.staff_file [FILE]
