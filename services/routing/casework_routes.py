@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.kit.access import Grant, permit
-from services.kit.errors import ApiError, error_responses
+from services.kit.errors import error_responses
 from services.kit.fields import Code
 from services.routing import alerts, commands, deadline_clock, domain, escalation, store
 from services.routing.alerts import AlertPolicy
@@ -120,13 +120,13 @@ async def get_workbench(request: Request, grant: Annotated[Grant, Depends(permit
     me = grant.principal.sub if grant.principal.role == "staff" else None
     rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
-        states = await store.list_held_by(conn, township_id=township, staff_id=me, limit=WORKBENCH_LIMIT + 1)
-    if len(states) > WORKBENCH_LIMIT:
-        raise ApiError(422, "WORKBENCH_TOO_LONG", f"待办超过{WORKBENCH_LIMIT}件，请按人员或部门分别查看")
+        states = await store.list_held_by(conn, township_id=township, staff_id=me, limit=WORKBENCH_LIMIT)
+        total = await store.count_held_by(conn, township_id=township, staff_id=me)
     now, policy = rt.clock.now(), rt.deps.alert_policy
     items = sorted((work_item(s, now=now, policy=policy) for s in states), key=_urgency)
     counts = {light: sum(1 for i in items if i.light == light) for light in ("red", "yellow", "green")}
-    return Workbench(township_id=township, staff_id=me, counts=counts, cases=items)
+    return Workbench(township_id=township, staff_id=me, total=total, truncated=total > len(items), counts=counts,
+                     cases=items)
 
 
 def work_item(state: CaseState, *, now: datetime, policy: AlertPolicy) -> WorkItem:

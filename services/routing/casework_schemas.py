@@ -90,5 +90,8 @@ class WorkItem(BaseModel):
 class Workbench(BaseModel):
     township_id: str
     staff_id: str | None = Field(description="Whose cases; None: the township's, for the centre head.")
-    counts: dict[str, int] = Field(description="Cases per light.", examples=[{"red": 1, "yellow": 2, "green": 9}])
+    total: int = Field(description="Open cases in all, listed or not.", examples=[12])
+    truncated: bool = Field(description="Only the most urgent cases are listed (at most 500): paused ones and "
+                            "the farthest deadlines are left out.", examples=[False])
+    counts: dict[str, int] = Field(description="Listed cases per light.", examples=[{"red": 1, "yellow": 2, "green": 9}])
     cases: list[WorkItem]

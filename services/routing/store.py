@@ -79,8 +79,16 @@ async def list_held_by(conn: asyncpg.Connection, *, township_id: str, staff_id: 
     rows = await conn.fetch(
         "SELECT * FROM cases WHERE township_id = $1 AND status = 'assigned' AND ($2::text IS NULL OR staff_id = $2"
         " OR tasks @> jsonb_build_array(jsonb_build_object('staff_id', $2::text, 'done', false)))"
-        " ORDER BY promised_deadline, case_no LIMIT $3", township_id, staff_id, limit)
+        # Running clocks by nearest deadline first: the late and the nearly late lead, whatever the limit cuts.
+        " ORDER BY paused_since IS NOT NULL, promised_deadline, case_no LIMIT $3", township_id, staff_id, limit)
     return [state_of(r) for r in rows]
+
+
+async def count_held_by(conn: asyncpg.Connection, *, township_id: str, staff_id: str | None) -> int:
+    return await conn.fetchval(
+        "SELECT count(*) FROM cases WHERE township_id = $1 AND status = 'assigned' AND ($2::text IS NULL"
+        " OR staff_id = $2 OR tasks @> jsonb_build_array(jsonb_build_object('staff_id', $2::text, 'done', false)))",
+        township_id, staff_id)
 
 
 async def open_provisional(conn: asyncpg.Connection, *, after: UUID | None, limit: int) -> list[UUID]:

@@ -29,7 +29,7 @@ from contracts.events import (
 )
 from contracts.workdays import SHANGHAI, WorkingCalendar, default_calendar
 from services.kit.testing import FixedClock, auth_header, eventually, running_app, start_group_at_end
-from services.routing import commands
+from services.routing import casework_routes, commands
 from services.routing.alerts import BREACH_AFTER, AlertPolicy
 from services.routing.app import create_app
 from services.routing.settings import RoutingSettings
@@ -284,6 +284,7 @@ async def test_a_joint_case_completes_when_every_department_has_given_its_opinio
 async def test_the_workbench_shows_staff_their_own_and_the_head_the_township(routing, infra):
     client, _, clock = routing
     clock.at = MONDAY
+    await _open(client, infra.kafka_bootstrap, clock, promised_limit_days=8)
     submitted, view = await _open(client, infra.kafka_bootstrap, clock)
     holder = auth_header("staff", "qingshui", sub=view["staff_id"], department_code="social_security")
     mine = (await client.get("/api/v1/workbench", headers=holder)).json()
@@ -294,6 +295,12 @@ async def test_the_workbench_shows_staff_their_own_and_the_head_the_township(rou
     assert lights == sorted(lights, key=["red", "yellow", "green"].index)
     head = (await client.get("/api/v1/workbench", headers=HEAD)).json()
     assert head["staff_id"] is None and len(head["cases"]) >= len(mine["cases"])
+    assert head["total"] == len(head["cases"]) and head["truncated"] is False
+    with pytest.MonkeyPatch.context() as mp:  # a township with more open cases than a page lists the most urgent
+        mp.setattr(casework_routes, "WORKBENCH_LIMIT", 1)
+        top = (await client.get("/api/v1/workbench", headers=HEAD)).json()
+    assert top["truncated"] is True and top["total"] == head["total"]
+    assert [c["case_id"] for c in top["cases"]] == [head["cases"][0]["case_id"]]
     other = await client.get("/api/v1/workbench", headers=HEAD, params={"township_id": "baishi"})
     assert other.status_code == 403
 
