@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 from uuid import UUID
 
@@ -14,9 +15,12 @@ from services.notify.settings import NotifySettings
 class SmsProvider(Protocol):
     name: str
 
-    async def send(self, *, message_id: UUID, phone: str, text: str) -> str:
+    async def send(self, *, message_id: UUID, phone: str, text: str, template_code: str = "",
+                   params: Mapping[str, object] | None = None) -> str:
         """Hand one SMS over and return the provider's message id.
 
+        `text` is the rendered message (our record, the dev provider); a real provider sends its own
+        pre-registered template, found by our `template_code`, filled with `params`.
         `message_id` is the idempotency key: a repeated call with the same id must not send twice.
         """
         ...
@@ -30,7 +34,8 @@ class DevSmsProvider:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def send(self, *, message_id: UUID, phone: str, text: str) -> str:
+    async def send(self, *, message_id: UUID, phone: str, text: str, template_code: str = "",
+                   params: Mapping[str, object] | None = None) -> str:
         async with self._pool.acquire() as conn:
             await store.record_dev_sms(conn, message_id=message_id, phone=phone, text=text)
         return f"dev-{message_id}"

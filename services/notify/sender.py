@@ -67,7 +67,8 @@ async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, p
 async def _attempt(provider: SmsProvider, message: domain.QueuedMessage, *, timeout: float) -> Attempt:
     try:
         provider_id = await asyncio.wait_for(
-            provider.send(message_id=message.message_id, phone=message.phone, text=message.text), timeout)
+            provider.send(message_id=message.message_id, phone=message.phone, text=message.text,
+                          template_code=message.template_code), timeout)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
