@@ -22,13 +22,15 @@ class AttemptState:
 
 
 async def save_params(conn: asyncpg.Connection, message_id: UUID, params: Mapping[str, object]) -> None:
-    await conn.execute("UPDATE messages SET params = $2 WHERE message_id = $1", message_id,
+    await conn.execute("INSERT INTO message_params (message_id, params) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                       message_id,
                        json.dumps({k: param_text(v) for k, v in params.items()}, ensure_ascii=False))
 
 
 async def attempt_states(conn: asyncpg.Connection, message_ids: list[UUID]) -> dict[UUID, AttemptState]:
-    rows = await conn.fetch("SELECT message_id, params, unconfirmed_provider, unconfirmed_since FROM messages"
-                            " WHERE message_id = ANY($1)", message_ids)
+    rows = await conn.fetch("SELECT m.message_id, p.params, m.unconfirmed_provider, m.unconfirmed_since"
+                            " FROM messages m LEFT JOIN message_params p USING (message_id)"
+                            " WHERE m.message_id = ANY($1)", message_ids)
     return {r["message_id"]: AttemptState(json.loads(r["params"]) if r["params"] else {}, r["unconfirmed_provider"],
                                           r["unconfirmed_since"]) for r in rows}
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -52,8 +53,7 @@ class SmsStandIn:
         return [t for t in self.taken if t.provider == provider and t.our_id == str(our_id)]
 
     async def _alibaba(self, request: Request) -> JSONResponse:
-        params = dict((await request.form()).items())
-        params = {k: str(v) for k, v in params.items()}
+        params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         signature = params.pop("Signature", "")
         if params.get("AccessKeyId") != ALIBABA_KEY_ID or signature != alibaba_signature("POST", params, ALIBABA_SECRET):
             self.bad_signatures += 1
