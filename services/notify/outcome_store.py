@@ -49,6 +49,12 @@ async def clear_unconfirmed(conn: asyncpg.Connection, message_id: UUID) -> None:
                        " WHERE message_id = $1", message_id)
 
 
+async def clear_failures(conn: asyncpg.Connection, message_id: UUID) -> None:
+    """The provider took the message: what earlier attempts left (like `last_error`) is gone."""
+    await conn.execute("UPDATE messages SET unconfirmed_provider = NULL, unconfirmed_since = NULL, failure_kind = NULL,"
+                       " provider_code = NULL WHERE message_id = $1", message_id)
+
+
 async def record_failure(conn: asyncpg.Connection, message_id: UUID, *, kind: str, code: str,
                          provider: str | None) -> None:
     await conn.execute("UPDATE messages SET failure_kind = $2, provider_code = $3, provider = coalesce($4, provider)"

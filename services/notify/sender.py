@@ -140,7 +140,7 @@ async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, 
     assert receipt is not None  # an attempt has either an error or the provider's receipt
     used = attempt.sent_by or provider
     await store.mark_sent(conn, message.message_id, provider=used, provider_message_id=receipt, at=now)
-    await outcome_store.clear_unconfirmed(conn, message.message_id)
+    await outcome_store.clear_failures(conn, message.message_id)
     events = domain.decide_sent(message, provider=used, provider_message_id=receipt)
     await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
                  origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id), events=events, now=now)

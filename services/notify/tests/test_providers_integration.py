@@ -48,7 +48,7 @@ async def notify(infra, make_database, tmp_path_factory):
         suffix = f"-prov-{uuid4().hex[:8]}"
         settings = NotifySettings(
             DATABASE_URL=await make_database("it_notify_providers"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-            BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.2, send_max_attempts=4,
+            BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.2, send_max_attempts=6,
             send_timeout=5.0, sms_provider="alibaba", sms_secondary="tencent",
             providers=ProviderSettings(
                 alibaba_endpoint=f"{base}/alibaba", alibaba_access_key_id=sms_standin.ALIBABA_KEY_ID,
@@ -56,7 +56,7 @@ async def notify(infra, make_database, tmp_path_factory):
                 tencent_endpoint=f"{base}/tencent", tencent_secret_id=sms_standin.TENCENT_SECRET_ID,
                 tencent_secret_key=sms_standin.TENCENT_SECRET_KEY, tencent_sdk_app_id="1400000001",
                 tencent_sign_name="清水镇便民服务中心", sms_templates_file=templates,
-                sms_receipt_secret=RECEIPT_SECRET, sms_http_timeout=0.5, sms_unknown_settle_seconds=0),
+                sms_receipt_secret=RECEIPT_SECRET, sms_http_timeout=2.0, sms_unknown_settle_seconds=0),
         )
         await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", TOPICS)
         app = create_app(settings)
@@ -137,9 +137,29 @@ async def test_a_bad_number_is_failed_at_once_and_not_retried(notify, infra):
     assert phone[3:] not in str(failed)
 
 
+async def test_a_frequency_refusal_is_retried_at_the_same_provider(notify, infra):
+    phone = unique_phone()
+    notify.standin.refusals[phone.removeprefix("+86")] = "isv.BUSINESS_LIMIT_CONTROL"
+    event = submitted(phone=phone)
+    await publish(infra.kafka_bootstrap, event)
+
+    async def refused_twice():
+        async with notify.runtime.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT status, attempts, failure_kind FROM messages WHERE case_id = $1",
+                                      event.case_id)
+        return row if row and row["attempts"] >= 2 else None
+    row = await eventually(refused_twice, what="two refused attempts")
+    assert (row["status"], row["failure_kind"]) == ("queued", "temporary")
+    del notify.standin.refusals[phone.removeprefix("+86")]  # the hour's limit is over
+    message = await _message(notify, event.case_id, "sent")
+    row = await _row(notify, message["id"])
+    assert row["provider"] == "alibaba" and row["failure_kind"] is None and row["last_error"] is None
+    assert notify.standin.sent_to("tencent", UUID(message["id"])) == []  # the other carrier would refuse alike
+
+
 async def test_a_send_that_timed_out_is_found_by_its_id_and_never_sent_twice(notify, infra):
     phone = unique_phone()
-    notify.standin.slow[phone.removeprefix("+86")] = 1.0  # taken, but the answer comes after our 0.5 s
+    notify.standin.slow[phone.removeprefix("+86")] = 5.0  # taken, but the answer comes after our 2 s
     event = submitted(phone=phone)
     await publish(infra.kafka_bootstrap, event)
     message = await _message(notify, event.case_id, "sent")
