@@ -454,6 +454,49 @@ class NotificationSent(Envelope):
     payload: NotificationSentPayload
 
 
+class NotificationDeliveredPayload(Payload):
+    message_id: UUID = Field(description="Id of the SMS.", examples=["01936f6e-2222-7000-8000-000000000002"])
+    recipient_kind: RecipientKind = Field(description="Resident or staff.", examples=["resident"])
+    template_code: str = Field(description="Template the text was rendered from.", examples=["case_submitted"])
+    trigger_event_id: UUID = Field(description="Event that caused the message.",
+                                   examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])
+    provider: str = Field(description="SMS provider that sent it.", examples=["alibaba"])
+    provider_code: str = Field(description="The provider's status code in its receipt (状态报告).",
+                               examples=["DELIVERED"])
+
+
+class NotificationDelivered(Envelope):
+    """The carrier reported the SMS delivered to the phone (状态报告)."""
+
+    TOPIC: ClassVar[str] = NOTIFY_CASES
+    event_type: Literal["NotificationDelivered"] = "NotificationDelivered"
+    payload: NotificationDeliveredPayload
+
+
+class NotificationFailedPayload(Payload):
+    message_id: UUID = Field(description="Id of the SMS.", examples=["01936f6e-2222-7000-8000-000000000002"])
+    recipient_kind: RecipientKind = Field(description="Resident or staff.", examples=["resident"])
+    recipient_masked: str = Field(description="Masked phone number.", examples=["138****8000"])
+    template_code: str = Field(description="Template the text was rendered from.", examples=["case_submitted"])
+    trigger_event_id: UUID = Field(description="Event that caused the message.",
+                                   examples=["01936f6e-1d2a-7c3b-9a4f-2b6c8d0e1f23"])
+    provider: str | None = Field(description="Provider that last tried or reported; none if no provider was reached.",
+                                 examples=["tencent"])
+    failure: Literal["temporary", "permanent", "technical"] = Field(
+        description="GOV.UK Notify's class: permanent (never sendable), temporary or technical (retries ran out).",
+        examples=["permanent"])
+    provider_code: str = Field(description="The provider's error or receipt code.",
+                               examples=["InvalidParameterValue.IncorrectPhoneNumber"])
+
+
+class NotificationFailed(Envelope):
+    """The SMS will not reach the person: refused for good, retries ran out, or the carrier reported it undelivered."""
+
+    TOPIC: ClassVar[str] = NOTIFY_CASES
+    event_type: Literal["NotificationFailed"] = "NotificationFailed"
+    payload: NotificationFailedPayload
+
+
 # Stream id of audit's checkpoints, in place of a case id:
 # uuid5(NAMESPACE_URL, "bianmin-audit-chain") = aa7c9a79-1323-5da3-96a1-68d4b69826bd.
 AUDIT_CHAIN_ID: UUID = uuid5(NAMESPACE_URL, "bianmin-audit-chain")
@@ -497,7 +540,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResultDelivered, CaseRated, ContactErased,
     *ROUTING_EVENT_TYPES,
     TicketIssued, TicketCalled, ServiceStarted, ServiceEnded,
-    NotificationSent, AuditCheckpointed, *STAFF_EVENT_TYPES,
+    NotificationSent, NotificationDelivered, NotificationFailed, AuditCheckpointed, *STAFF_EVENT_TYPES,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
 

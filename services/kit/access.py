@@ -97,6 +97,8 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "routing.list_absences": ("routing GET /api/v1/townships/{township_id}/absences",
                               {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "notify.list_messages": ("notify GET /api/v1/messages", _DEPARTMENT_READERS),
+    # SMS providers push receipts: no bianmin role, the route checks the shared receipts secret itself.
+    "notify.sms_receipts": ("notify POST /api/v1/sms/receipts/{provider}", _ANYONE),
     "audit.case_history": ("audit GET /api/v1/cases/{id}/history", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.integrity": ("audit GET /api/v1/integrity", _COUNTY_READERS),
     "audit.events": ("audit GET /api/v1/events", _COUNTY_READERS),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from contracts.events import NotificationSent
+from contracts.events import NotificationDelivered, NotificationFailed, NotificationSent
 from services.kit.service import create_service, new_runtime
-from services.notify import handlers, sender
+from services.notify import handlers, receipt_routes, sender
 from services.notify.deps import NotifyDeps, NotifyRuntime
 from services.notify.providers import build_provider
 from services.notify.settings import NotifySettings
@@ -18,7 +18,7 @@ NAME = "notify"
 
 async def wire_provider(runtime: NotifyRuntime) -> None:
     if runtime.deps.provider is None:
-        runtime.deps.provider = build_provider(runtime.settings, runtime.pool)
+        runtime.deps.provider = build_provider(runtime.settings, runtime.pool, runtime.clock)
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -28,6 +28,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     return create_service(
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 notify: SMS to residents and staff, from templates, through a provider, with receipts.",
-        publishes=[NotificationSent], routers=[handlers.router], background=[sender.send_loop],
+        publishes=[NotificationSent, NotificationDelivered, NotificationFailed],
+        routers=[handlers.router, receipt_routes.router], background=[sender.send_loop],
         on_start=[wire_provider],
     )

@@ -24,7 +24,7 @@ from contracts.events import CaseSubmitted, DeadlineBreached, DeadlineWarning
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
-from services.notify import domain, store, templates
+from services.notify import domain, outcome_store, store, templates
 from services.notify.metrics import record_unreachable
 from services.notify.recipients import Reach, Unreachable
 
@@ -110,12 +110,15 @@ async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.C
         if isinstance(outcome, Unreachable):
             await _unreachable(conn, event, outcome, now=now)
             continue
+        message_id = new_event_id()
         queued = await store.queue_message(
-            conn, message_id=new_event_id(), case_id=event.case_id, township_id=event.township_id,
+            conn, message_id=message_id, case_id=event.case_id, township_id=event.township_id,
             trigger_event_id=event.event_id, recipient_kind=outcome.recipient_kind, recipient_id=outcome.recipient_id,
             phone=outcome.phone, template_code=outcome.template_code,
             text=templates.render(outcome.template_code, outcome.params), at=now,
         )
+        if queued:  # what a provider's own pre-registered template is filled with
+            await outcome_store.save_params(conn, message_id, outcome.params)
         log.info("sms queued" if queued else "sms already queued",
                  extra={"case_id": str(event.case_id), "event_id": str(event.event_id),
                         "township_id": event.township_id, "template_code": outcome.template_code})

@@ -17,7 +17,7 @@ class MessageView(BaseModel):
     template_code: str = Field(examples=["case_submitted"])
     text: str = Field(examples=["【便民服务】张三您好，您申请的城乡居民养老保险待遇申领已受理，办件编号QS-20261123-0001，"
                                 "承诺于2026年12月7日前办结。"])
-    status: str = Field(description="queued, sent or failed.", examples=["sent"])
+    status: str = Field(description="queued, sent, delivered (the carrier's receipt) or failed.", examples=["sent"])
     attempts: int = Field(description="Provider calls made so far.", examples=[1])
     created_at: datetime
     sent_at: datetime | None

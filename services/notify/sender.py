@@ -2,6 +2,14 @@
 
 At-least-once towards the provider: a crash after the provider accepted a message and before
 the commit sends it again, with the same message id as the provider's idempotency key.
+
+Failures come in GOV.UK Notify's classes (services/notify/providers/classify.py): a permanent one
+fails the message at once, a temporary or technical one is retried with backoff until the attempts
+run out (a technical one also fails over to the secondary provider), and then NotificationFailed.
+A send whose answer never came (a timeout) may have gone out, and the real providers' send APIs are
+not idempotent: the message is marked unconfirmed at that provider and is only sent again once that
+provider, asked by our id (OutId, SessionContext), says it does not have it; if it has it, the
+message is sent. A provider that cannot tell keeps it waiting for its receipt.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -16,10 +25,13 @@ from contracts.envelope import Actor, Source
 from services.kit.clock import Clock
 from services.kit.eventstore import Origin, append
 from services.kit.loops import Backoff, LoopStats, run_forever
-from services.notify import domain, store
+from services.notify import domain, outcome_store, outcomes, store
 from services.notify.deps import NotifyRuntime
 from services.notify.metrics import record_sms
+from services.notify.outcome_store import AttemptState
 from services.notify.providers import SmsProvider
+from services.notify.providers.classify import LookupUnsure, OutcomeUnknown, ProviderError
+from services.notify.providers.failover import provider_named, sent_by
 
 log = logging.getLogger(__name__)
 SOURCE: Source = "notify"
@@ -31,6 +43,10 @@ class Attempt:
     message: domain.QueuedMessage
     provider_message_id: str | None = None
     error: str | None = None
+    sent_by: str | None = None
+    failure: ProviderError | None = None
+    unknown_at: str | None = None  # the provider that may have the message
+    cleared: bool = False  # an unconfirmed send the provider said it does not have
 
 
 async def send_loop(runtime: NotifyRuntime, stats: LoopStats | None = None) -> None:
@@ -55,45 +71,106 @@ async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, p
     """One round: lock up to `batch` due messages, send each, record every outcome. Returns how many were claimed."""
     async with pool.acquire() as conn, conn.transaction():
         messages = await store.claim_due(conn, now=clock.now(), limit=batch)
+        states = await outcome_store.attempt_states(conn, [m.message_id for m in messages])
         # Provider calls first, then the writes: the events table lock taken by append is held only briefly.
-        attempts = [await _attempt(provider, m, timeout=timeout) for m in messages]
+        attempts = [await _attempt(provider, m, states.get(m.message_id), timeout=timeout) for m in messages]
         given_up = [await _record(conn, attempt, provider=provider.name, policy=policy, clock=clock)
                     for attempt in attempts]
     for attempt, last in zip(attempts, given_up, strict=True):  # counted once committed
-        record_sms(provider.name, sent=attempt.error is None, given_up=last)
+        record_sms(attempt.sent_by or provider.name, sent=attempt.error is None, given_up=last)
     return len(messages)
 
 
-async def _attempt(provider: SmsProvider, message: domain.QueuedMessage, *, timeout: float) -> Attempt:
+async def _attempt(provider: SmsProvider, message: domain.QueuedMessage, state: AttemptState | None, *,
+                   timeout: float) -> Attempt:
+    state = state or AttemptState({}, None, None)
+    cleared = False
+    if state.unconfirmed_provider is not None:
+        try:
+            found = await asyncio.wait_for(_lookup(provider, state, message), timeout)
+        except (LookupUnsure, TimeoutError) as exc:
+            return Attempt(message, error=f"outcome still unknown: {exc}"[:500], unknown_at=state.unconfirmed_provider)
+        if found is not None:
+            return Attempt(message, provider_message_id=found, sent_by=state.unconfirmed_provider)
+        cleared = True
     try:
         provider_id = await asyncio.wait_for(
-            provider.send(message_id=message.message_id, phone=message.phone, text=message.text), timeout)
+            provider.send(message_id=message.message_id, phone=message.phone, text=message.text,
+                          template_code=message.template_code, params=state.params), timeout)
     except asyncio.CancelledError:
         raise
+    except (OutcomeUnknown, TimeoutError) as exc:
+        at = exc.provider if isinstance(exc, OutcomeUnknown) else provider.name
+        _warn("sms outcome unknown; not resent before the provider is asked", message, exc)
+        return Attempt(message, error=f"outcome unknown: {exc!r}"[:500], unknown_at=at, cleared=cleared)
+    except ProviderError as exc:
+        _warn("sms attempt failed", message, exc)
+        return Attempt(message, error=str(exc), failure=exc, sent_by=exc.provider, cleared=cleared)
     except Exception as exc:
-        log.warning("sms attempt failed", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
-                                                 "attempt": message.attempts + 1, "error_type": type(exc).__name__})
-        return Attempt(message, error=repr(exc)[:500] or type(exc).__name__)
-    return Attempt(message, provider_message_id=provider_id)
+        _warn("sms attempt failed", message, exc)
+        return Attempt(message, error=repr(exc)[:500] or type(exc).__name__, cleared=cleared)
+    return Attempt(message, provider_message_id=provider_id, sent_by=sent_by(provider, provider_id), cleared=cleared)
+
+
+async def _lookup(provider: SmsProvider, state: AttemptState, message: domain.QueuedMessage) -> str | None:
+    assert state.unconfirmed_provider is not None and state.unconfirmed_since is not None
+    finder = getattr(provider_named(provider, state.unconfirmed_provider), "find", None)
+    if finder is None:
+        raise LookupUnsure(f"{state.unconfirmed_provider} cannot be asked; waiting for its receipt")
+    found: str | None = await finder(message_id=message.message_id, phone=message.phone,
+                                     since=state.unconfirmed_since)
+    return found
+
+
+def _warn(what: str, message: domain.QueuedMessage, exc: BaseException) -> None:
+    log.warning(what, extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
+                             "attempt": message.attempts + 1, "error_type": type(exc).__name__,
+                             "code": getattr(exc, "code", None)})
 
 
 async def _record(conn: asyncpg.Connection, attempt: Attempt, *, provider: str, policy: domain.SendPolicy,
                   clock: Clock) -> bool:
     """Records the attempt; True when the message was given up."""
     message, now = attempt.message, clock.now()
+    if attempt.cleared:
+        await outcome_store.clear_unconfirmed(conn, message.message_id)
     if attempt.error is not None:
-        status, next_at = policy.after_failure(attempts=message.attempts + 1, now=now)
-        await store.mark_attempt_failed(conn, message.message_id, status=status, error=attempt.error,
-                                        next_attempt_at=next_at)
-        if status == "failed":
-            log.error("sms given up", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
-                                             "attempts": message.attempts + 1})
-        return status == "failed"
+        return await _record_failure(conn, attempt, policy=policy, now=now)
     receipt = attempt.provider_message_id
     assert receipt is not None  # an attempt has either an error or the provider's receipt
-    await store.mark_sent(conn, message.message_id, provider=provider, provider_message_id=receipt, at=now)
-    events = domain.decide_sent(message, provider=provider, provider_message_id=receipt)
+    used = attempt.sent_by or provider
+    await store.mark_sent(conn, message.message_id, provider=used, provider_message_id=receipt, at=now)
+    await outcome_store.clear_failures(conn, message.message_id)
+    events = domain.decide_sent(message, provider=used, provider_message_id=receipt)
     await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
                  origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id), events=events, now=now)
-    log.info("sms sent", extra={"message_id": str(message.message_id), "case_id": str(message.case_id)})
+    log.info("sms sent", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
+                                "provider": used})
     return False
+
+
+async def _record_failure(conn: asyncpg.Connection, attempt: Attempt, *, policy: domain.SendPolicy,
+                          now: datetime) -> bool:
+    message, failure = attempt.message, attempt.failure
+    assert attempt.error is not None
+    status, next_at = policy.after_failure(attempts=message.attempts + 1, now=now)
+    if failure is not None and failure.kind == "permanent":
+        status, next_at = "failed", now  # never sendable: not retried
+    if attempt.unknown_at is not None and status == "queued":
+        await outcome_store.mark_unconfirmed(conn, message.message_id, provider=attempt.unknown_at, error=attempt.error,
+                                             at=now, next_attempt_at=next_at)
+        return False
+    await store.mark_attempt_failed(conn, message.message_id, status=status, error=attempt.error,
+                                    next_attempt_at=next_at)
+    kind, code = (failure.kind, failure.code) if failure else \
+        ("technical", "OUTCOME_UNKNOWN" if attempt.unknown_at else "PROVIDER_ERROR")
+    provider = failure.provider if failure else attempt.unknown_at
+    await outcome_store.record_failure(conn, message.message_id, kind=kind, code=code, provider=provider)
+    if status != "failed":
+        return False
+    log.error("sms given up", extra={"message_id": str(message.message_id), "case_id": str(message.case_id),
+                                     "attempts": message.attempts + 1, "failure": kind, "code": code})
+    await append(conn, source=SOURCE, case_id=message.case_id, township_id=message.township_id,
+                 origin=Origin(actor=ACTOR, causation_id=message.trigger_event_id),
+                 events=outcomes.decide_failed(message, provider=provider, failure=kind, code=code), now=now)
+    return True

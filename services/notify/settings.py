@@ -1,16 +1,18 @@
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
+from services.notify.providers.config import ProviderName, ProviderSettings
 
 
 class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
 
     port: int = 8103
-    sms_provider: Literal["dev"] = Field(default="dev", description="SMS provider; `dev` records instead of sending.")
+    sms_provider: ProviderName = Field(default="dev", description="SMS provider; `dev` records instead of sending.")
+    sms_secondary: ProviderName | None = Field(default=None, description="Provider a technical failure fails over to.")
+    # Credentials, endpoints, the template mapping and the receipts secret (NOTIFY_ALIBABA_*, NOTIFY_TENCENT_*, …).
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
     send_interval: float = Field(default=0.5, gt=0, description="Seconds between polls for queued messages.")
     send_batch: int = Field(default=10, ge=1, description="Messages claimed per poll.")
     send_timeout: float = Field(default=10.0, gt=0, description="Seconds one provider call may take.")

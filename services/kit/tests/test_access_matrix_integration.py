@@ -338,6 +338,9 @@ CALLS: dict[str, tuple[Call, int]] = {
                                                      township_id="qingshui"), 200),
     "routing.answer_complaint": (_answer, 200),
     "notify.list_messages": (lambda c, r, a: _get(c, "notify", "/api/v1/messages", token(r), case_id=_case(c)), 200),
+    # Public to the policy, yet no bianmin token opens it: only the providers' receipts secret does (unset here).
+    "notify.sms_receipts": (lambda c, r, a: c.clients["notify"].post("/api/v1/sms/receipts/alibaba", json=[],
+                                                                      headers=token(r)), 401),
     "audit.case_history": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/history", token(r)), 200),
     "audit.integrity": (lambda c, r, a: _get(c, "audit", "/api/v1/integrity", token(r)), 200),
     "audit.events": (lambda c, r, a: _get(c, "audit", "/api/v1/events", token(r)), 200),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from uuid import UUID
 
 from services.notify.providers import SmsProvider
@@ -24,11 +25,13 @@ class ScriptedProvider:
     def fail(self, phone: str, times: int | None) -> None:
         self._failures[phone] = times
 
-    async def send(self, *, message_id: UUID, phone: str, text: str) -> str:
+    async def send(self, *, message_id: UUID, phone: str, text: str, template_code: str = "",
+                   params: Mapping[str, object] | None = None) -> str:
         self.calls[message_id] += 1
         await asyncio.sleep(self._delay)  # a slow gateway, so concurrent senders overlap
         if phone in self._failures:
             times = self._failures[phone]
             if times is None or self.calls[message_id] <= times:
                 raise ProviderDown(f"gateway unavailable (call {self.calls[message_id]})")
-        return await self.inner.send(message_id=message_id, phone=phone, text=text)
+        return await self.inner.send(message_id=message_id, phone=phone, text=text, template_code=template_code,
+                                     params=params)
