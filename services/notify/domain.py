@@ -81,6 +81,7 @@ class QueuedMessage:
     template_code: str
     text: str
     attempts: int  # attempts made before this one
+    created_at: datetime | None = None  # when it was queued: the merge window counts from it
 
 
 def case_of(event: CaseSubmitted) -> KnownCase:
