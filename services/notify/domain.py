@@ -82,6 +82,8 @@ class QueuedMessage:
     text: str
     attempts: int  # attempts made before this one
     created_at: datetime | None = None  # when it was queued: the merge window counts from it
+    waiting_for: str | None = None  # the sending rule that held it last
+    next_attempt_at: datetime | None = None
 
 
 def case_of(event: CaseSubmitted) -> KnownCase:

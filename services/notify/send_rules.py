@@ -41,6 +41,7 @@ class Pending:
     template_code: str
     text: str
     created_at: datetime
+    merge_served: bool = False  # it already waited out a merge window: it waits for no other
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ class SendRules:
         """How far back the provider calls to a number matter."""
         return max(timedelta(hours=24), self.same_text)
 
+    @property
+    def longest_hold(self) -> timedelta:
+        """No rule holds a message longer: one held beyond it was held before the clock moved back."""
+        return max(self.lookback, self.merge_window, timedelta(hours=24))
+
     def is_urgent(self, template_code: str) -> bool:
         return template_code in URGENT_TEMPLATES
 
@@ -103,6 +109,8 @@ class SendRules:
     def allowed_from(self, history: Sequence[PastCall], text: str, *, now: datetime) -> datetime:
         """The earliest instant, `now` or later, at which one more call with `text` keeps every limit."""
         earliest = now
+        # A call "in the future" was made before the clock moved back (demo, tests): it holds nothing.
+        history = [c for c in history if c.at <= now]
         recent = sorted((c.at for c in history), reverse=True)
         for window, limit in ((timedelta(minutes=1), self.per_minute), (timedelta(hours=1), self.per_hour),
                               (timedelta(hours=24), self.per_day)):
@@ -147,8 +155,8 @@ def plan(pending: Sequence[Pending], history: Sequence[PastCall], *, now: dateti
     if quiet_end is not None:
         steps.append(Wait(ordinary, quiet_end, "quiet_hours"))
         return steps
-    merge_until = min(m.created_at for m in ordinary) + rules.merge_window
-    if merge_until > now:
+    merge_until = min(now, *(m.created_at for m in ordinary)) + rules.merge_window
+    if merge_until > now and not any(m.merge_served for m in ordinary):
         steps.append(Wait(ordinary, merge_until, "merge_window"))
         return steps
     groups = _chunks(ordinary, rules.merged_max_chars) if rules.merge_window else [(m,) for m in ordinary]

@@ -74,7 +74,7 @@ async def send_due(pool: asyncpg.Pool, clock: Clock, *, provider: SmsProvider, p
     provider once per SMS, record every outcome. Returns how many were claimed."""
     async with pool.acquire() as conn, conn.transaction():
         now = clock.now()
-        messages = await store.claim_due(conn, now=now, limit=batch)
+        messages = await store.claim_due(conn, now=now, limit=batch, held_beyond=now + rules.longest_hold)
         calls: list[tuple[tuple[domain.QueuedMessage, ...], str]] = []
         for phone, group in _by_number(messages).items():
             if not await store.lock_number(conn, phone):
@@ -112,8 +112,10 @@ def _oldest_first(messages: list[domain.QueuedMessage]) -> list[domain.QueuedMes
 
 
 def _pending(message: domain.QueuedMessage, now: datetime) -> send_rules.Pending:
+    served = message.waiting_for == "merge_window" and message.next_attempt_at is not None \
+        and message.next_attempt_at <= now
     return send_rules.Pending(message_id=message.message_id, template_code=message.template_code, text=message.text,
-                              created_at=message.created_at or now)
+                              created_at=message.created_at or now, merge_served=served)
 
 
 async def _attempt(provider: SmsProvider, merged: tuple[domain.QueuedMessage, ...], text: str, *,

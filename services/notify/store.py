@@ -3,7 +3,7 @@ development SMS log."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
@@ -164,17 +164,24 @@ async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: 
     ))
 
 
-async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[QueuedMessage]:
+# What the sender reads of a queued message (domain.QueuedMessage).
+_QUEUED = ("message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text, attempts,"
+           " created_at, waiting_for, next_attempt_at")
+
+
+async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int,
+                    held_beyond: datetime | None = None) -> list[QueuedMessage]:
     """Lock due messages for this transaction; other senders skip them instead of waiting.
 
-    A message never tried and not held by a sending rule is always due, so a clock moved back (demo,
-    tests) cannot park it. Messages to one number come out together (merged by the sender).
+    A message never tried is always due unless a sending rule holds it, and even then once it is held
+    beyond `held_beyond` (further than any rule holds): a clock moved back (demo, tests) cannot park
+    it. Messages to one number come out together (merged by the sender).
     """
     rows = await conn.fetch(
-        "SELECT message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text,"
-        " attempts, created_at FROM messages WHERE status = 'queued'"
-        " AND (next_attempt_at <= $1 OR (attempts = 0 AND waiting_for IS NULL))"
+        f"SELECT {_QUEUED} FROM messages WHERE status = 'queued' AND (next_attempt_at <= $1"
+        " OR (attempts = 0 AND (waiting_for IS NULL OR next_attempt_at > $3)))"
         " ORDER BY next_attempt_at, phone, created_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit,
+        held_beyond or datetime.max.replace(tzinfo=UTC),
     )
     return [QueuedMessage(**dict(r)) for r in rows]
 
@@ -203,8 +210,7 @@ async def claim_held(conn: asyncpg.Connection, phone: str, *, besides: list[UUID
     """The number's other messages a sending rule holds, locked: they join what is due for it (the merge
     window counts from the oldest of them; all go out in one SMS)."""
     rows = await conn.fetch(
-        "SELECT message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text,"
-        " attempts, created_at FROM messages WHERE phone = $1 AND status = 'queued' AND waiting_for IS NOT NULL"
+        f"SELECT {_QUEUED} FROM messages WHERE phone = $1 AND status = 'queued' AND waiting_for IS NOT NULL"
         " AND NOT message_id = ANY($2) ORDER BY created_at FOR UPDATE SKIP LOCKED", phone, besides)
     return [QueuedMessage(**dict(r)) for r in rows]
 

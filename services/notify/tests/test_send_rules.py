@@ -120,3 +120,20 @@ def test_defaults_sit_inside_the_providers_limits():
     assert settings.limit_per_day <= 10 and settings.limit_per_hour <= settings.limit_per_day
     assert settings.merge_window_seconds == 60 and settings.quiet_start == time(21, 30)
     assert settings.quiet_end == time(8, 0)
+
+
+def test_after_the_clock_moved_back_nothing_from_the_future_holds_a_message():
+    """Demo and tests move the clock forward and back: calls and messages 'in the future' hold nothing."""
+    later = NOON + timedelta(days=30)
+    message = pending(queued=later)
+    assert plan([message], [PastCall(later, message.text)] * 5, now=NOON, rules=RULES) == [
+        Wait((message,), NOON + RULES.merge_window, "merge_window")]
+    assert RULES.longest_hold >= max(timedelta(hours=24), RULES.same_text, RULES.merge_window)
+
+
+def test_a_message_that_waited_out_its_window_waits_for_no_other():
+    served = Pending(message_id=uuid4(), template_code="case_submitted", text="一", created_at=NOON + timedelta(hours=30),
+                     merge_served=True)
+    newcomer = pending("二", queued=NOON)
+    [step] = plan([served, newcomer], [], now=NOON, rules=RULES)
+    assert step == Send((served, newcomer), "一二")

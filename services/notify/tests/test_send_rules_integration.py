@@ -196,3 +196,25 @@ async def test_at_night_a_resident_waits_until_eight_and_a_breach_alert_does_not
     assert _at(sent["sent_at"]) == morning
     [sms] = await _sms_to(runtime, phone)
     assert sms["text"] == sent["text"] and phone not in json.dumps(sent)
+
+
+async def test_a_message_held_before_the_clock_moved_back_is_not_parked_until_it_catches_up(notify, infra):
+    """The demo moves the clock on and back: what was held then goes out now, not when the clock
+    catches up. (30 hours on: further than any rule holds, within the age of an event worth telling.)"""
+    runtime, phone = notify.runtime, unique_phone()
+    today = _ten_in_the_morning()
+    notify.clock.at = today + timedelta(hours=30)
+    event = submitted(phone=phone)
+    await publish(infra.kafka_bootstrap, event)
+    held = await _one(notify, event.case_id, status="queued", waiting_for="merge_window")
+    assert _at(held["next_attempt_at"]) == today + timedelta(hours=30) + MERGE_WINDOW
+
+    notify.clock.at = today
+
+    async def held_again():
+        [message] = await _messages(notify, event.case_id)
+        return _at(message["next_attempt_at"]) == today + MERGE_WINDOW
+    await eventually(held_again, what="the message held from the clock's present")
+    notify.advance(MERGE_WINDOW)
+    sent = await _one(notify, event.case_id, status="sent")
+    assert _at(sent["sent_at"]) == today + MERGE_WINDOW and len(await _sms_to(runtime, phone)) == 1
