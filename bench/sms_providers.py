@@ -34,6 +34,7 @@ from services.notify.domain import SendPolicy  # noqa: E402
 from services.notify.providers.alibaba import AlibabaSms  # noqa: E402
 from services.notify.providers.config import ProviderSettings, ProviderTemplate  # noqa: E402
 from services.notify.providers.tencent import TencentSms  # noqa: E402
+from services.notify.send_rules import NO_RULES  # noqa: E402
 from services.notify.tests import sms_standin  # noqa: E402
 
 # The test suite's event builders, which mypy does not check (tests are excluded), read at run time.
@@ -70,7 +71,8 @@ async def run(provider_name: str, senders: int, n: int, dsn: str) -> str:
             adapter = (AlibabaSms if provider_name == "alibaba" else TencentSms)(settings, TEMPLATE, client, clock)
             started = time.perf_counter()
             while sum(await asyncio.gather(*(sender.send_due(pool, clock, provider=adapter, policy=SendPolicy(),
-                                                             batch=10, timeout=5) for _ in range(senders)))):
+                                                             rules=NO_RULES, batch=10, timeout=5)
+                                             for _ in range(senders)))):
                 pass
             elapsed = time.perf_counter() - started
         async with pool.acquire() as conn:

@@ -11,6 +11,7 @@ import pytest
 
 from deploy.services import SERVICES, System, build_system
 from services.kit.testing import auth_header, start_group_at_end
+from services.notify.tests.rules_off import RULES_OFF_ENV
 
 # 18101..18104 by default, so a running `make up` does not collide; two suites on one machine set their own.
 PORT_OFFSET = int(os.environ.get("BIANMIN_E2E_PORT_OFFSET", "10000"))
@@ -29,7 +30,7 @@ async def system(infra, make_database, tmp_path_factory) -> System:
         log_dir=work / "logs", run_dir=work / "run", kafka_user_env=infra.kafka_user_env,
         extra_env={"BIANMIN_CLOCK_FILE": str(clock_file), "BIANMIN_CONSUMER_GROUP_SUFFIX": suffix,
                    "ROUTING_DEADLINE_SCAN_SECONDS": "0.5", "NOTIFY_SEND_INTERVAL": "0.2",
-                   "BIANMIN_METRICS_REFRESH_SECONDS": "0.5", "AUDIT_CHAIN_CHECK_SECONDS": "0.5"},
+                   "BIANMIN_METRICS_REFRESH_SECONDS": "0.5", "AUDIT_CHAIN_CHECK_SECONDS": "0.5", **RULES_OFF_ENV},
     )
     system.clock_file = clock_file  # type: ignore[attr-defined]
     system.start()

@@ -11,6 +11,7 @@ import pytest
 from deploy.services import SERVICES, build_system
 from deploy.trace_tree import Receiver, Span, tree
 from services.kit.testing import eventually, start_group_at_end
+from services.notify.tests.rules_off import RULES_OFF_ENV
 from tests import scenario
 from tests.conftest import PORT_OFFSET, Api
 
@@ -36,7 +37,7 @@ async def traced_api(infra, make_database, tmp_path_factory, receiver):
         kafka=infra.kafka_bootstrap, database_url=await make_database("traced"), port_offset=PORT_OFFSET + 40,
         log_dir=work / "logs", run_dir=work / "run",
         extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": suffix, "NOTIFY_SEND_INTERVAL": "0.2",
-                   "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"},
+                   "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200", **RULES_OFF_ENV},
     )
     system.start()
     try:

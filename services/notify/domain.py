@@ -81,6 +81,9 @@ class QueuedMessage:
     template_code: str
     text: str
     attempts: int  # attempts made before this one
+    created_at: datetime | None = None  # when it was queued: the merge window counts from it
+    waiting_for: str | None = None  # the sending rule that held it last
+    next_attempt_at: datetime | None = None
 
 
 def case_of(event: CaseSubmitted) -> KnownCase:

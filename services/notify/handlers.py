@@ -52,16 +52,17 @@ async def get_messages(request: Request, grant: Annotated[Grant, Depends(permit(
 
 def subscribe(runtime: NotifyRuntime) -> None:
     # One consumer per topic: none waits behind another, and a parked event holds none of them.
-    clock, max_age = runtime.clock, timedelta(hours=runtime.settings.max_event_age_hours)
+    # The clock is read from the runtime at each call: a test may replace it after the app is built.
+    max_age = timedelta(hours=runtime.settings.max_event_age_hours)
 
     async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
-        await commands.on_case_submitted(conn, event, now=clock.now(), max_age=max_age)
+        await commands.on_case_submitted(conn, event, now=runtime.clock.now(), max_age=max_age)
 
     async def on_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
-        await commands.on_case_event(conn, event, now=clock.now(), max_age=max_age)
+        await commands.on_case_event(conn, event, now=runtime.clock.now(), max_age=max_age)
 
     async def on_contact(conn: asyncpg.Connection, record: tuple[UUID, CaseContact | None]) -> None:
-        await commands.on_contact(conn, *record, now=clock.now(), max_age=max_age)
+        await commands.on_contact(conn, *record, now=runtime.clock.now(), max_age=max_age)
 
     runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
                             description="Keeps the case and tells the resident the case was taken in.")
@@ -69,10 +70,10 @@ def subscribe(runtime: NotifyRuntime) -> None:
                                     start="earliest",
                                     description="Keeps each applicant's number, and erases it on a tombstone.")
     async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached) -> None:
-        await commands.on_deadline_event(conn, event, now=clock.now(), max_age=max_age)
+        await commands.on_deadline_event(conn, event, now=runtime.clock.now(), max_age=max_age)
 
     async def on_staff_contact(conn: asyncpg.Connection, record: tuple[str, StaffContact | None]) -> None:
-        await commands.on_staff_contact(conn, *record, now=clock.now())
+        await commands.on_staff_contact(conn, *record, now=runtime.clock.now())
 
     case_events = (CaseCompleted, CaseFlagged, DeadlineExtended, DeadlineRecalculated, ClockPaused, ClockResumed)
     runtime.inbox.subscribe(ROUTING_CASES, {**dict.fromkeys(case_events, on_routing_event),

@@ -21,3 +21,8 @@ class MessageView(BaseModel):
     attempts: int = Field(description="Provider calls made so far.", examples=[1])
     created_at: datetime
     sent_at: datetime | None
+    # Sending rules (ADR 30): why a queued message waits, and until when; the SMS a merged one went out in.
+    waiting_for: str | None = Field(default=None, description="quiet_hours, merge_window or rate_limit while held.",
+                                    examples=["quiet_hours"])
+    next_attempt_at: datetime | None = Field(default=None, description="When a queued message is tried next.")
+    sent_in: UUID | None = Field(default=None, description="The message whose SMS carried this one (itself if alone).")

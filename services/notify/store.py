@@ -3,7 +3,7 @@ development SMS log."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +13,7 @@ from contracts.envelope import Envelope
 from contracts.events import parse_event
 from services.notify.domain import Contact, KnownCase, MessageStatus, QueuedMessage
 from services.notify.recipients import StaffMember
+from services.notify.send_rules import PastCall, WaitReason
 
 
 async def save_case(conn: asyncpg.Connection, case: KnownCase, *, at: datetime) -> None:
@@ -152,52 +153,91 @@ async def count_parked(conn: asyncpg.Connection) -> int:
 async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: UUID, township_id: str,
                         trigger_event_id: UUID, recipient_kind: str, recipient_id: str, phone: str,
                         template_code: str, text: str, at: datetime) -> bool:
-    """False when this event already queued a message for this recipient."""
+    """False when this event already queued this template for this recipient."""
     return bool(await conn.fetchval(
         "INSERT INTO messages (message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id,"
         " phone, template_code, text, status, next_attempt_at, created_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10)"
-        " ON CONFLICT (trigger_event_id, recipient_kind, recipient_id) DO NOTHING RETURNING true",
+        " ON CONFLICT (trigger_event_id, recipient_id, template_code) DO NOTHING RETURNING true",
         message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id, phone, template_code, text,
         at,
     ))
 
 
-async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[QueuedMessage]:
+# What the sender reads of a queued message (domain.QueuedMessage).
+_QUEUED = ("message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text, attempts,"
+           " created_at, waiting_for, next_attempt_at")
+
+
+async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int,
+                    held_beyond: datetime | None = None) -> list[QueuedMessage]:
     """Lock due messages for this transaction; other senders skip them instead of waiting.
 
-    A message never tried is always due, so a clock moved back (demo, tests) cannot park it.
+    A message never tried is always due unless a sending rule holds it, and even then once it is held
+    beyond `held_beyond` (further than any rule holds): a clock moved back (demo, tests) cannot park
+    it. Messages to one number come out together (merged by the sender).
     """
     rows = await conn.fetch(
-        "SELECT message_id, case_id, township_id, trigger_event_id, recipient_kind, phone, template_code, text,"
-        " attempts FROM messages WHERE status = 'queued' AND (attempts = 0 OR next_attempt_at <= $1)"
-        " ORDER BY next_attempt_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit,
+        f"SELECT {_QUEUED} FROM messages WHERE status = 'queued' AND (next_attempt_at <= $1"
+        " OR (attempts = 0 AND (waiting_for IS NULL OR next_attempt_at > $3)))"
+        " ORDER BY next_attempt_at, phone, created_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit,
+        held_beyond or datetime.max.replace(tzinfo=UTC),
     )
     return [QueuedMessage(**dict(r)) for r in rows]
 
 
 async def mark_sent(conn: asyncpg.Connection, message_id: UUID, *, provider: str, provider_message_id: str,
-                    at: datetime) -> None:
+                    at: datetime, sent_in: UUID | None = None, sent_text: str | None = None) -> None:
+    """`sent_in`: the message whose provider call carried this one (itself by default), and that call's text."""
     await conn.execute(
         "UPDATE messages SET status = 'sent', attempts = attempts + 1, provider = $2, provider_message_id = $3,"
-        " sent_at = $4, last_error = NULL WHERE message_id = $1",
-        message_id, provider, provider_message_id, at,
+        " sent_at = $4, last_error = NULL, waiting_for = NULL, sent_in = coalesce($5, message_id),"
+        " sent_text = coalesce($6, text) WHERE message_id = $1",
+        message_id, provider, provider_message_id, at, sent_in, sent_text,
     )
 
 
 async def mark_attempt_failed(conn: asyncpg.Connection, message_id: UUID, *, status: MessageStatus, error: str,
                               next_attempt_at: datetime) -> None:
     await conn.execute(
-        "UPDATE messages SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = $4"
-        " WHERE message_id = $1",
+        "UPDATE messages SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = $4,"
+        " waiting_for = NULL WHERE message_id = $1",
         message_id, status, error, next_attempt_at,
     )
+
+
+async def claim_held(conn: asyncpg.Connection, phone: str, *, besides: list[UUID]) -> list[QueuedMessage]:
+    """The number's other messages a sending rule holds, locked: they join what is due for it (the merge
+    window counts from the oldest of them; all go out in one SMS)."""
+    rows = await conn.fetch(
+        f"SELECT {_QUEUED} FROM messages WHERE phone = $1 AND status = 'queued' AND waiting_for IS NOT NULL"
+        " AND NOT message_id = ANY($2) ORDER BY created_at FOR UPDATE SKIP LOCKED", phone, besides)
+    return [QueuedMessage(**dict(r)) for r in rows]
+
+
+async def lock_number(conn: asyncpg.Connection, phone: str) -> bool:
+    """One sender at a time per number until the transaction ends, so its limits hold; False: another has it."""
+    return await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended('sms:' || $1, 0))", phone)
+
+
+async def recent_calls(conn: asyncpg.Connection, phone: str, *, since: datetime) -> list[PastCall]:
+    """Provider calls made to the number since then (a merged SMS is one), what the limits count."""
+    rows = await conn.fetch("SELECT sent_at, sent_text FROM messages WHERE phone = $1 AND sent_in = message_id"
+                            " AND sent_at > $2", phone, since)
+    return [PastCall(at=r["sent_at"], text=r["sent_text"]) for r in rows]
+
+
+async def hold(conn: asyncpg.Connection, message_ids: list[UUID], *, until: datetime, reason: WaitReason) -> None:
+    """A sending rule holds the messages until then; no attempt is counted."""
+    await conn.execute("UPDATE messages SET next_attempt_at = $2, waiting_for = $3 WHERE message_id = ANY($1)",
+                       message_ids, until, reason)
 
 
 async def list_messages(conn: asyncpg.Connection, case_id: UUID) -> list[dict]:
     rows = await conn.fetch(
         "SELECT message_id, township_id, recipient_kind, phone, template_code, text, status, attempts, created_at,"
-        " sent_at FROM messages WHERE case_id = $1 ORDER BY created_at, recipient_kind", case_id)
+        " sent_at, waiting_for, next_attempt_at, sent_in FROM messages WHERE case_id = $1"
+        " ORDER BY created_at, recipient_kind", case_id)
     return [dict(r) for r in rows]
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from deploy.kafka_acls import ADMIN_USER
 from deploy.kafka_passwords import local_env
 from deploy.services import ServiceProcess, System, build_system
+from services.notify.tests.rules_off import RULES_OFF_ENV
 from tests.faults import infra as fault_infra_module
 from tests.faults.infra import FAULT_DIR, REPORT, SERVICE_PORT_OFFSET, FaultInfra
 from tests.faults.verdict import RECORDED
@@ -85,7 +86,7 @@ def fault_system(infra: FaultInfra, database_url: str, name: str, *, group: str,
     return build_system(
         kafka=infra.kafka_bootstrap, database_url=database_url, port_offset=SERVICE_PORT_OFFSET + port_shift,
         log_dir=work / "logs", run_dir=work / "run", kafka_user_env=kafka_user_env,
-        extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-{group}", "NOTIFY_SEND_INTERVAL": "0.2",
+        extra_env={"BIANMIN_CONSUMER_GROUP_SUFFIX": f"-{group}", "NOTIFY_SEND_INTERVAL": "0.2", **RULES_OFF_ENV,
                    "AUDIT_SIGNING_KEY_FILE": str(key_file), "AUDIT_CHECKPOINT_SECONDS": "3600", **(extra_env or {})},
     )
 

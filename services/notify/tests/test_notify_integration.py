@@ -23,6 +23,7 @@ from services.notify.settings import NotifySettings
 from services.notify.tests.builders import CASES, PHONES, completed, contact_of, submitted, unique_phone
 from services.notify.tests.fakes import ScriptedProvider
 from services.notify.tests.probes import consume_until, erase, publish, publish_contacts, skip_other_suites_cases
+from services.notify.tests.rules_off import RULES_OFF
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui")
@@ -46,7 +47,7 @@ async def notify(infra, make_database):
     suffix = f"-it-{uuid4().hex[:8]}"  # our own group: a running system or another test run keeps its partitions
     settings = NotifySettings(
         DATABASE_URL=await make_database("it_notify"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
+        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1, **RULES_OFF,
         send_max_attempts=MAX_SEND_ATTEMPTS,
     )
     await start_group_at_end(infra.kafka_bootstrap, f"{GROUP}{suffix}", TOPICS)
@@ -367,6 +368,7 @@ async def test_concurrent_senders_never_send_a_message_twice(notify):
             await commands.on_case_submitted(conn, event, now=tomorrow.now(), max_age=MAX_AGE)
     provider = ScriptedProvider(DevSmsProvider(runtime.pool), delay=0.05)
     while sum(await asyncio.gather(*(sender.send_due(runtime.pool, tomorrow, provider=provider, policy=SendPolicy(),
+                                                     rules=sender.rules_of(runtime.settings),
                                                      batch=4, timeout=5) for _ in range(2)))):
         pass  # rounds of two concurrent senders until nothing is due
 

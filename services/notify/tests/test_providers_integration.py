@@ -18,6 +18,7 @@ from services.notify.settings import NotifySettings
 from services.notify.tests import sms_standin
 from services.notify.tests.builders import submitted, unique_phone
 from services.notify.tests.probes import publish, skip_other_suites_cases
+from services.notify.tests.rules_off import RULES_OFF
 from services.notify.tests.sms_standin import SmsStandIn, alibaba_receipt, serving, tencent_receipt
 from services.notify.tests.test_notify_integration import GROUP, TOPICS
 
@@ -49,7 +50,7 @@ async def notify(infra, make_database, tmp_path_factory):
         settings = NotifySettings(
             DATABASE_URL=await make_database("it_notify_providers"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
             BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.2, send_max_attempts=6,
-            send_timeout=5.0, sms_provider="alibaba", sms_secondary="tencent",
+            send_timeout=5.0, sms_provider="alibaba", sms_secondary="tencent", **RULES_OFF,
             providers=ProviderSettings(
                 alibaba_endpoint=f"{base}/alibaba", alibaba_access_key_id=sms_standin.ALIBABA_KEY_ID,
                 alibaba_access_key_secret=sms_standin.ALIBABA_SECRET, alibaba_sign_name="清水镇便民服务中心",

@@ -28,6 +28,7 @@ from services.notify.tests.builders import (
     warning,
 )
 from services.notify.tests.probes import publish, publish_staff_contacts, skip_other_suites_cases, staff_left
+from services.notify.tests.rules_off import RULES_OFF
 
 pytestmark = pytest.mark.integration
 INSPECTOR = auth_header("inspector", None)  # reads every township: each test has a township of its own
@@ -39,7 +40,7 @@ async def notify(infra, make_database):
     suffix = f"-it-{uuid4().hex[:8]}"
     settings = NotifySettings(
         DATABASE_URL=await make_database("it_notify_staff"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1,
+        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1, **RULES_OFF,
     )
     await start_group_at_end(infra.kafka_bootstrap, f"bianmin-notify{suffix}", TOPICS)
     app = create_app(settings)
