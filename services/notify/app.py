@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from contracts.events import NotificationSent
 from services.kit.service import create_service, new_runtime
-from services.notify import handlers, sender
+from services.notify import handlers, sender, templates
 from services.notify.deps import NotifyDeps, NotifyRuntime
 from services.notify.providers import build_provider
 from services.notify.settings import NotifySettings
@@ -21,6 +21,10 @@ async def wire_provider(runtime: NotifyRuntime) -> None:
         runtime.deps.provider = build_provider(runtime.settings, runtime.pool)
 
 
+async def read_templates(runtime: NotifyRuntime) -> None:
+    templates.book()  # a broken template file stops the start, not the first message
+
+
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = new_runtime(NAME, settings, NotifyDeps())
@@ -29,5 +33,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 notify: SMS to residents and staff, from templates, through a provider, with receipts.",
         publishes=[NotificationSent], routers=[handlers.router], background=[sender.send_loop],
-        on_start=[wire_provider],
+        on_start=[wire_provider, read_templates],
     )

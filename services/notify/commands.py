@@ -20,7 +20,15 @@ import asyncpg
 
 from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope, new_event_id
-from contracts.events import CaseSubmitted, DeadlineBreached, DeadlineWarning
+from contracts.events import (
+    CaseAssigned,
+    CaseSubmitted,
+    CaseTransferred,
+    ComplaintRegistered,
+    DeadlineBreached,
+    DeadlineWarning,
+    MaterialsRequested,
+)
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
@@ -31,7 +39,7 @@ from services.notify.recipients import Reach, Unreachable
 log = logging.getLogger(__name__)
 
 
-async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted, *, now: datetime,
+async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted | MaterialsRequested, *, now: datetime,
                             max_age: timedelta) -> None:
     """Keep the case; tell the resident once their number is here too."""
     await store.lock_case(conn, event.case_id)
@@ -57,9 +65,13 @@ async def on_case_event(conn: asyncpg.Connection, event: Envelope, *, now: datet
         await _announce(conn, ready, contact, now=now, max_age=max_age)
 
 
-async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached, *, now: datetime,
-                            max_age: timedelta) -> None:
-    """Tell staff at once: the event names what is due and who holds it."""
+async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached | ComplaintRegistered,
+                            *, now: datetime, max_age: timedelta) -> None:
+    """Tell staff at once: the event names what is due and who holds it. One the resident hears of too
+    (a tolerated material falls due) waits for the case like the case's own events."""
+    if domain.needs_case(event):
+        await on_case_event(conn, event, now=now, max_age=max_age)
+        return
     await _announce(conn, event, None, now=now, max_age=max_age)
 
 
@@ -110,20 +122,29 @@ async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.C
         if isinstance(outcome, Unreachable):
             await _unreachable(conn, event, outcome, now=now)
             continue
+        try:
+            rendered, failed = templates.compose(outcome.template_code, outcome.params,
+                                                 township_id=event.township_id), None
+        except templates.TemplateError as exc:  # recorded as failed with the reason; the consumer goes on
+            rendered, failed = templates.Rendered(text="", version="", segments=0), str(exc)
         queued = await store.queue_message(
             conn, message_id=new_event_id(), case_id=event.case_id, township_id=event.township_id,
             trigger_event_id=event.event_id, recipient_kind=outcome.recipient_kind, recipient_id=outcome.recipient_id,
-            phone=outcome.phone, template_code=outcome.template_code,
-            text=templates.render(outcome.template_code, outcome.params), at=now,
+            phone=outcome.phone, template_code=outcome.template_code, text=rendered.text, at=now,
+            segments=rendered.segments, template_version=rendered.version, failed=failed,
         )
-        log.info("sms queued" if queued else "sms already queued",
-                 extra={"case_id": str(event.case_id), "event_id": str(event.event_id),
-                        "township_id": event.township_id, "template_code": outcome.template_code})
+        extra = {"case_id": str(event.case_id), "event_id": str(event.event_id), "township_id": event.township_id,
+                 "template_code": outcome.template_code}
+        if failed is not None and queued:
+            log.error("sms not written: %s", failed, extra=extra)
+        else:
+            log.info("sms queued" if queued else "sms already queued", extra=extra)
 
 
 async def _reach(conn: asyncpg.Connection, event: Envelope) -> Reach:
     """The holder the event names, as notify knows them, and the township's centre heads."""
-    staff_id = event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached) else None
+    staff_id = (event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached | CaseAssigned)
+                else event.payload.to_staff_id if isinstance(event, CaseTransferred) else None)
     holder = await store.load_staff(conn, staff_id) if staff_id else None
     return Reach(holder=holder, heads=await store.load_centre_heads(conn, event.township_id))
 
