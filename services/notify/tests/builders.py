@@ -73,7 +73,7 @@ def submitted(*, case_id: UUID | None = None, township_id: str = "qingshui", pho
     return event
 
 
-def contact_of(event: CaseSubmitted, *, version: int = 1, phone: str | None = None) -> CaseContact:
+def contact_of(event: CaseSubmitted | MaterialsRequested, *, version: int = 1, phone: str | None = None) -> CaseContact:
     return CaseContact(case_id=event.case_id, township_id=event.township_id, version=version,
                        recorded_at=event.occurred_at, applicant_phone=phone or PHONES[event.case_id])
 
