@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import asyncpg
 
@@ -32,9 +32,9 @@ from contracts.events import (
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
-from services.notify import domain, store, templates
+from services.notify import domain, resident_notices, store, templates
 from services.notify.metrics import record_unreachable
-from services.notify.recipients import Reach, Unreachable
+from services.notify.recipients import Notice, Reach, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,26 @@ async def on_contact(conn: asyncpg.Connection, case_id: UUID, contact: CaseConta
     if ready is not None:
         for parked in await store.release_parked(conn, case_id):
             await _announce(conn, parked, ready, now=now, max_age=max_age)
+    if contact is not None and contact.rating_link is not None:
+        await _invite_to_rate(conn, contact, ready, now=now, max_age=max_age)
+
+
+async def _invite_to_rate(conn: asyncpg.Connection, contact: CaseContact, case: domain.Contact | None, *,
+                          now: datetime, max_age: timedelta) -> None:
+    """The rating link intake put on the contact record: texted once per link (its id is made from the link,
+    so a redelivered or re-read record queues nothing new); an expired or stale one is news to nobody."""
+    assert contact.rating_link is not None and contact.rating_link_expires_at is not None
+    extra = {"case_id": str(contact.case_id), "township_id": contact.township_id}
+    if case is None:
+        log.warning("rating link for a case notify does not know; not texted", extra=extra)
+        return
+    if contact.rating_link_expires_at <= now or now - contact.recorded_at > max_age:
+        log.info("rating link expired or too old to announce; no SMS", extra=extra)
+        return
+    for notice in resident_notices.rating_invitation(case.phone, case_no=case.case_no, link=contact.rating_link,
+                                                     expires_at=contact.rating_link_expires_at):
+        await _queue(conn, notice, case_id=contact.case_id, township_id=contact.township_id,
+                     trigger_id=uuid5(contact.case_id, contact.rating_link), now=now)
 
 
 async def _erase(conn: asyncpg.Connection, case_id: UUID, *, now: datetime) -> None:
@@ -122,23 +142,29 @@ async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.C
         if isinstance(outcome, Unreachable):
             await _unreachable(conn, event, outcome, now=now)
             continue
-        try:
-            rendered, failed = templates.compose(outcome.template_code, outcome.params,
-                                                 township_id=event.township_id), None
-        except templates.TemplateError as exc:  # recorded as failed with the reason; the consumer goes on
-            rendered, failed = templates.Rendered(text="", version="", segments=0), str(exc)
-        queued = await store.queue_message(
-            conn, message_id=new_event_id(), case_id=event.case_id, township_id=event.township_id,
-            trigger_event_id=event.event_id, recipient_kind=outcome.recipient_kind, recipient_id=outcome.recipient_id,
-            phone=outcome.phone, template_code=outcome.template_code, text=rendered.text, at=now,
-            segments=rendered.segments, template_version=rendered.version, failed=failed,
-        )
-        extra = {"case_id": str(event.case_id), "event_id": str(event.event_id), "township_id": event.township_id,
-                 "template_code": outcome.template_code}
-        if failed is not None and queued:
-            log.error("sms not written: %s", failed, extra=extra)
-        else:
-            log.info("sms queued" if queued else "sms already queued", extra=extra)
+        await _queue(conn, outcome, case_id=event.case_id, township_id=event.township_id, trigger_id=event.event_id,
+                     now=now)
+
+
+async def _queue(conn: asyncpg.Connection, notice: Notice, *, case_id: UUID, township_id: str, trigger_id: UUID,
+                 now: datetime) -> None:
+    """One message, once per trigger and recipient; one that cannot be written is kept as failed with the reason."""
+    try:
+        rendered, failed = templates.compose(notice.template_code, notice.params, township_id=township_id), None
+    except templates.TemplateError as exc:  # the consumer goes on: the row says what is wrong
+        rendered, failed = templates.Rendered(text="", version="", segments=0), str(exc)
+    queued = await store.queue_message(
+        conn, message_id=new_event_id(), case_id=case_id, township_id=township_id, trigger_event_id=trigger_id,
+        recipient_kind=notice.recipient_kind, recipient_id=notice.recipient_id, phone=notice.phone,
+        template_code=notice.template_code, text=rendered.text, at=now, segments=rendered.segments,
+        template_version=rendered.version, failed=failed,
+    )
+    extra = {"case_id": str(case_id), "trigger_id": str(trigger_id), "township_id": township_id,
+             "template_code": notice.template_code}
+    if failed is not None and queued:
+        log.error("sms not written: %s", failed, extra=extra)
+    else:
+        log.info("sms queued" if queued else "sms already queued", extra=extra)
 
 
 async def _reach(conn: asyncpg.Connection, event: Envelope) -> Reach:

@@ -40,7 +40,8 @@ def tolerated_material_due(event: DeadlineWarning, phone: str | None, *, applica
 
 
 def rating_invitation(phone: str | None, *, case_no: str, link: str, expires_at: datetime) -> list[Notice]:
-    """`link` is the full address of intake's rating page with the token (made by intake, ADR 21)."""
+    """`link` is the path of intake's rating page with the token (made by intake, ADR 21); the template puts
+    the county's public address in front of it."""
     if phone is None:
         return []
     return [Notice("resident", phone, "rating_invitation", {"case_no": case_no, "link": link, "expires": expires_at})]

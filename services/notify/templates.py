@@ -91,6 +91,7 @@ class TemplateBook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str = Field(min_length=1)
+    site: str = Field(pattern=r"^https?://[^\s/]+$", description="Public address links in messages start with.")
     townships: dict[str, Township]
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
@@ -141,7 +142,7 @@ def compose(template_code: str, params: Mapping[str, object], *, township_id: st
     except KeyError:
         raise UnknownTemplate(template_code) from None
     township = tb.township(township_id)
-    values = {**township.model_dump(exclude={"signature"}),
+    values = {"site": tb.site, **township.model_dump(exclude={"signature"}),
               **{k: v if k in template.raw else _typed(k, v, tb) for k, v in params.items()}}
     formatter = _StrictFormatter(template_code, tb.labels)
     body = "".join(formatter.vformat(part.text, (), values) for part in template.parts() if part.kept(values))

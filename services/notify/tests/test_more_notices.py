@@ -114,3 +114,18 @@ def test_the_rating_invitation():
     rendered = templates.compose(notice.template_code, notice.params, township_id="qingshui")
     assert link in rendered.text and "2026年12月7日前有效" in rendered.text and rendered.segments == 3
     assert resident_notices.rating_invitation(None, case_no="QS-1", link=link, expires_at=DEADLINE) == []
+
+
+def test_the_contact_record_carries_a_rating_link_only_with_its_expiry_and_omits_it_when_unset():
+    from contracts.contacts import CaseContact, parse_contact
+
+    base = {"case_id": uuid4(), "township_id": "qingshui", "version": 2, "recorded_at": DEADLINE,
+            "applicant_phone": PHONE}
+    plain = CaseContact(**base)
+    assert b"rating_link" not in plain.to_json_bytes()  # a reader that predates the link still reads it
+    with_link = CaseContact(**base, rating_link="/api/v1/rate/" + "a" * 48, rating_link_expires_at=DEADLINE)
+    assert parse_contact(str(with_link.case_id).encode(), with_link.to_json_bytes())[1] == with_link
+    with pytest.raises(ValueError):
+        CaseContact(**base, rating_link="/api/v1/rate/" + "a" * 48)
+    with pytest.raises(ValueError):
+        CaseContact(**base, rating_link="https://evil.cn/x", rating_link_expires_at=DEADLINE)

@@ -5,6 +5,7 @@ while the consumer goes on."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -163,3 +164,29 @@ async def test_a_message_that_cannot_be_written_is_kept_failed_and_the_consumer_
     assert (failed["status"], failed["text"], failed["segments"], failed["attempts"]) == ("failed", "", 0, 0)
     assert "'room'" in failed["last_error"] and "case_to_hold" in failed["last_error"]
     assert [m["template_code"] for m in await _messages(client, after.case_id, 1)] == ["case_submitted"]
+
+
+async def test_a_rating_link_on_the_contact_record_invites_the_resident_once(notify, infra):
+    client, runtime = notify
+    phone = unique_phone()
+    case = submitted(phone=phone)
+    await publish(infra.kafka_bootstrap, case)
+    await _messages(client, case.case_id, 1)
+
+    path = "/api/v1/rate/" + "Ab_-" * 12
+    linked = contact_of(case, version=2).model_copy(update={
+        "rating_link": path, "rating_link_expires_at": datetime.now(UTC) + timedelta(days=7)})
+    expired = contact_of(case, version=3).model_copy(update={
+        "rating_link": "/api/v1/rate/" + "Zz09" * 12, "rating_link_expires_at": datetime.now(UTC) - timedelta(hours=1)})
+    # the same record again (a redelivery, a re-read after restart) and an expired link: nothing more
+    await publish_contacts(infra.kafka_bootstrap, linked, linked, expired)
+
+    async def last_record_applied() -> bool:  # one key, one partition: the three records were handled in order
+        async with runtime.pool.acquire() as conn:
+            return await conn.fetchval("SELECT version FROM resident_phones WHERE case_id = $1", case.case_id) == 3
+    await eventually(last_record_applied, what="the contact's third record")
+
+    messages = await _messages(client, case.case_id, 2)
+    invitation = messages[-1]
+    assert (invitation["template_code"], invitation["phone"]) == ("rating_invitation", mask_phone(phone))
+    assert f"{templates.book().site}{path} " in invitation["text"] and "无需登录" in invitation["text"]
