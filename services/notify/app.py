@@ -22,7 +22,8 @@ async def wire_provider(runtime: NotifyRuntime) -> None:
 
 
 async def read_templates(runtime: NotifyRuntime) -> None:
-    templates.book()  # a broken template file stops the start, not the first message
+    # A broken template file stops the start, not the first message.
+    templates.use(templates.load(runtime.settings.sms_templates_file))
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

@@ -127,10 +127,23 @@ def load(path: Path = TEMPLATE_FILE) -> TemplateBook:
                             entries=("templates", "code", "template"), error=TemplateFileError)
 
 
-@cache
+_in_use: list[TemplateBook] = []  # the file notify started with (NOTIFY_SMS_TEMPLATES_FILE)
+
+
+def use(templates: TemplateBook) -> None:
+    _in_use[:] = [templates]
+
+
 def book() -> TemplateBook:
-    """The template file in use, read once (a change takes a restart, as with the catalogue)."""
+    """The template file in use: the one notify started with, else the repository's (tests, previews).
+    A change takes a restart, as with the catalogue."""
+    return _in_use[0] if _in_use else _default()
+
+
+@cache
+def _default() -> TemplateBook:
     return load(TEMPLATE_FILE)
+
 
 
 def compose(template_code: str, params: Mapping[str, object], *, township_id: str | None,
@@ -201,3 +214,10 @@ class _StrictFormatter(string.Formatter):
             return self._labels[format_spec][str(value)]
         except KeyError:
             raise UnknownLabel(self._code, format_spec, value) from None
+
+
+if __name__ == "__main__":  # county IT checks an edited file: python -m services.notify.templates [FILE]
+    import sys
+
+    checked = load(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE_FILE)
+    print(f"{len(checked.templates)} templates, {len(checked.townships)} townships, version {checked.version}: ok")
