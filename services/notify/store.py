@@ -201,7 +201,7 @@ async def list_messages(conn: asyncpg.Connection, case_id: UUID) -> list[dict]:
     rows = await conn.fetch(
         "SELECT message_id, township_id, recipient_kind, phone, template_code, text, status, attempts, created_at,"
         " sent_at, segments, template_version, last_error FROM messages WHERE case_id = $1"
-        " ORDER BY created_at, recipient_kind", case_id)
+        " ORDER BY created_at, queued_seq", case_id)
     return [dict(r) for r in rows]
 
 
