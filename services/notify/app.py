@@ -23,7 +23,7 @@ async def wire_provider(runtime: NotifyRuntime) -> None:
 
 async def read_templates(runtime: NotifyRuntime) -> None:
     # A broken template file stops the start, not the first message.
-    templates.use(templates.load(runtime.settings.sms_templates_file))
+    templates.use(templates.load(runtime.settings.sms_texts_file))
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

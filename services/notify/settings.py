@@ -22,5 +22,5 @@ class NotifySettings(ServiceSettings):
     # Every consumer group starts at the earliest offset (nothing is missed after a new deploy), so
     # this bound is what keeps a fresh group, or a long outage, from texting past residents again.
     max_event_age_hours: float = Field(default=48.0, gt=0, description="No SMS about an event older than this.")
-    sms_templates_file: Path = Field(default=TEMPLATE_FILE, description="The SMS template file (短信模板), YAML; "
-                                     "see docs/adr/0029-sms-templates.md.")
+    sms_texts_file: Path = Field(default=TEMPLATE_FILE, description="The SMS wording file (短信模板), YAML; "
+                                 "see docs/adr/0029-sms-templates.md.")

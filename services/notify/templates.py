@@ -127,7 +127,7 @@ def load(path: Path = TEMPLATE_FILE) -> TemplateBook:
                             entries=("templates", "code", "template"), error=TemplateFileError)
 
 
-_in_use: list[TemplateBook] = []  # the file notify started with (NOTIFY_SMS_TEMPLATES_FILE)
+_in_use: list[TemplateBook] = []  # the file notify started with (NOTIFY_SMS_TEXTS_FILE)
 
 
 def use(templates: TemplateBook) -> None:
@@ -150,17 +150,39 @@ def compose(template_code: str, params: Mapping[str, object], *, township_id: st
             templates: TemplateBook | None = None) -> Rendered:
     """The signed text of one message; TemplateError when it cannot be made."""
     tb = templates or book()
+    template, values = _values(tb, template_code, params, township_id)
+    formatter = _StrictFormatter(template_code, tb.labels)
+    body = "".join(formatter.vformat(part.text, (), values) for part in template.parts() if part.kept(values))
+    text = f"【{tb.township(township_id).signature}】{body}"
+    return Rendered(text=text, version=f"{tb.version}/{template.version}", segments=billing_segments(text))
+
+
+def shown_values(template_code: str, params: Mapping[str, object], *, township_id: str | None,
+                 templates: TemplateBook | None = None) -> dict[str, str]:
+    """Every value as the text shows it (cleaned, cut, dates and labelled codes in words), for a provider
+    that fills its own pre-registered template with them instead of taking our text."""
+    tb = templates or book()
+    template, values = _values(tb, template_code, params, township_id)
+    label_sets = {name: spec for part in template.parts() for name, _, spec in _fields(part.text) if spec}
+    shown: dict[str, str] = {}
+    for name, value in values.items():
+        if name in label_sets:
+            shown[name] = tb.labels[label_sets[name]].get(str(value), str(value))
+        elif isinstance(value, bool):
+            shown[name] = "是" if value else "否"
+        else:
+            shown[name] = "" if value is None else str(value)
+    return shown
+
+
+def _values(tb: TemplateBook, template_code: str, params: Mapping[str, object],
+            township_id: str | None) -> tuple[Template, dict[str, object]]:
     try:
         template = tb.templates[template_code]
     except KeyError:
         raise UnknownTemplate(template_code) from None
-    township = tb.township(township_id)
-    values = {"site": tb.site, **township.model_dump(exclude={"signature"}),
-              **{k: v if k in template.raw else _typed(k, v, tb) for k, v in params.items()}}
-    formatter = _StrictFormatter(template_code, tb.labels)
-    body = "".join(formatter.vformat(part.text, (), values) for part in template.parts() if part.kept(values))
-    text = f"【{township.signature}】{body}"
-    return Rendered(text=text, version=f"{tb.version}/{template.version}", segments=billing_segments(text))
+    return template, {"site": tb.site, **tb.township(township_id).model_dump(exclude={"signature"}),
+                      **{k: v if k in template.raw else _typed(k, v, tb) for k, v in params.items()}}
 
 
 def render(template_code: str, params: Mapping[str, object], *, township_id: str | None = None) -> str:

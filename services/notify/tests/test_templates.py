@@ -120,3 +120,13 @@ def test_a_bad_template_file_is_refused_with_where(tmp_path: Path):
     with pytest.raises(templates.TemplateFileError) as raised:
         templates.load(path)
     assert "townships.qingshui.signature" in str(raised.value)
+
+
+def test_shown_values_are_what_the_text_shows_for_a_provider_own_template():
+    shown = templates.shown_values("deadline_breached", {
+        "staff_name": "王\u202e芳", "kind": "tolerated_material", "case_no": "QS-1", "subject": "户口簿 http://x.cn",
+        "deadline": DEADLINE, "late": timedelta(days=2), "unassigned": False}, township_id="qingshui")
+    assert {k: shown[k] for k in ("staff_name", "kind", "subject", "deadline", "late", "unassigned")} == {
+        "staff_name": "王芳", "kind": "容缺材料", "subject": "户口簿", "deadline": "2026年12月7日", "late": "2天",
+        "unassigned": "否"}
+    assert shown["address"] == "清水镇人民路88号"  # the township's own values too
