@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class CaseContact(BaseModel):
@@ -28,9 +28,24 @@ class CaseContact(BaseModel):
                                        examples=["2026-11-23T02:15:00Z"])
     applicant_phone: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Applicant's mobile number, E.164.",
                                  examples=["+8613800138000"])
+    # The SMS rating link travels here and nowhere else: like the number, only notify reads this topic, and a
+    # tombstone removes it with the number (docs/adr/0029-sms-templates.md).
+    rating_link: str | None = Field(
+        default=None, pattern=r"^/api/v1/rate/[A-Za-z0-9_-]{48}$",
+        description="Path of the case's SMS rating link (短信评价链接), once intake issued one; notify texts it once.",
+        examples=[None])
+    rating_link_expires_at: AwareDatetime | None = Field(default=None, description="When the link stops working, UTC.",
+                                                         examples=[None])
+
+    @model_validator(mode="after")
+    def _link_with_expiry(self) -> CaseContact:
+        if (self.rating_link is None) != (self.rating_link_expires_at is None):
+            raise ValueError("rating_link and rating_link_expires_at come together")
+        return self
 
     def to_json_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
+        # Without the optional fields when unset, so a reader that predates them still reads the record.
+        return self.model_dump_json(exclude_none=True).encode()
 
 
 def parse_contact(key: bytes | None, value: bytes | None) -> tuple[UUID, CaseContact | None]:

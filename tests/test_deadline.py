@@ -23,7 +23,7 @@ async def test_breach_is_emitted_once_and_staff_are_told(http, clock_file):
         async def staff_sms():
             data = (await http.get("notify", "/api/v1/messages", params={"case_id": case_id})).json()
             items = data
-            return [m for m in items if m["recipient_kind"] == "staff"]
+            return [m for m in items if m["template_code"] == "deadline_breached"]  # not the case_to_hold before it
 
         staff = await eventually(staff_sms, timeout=60, what="the staff SMS about the breach")
         assert created["case_no"] in staff[0]["text"]

@@ -66,7 +66,7 @@ async def test_the_deadline_clock_from_intake_to_audit(http, clock_file):
 
         async def staff_told():
             data = (await http.get("notify", "/api/v1/messages", params={"case_id": case_id})).json()
-            staff = [m for m in data if m["recipient_kind"] == "staff"]
+            staff = [m for m in data if m["template_code"] in ("deadline_warning", "deadline_breached")]
             return staff if len(staff) >= 2 else None  # the warning to the holder, the breach to holder and head
 
         staff = await eventually(staff_told, timeout=60, what="the staff SMS of the warning and the breach")

@@ -14,24 +14,32 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import asyncpg
 
 from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope, new_event_id
-from contracts.events import CaseSubmitted, DeadlineBreached, DeadlineWarning
+from contracts.events import (
+    CaseAssigned,
+    CaseSubmitted,
+    CaseTransferred,
+    ComplaintRegistered,
+    DeadlineBreached,
+    DeadlineWarning,
+    MaterialsRequested,
+)
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
-from services.notify import domain, outcome_store, store, templates
+from services.notify import domain, outcome_store, resident_notices, store, templates
 from services.notify.metrics import record_unreachable
-from services.notify.recipients import Reach, Unreachable
+from services.notify.recipients import Notice, Reach, Unreachable
 
 log = logging.getLogger(__name__)
 
 
-async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted, *, now: datetime,
+async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted | MaterialsRequested, *, now: datetime,
                             max_age: timedelta) -> None:
     """Keep the case; tell the resident once their number is here too."""
     await store.lock_case(conn, event.case_id)
@@ -57,9 +65,13 @@ async def on_case_event(conn: asyncpg.Connection, event: Envelope, *, now: datet
         await _announce(conn, ready, contact, now=now, max_age=max_age)
 
 
-async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached, *, now: datetime,
-                            max_age: timedelta) -> None:
-    """Tell staff at once: the event names what is due and who holds it."""
+async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached | ComplaintRegistered,
+                            *, now: datetime, max_age: timedelta) -> None:
+    """Tell staff at once: the event names what is due and who holds it. One the resident hears of too
+    (a tolerated material falls due) waits for the case like the case's own events."""
+    if domain.needs_case(event):
+        await on_case_event(conn, event, now=now, max_age=max_age)
+        return
     await _announce(conn, event, None, now=now, max_age=max_age)
 
 
@@ -88,6 +100,26 @@ async def on_contact(conn: asyncpg.Connection, case_id: UUID, contact: CaseConta
     if ready is not None:
         for parked in await store.release_parked(conn, case_id):
             await _announce(conn, parked, ready, now=now, max_age=max_age)
+    if contact is not None and contact.rating_link is not None:
+        await _invite_to_rate(conn, contact, ready, now=now, max_age=max_age)
+
+
+async def _invite_to_rate(conn: asyncpg.Connection, contact: CaseContact, case: domain.Contact | None, *,
+                          now: datetime, max_age: timedelta) -> None:
+    """The rating link intake put on the contact record: texted once per link (its id is made from the link,
+    so a redelivered or re-read record queues nothing new); an expired or stale one is news to nobody."""
+    assert contact.rating_link is not None and contact.rating_link_expires_at is not None
+    extra = {"case_id": str(contact.case_id), "township_id": contact.township_id}
+    if case is None:
+        log.warning("rating link for a case notify does not know; not texted", extra=extra)
+        return
+    if contact.rating_link_expires_at <= now or now - contact.recorded_at > max_age:
+        log.info("rating link expired or too old to announce; no SMS", extra=extra)
+        return
+    for notice in resident_notices.rating_invitation(case.phone, case_no=case.case_no, link=contact.rating_link,
+                                                     expires_at=contact.rating_link_expires_at):
+        await _queue(conn, notice, case_id=contact.case_id, township_id=contact.township_id,
+                     trigger_id=uuid5(contact.case_id, contact.rating_link), now=now)
 
 
 async def _erase(conn: asyncpg.Connection, case_id: UUID, *, now: datetime) -> None:
@@ -110,23 +142,39 @@ async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.C
         if isinstance(outcome, Unreachable):
             await _unreachable(conn, event, outcome, now=now)
             continue
-        message_id = new_event_id()
-        queued = await store.queue_message(
-            conn, message_id=message_id, case_id=event.case_id, township_id=event.township_id,
-            trigger_event_id=event.event_id, recipient_kind=outcome.recipient_kind, recipient_id=outcome.recipient_id,
-            phone=outcome.phone, template_code=outcome.template_code,
-            text=templates.render(outcome.template_code, outcome.params), at=now,
-        )
-        if queued:  # what a provider's own pre-registered template is filled with
-            await outcome_store.save_params(conn, message_id, outcome.params)
-        log.info("sms queued" if queued else "sms already queued",
-                 extra={"case_id": str(event.case_id), "event_id": str(event.event_id),
-                        "township_id": event.township_id, "template_code": outcome.template_code})
+        await _queue(conn, outcome, case_id=event.case_id, township_id=event.township_id, trigger_id=event.event_id,
+                     now=now)
+
+
+async def _queue(conn: asyncpg.Connection, notice: Notice, *, case_id: UUID, township_id: str, trigger_id: UUID,
+                 now: datetime) -> None:
+    """One message, once per trigger and recipient; one that cannot be written is kept as failed with the reason."""
+    try:
+        rendered, failed = templates.compose(notice.template_code, notice.params, township_id=township_id), None
+    except templates.TemplateError as exc:  # the consumer goes on: the row says what is wrong
+        rendered, failed = templates.Rendered(text="", version="", segments=0), str(exc)
+    queued = await store.queue_message(
+        conn, message_id=(message_id := new_event_id()), case_id=case_id, township_id=township_id, trigger_event_id=trigger_id,
+        recipient_kind=notice.recipient_kind, recipient_id=notice.recipient_id, phone=notice.phone,
+        template_code=notice.template_code, text=rendered.text, at=now, segments=rendered.segments,
+        template_version=rendered.version, failed=failed,
+    )
+    if queued and failed is None:  # what a provider's own pre-registered template is filled with: the values
+        # exactly as our text shows them (cleaned, cut, in words), never the raw event values
+        await outcome_store.save_params(conn, message_id, templates.shown_values(
+            notice.template_code, notice.params, township_id=township_id))
+    extra = {"case_id": str(case_id), "trigger_id": str(trigger_id), "township_id": township_id,
+             "template_code": notice.template_code}
+    if failed is not None and queued:
+        log.error("sms not written: %s", failed, extra=extra)
+    else:
+        log.info("sms queued" if queued else "sms already queued", extra=extra)
 
 
 async def _reach(conn: asyncpg.Connection, event: Envelope) -> Reach:
     """The holder the event names, as notify knows them, and the township's centre heads."""
-    staff_id = event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached) else None
+    staff_id = (event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached | CaseAssigned)
+                else event.payload.to_staff_id if isinstance(event, CaseTransferred) else None)
     holder = await store.load_staff(conn, staff_id) if staff_id else None
     return Reach(holder=holder, heads=await store.load_centre_heads(conn, event.township_id))
 

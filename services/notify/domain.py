@@ -7,6 +7,8 @@
     ClockPaused          -> resident  clock_paused (not for materials: intake's 补正 notice said it)
     ClockResumed         -> resident  clock_resumed (only when the pause moved the deadline)
     DeadlineWarning, DeadlineBreached, CaseFlagged -> staff (services/notify/staff_notices.py)
+    MaterialsRequested, a tolerated material's DeadlineWarning -> resident (services/notify/resident_notices.py)
+    CaseAssigned, CaseTransferred, CaseRated, ComplaintRegistered -> staff (services/notify/staff_notices.py)
 
 Nothing is sent about an event older than the configured age, and nothing to a resident whose
 number was erased.
@@ -21,22 +23,27 @@ from uuid import UUID
 
 from contracts.envelope import Envelope, NewEvent
 from contracts.events import (
+    CaseAssigned,
     CaseCompleted,
     CaseFlagged,
+    CaseRated,
     CaseSubmitted,
+    CaseTransferred,
     ClockPaused,
     ClockResumed,
+    ComplaintRegistered,
     DeadlineBreached,
     DeadlineExtended,
     DeadlineRecalculated,
     DeadlineWarning,
+    MaterialsRequested,
     NotificationSent,
     NotificationSentPayload,
     RecipientKind,
 )
 from contracts.personal_data import mask_phone
 from contracts.workdays import chinese_date
-from services.notify import staff_notices
+from services.notify import resident_notices, staff_notices
 from services.notify.recipients import Notice, Reach, Unreachable
 
 MessageStatus = Literal["queued", "sent", "failed"]
@@ -44,8 +51,10 @@ Outcome = Notice | Unreachable
 
 # What a deadline event says on its own (case number, subject, holder): it waits for no CaseSubmitted,
 # so a complaint's deadline, which has none, reaches staff too.
-SELF_CONTAINED = (DeadlineWarning, DeadlineBreached)
-STAFF_FACING = (*SELF_CONTAINED, CaseFlagged)
+SELF_CONTAINED = (DeadlineWarning, DeadlineBreached, ComplaintRegistered)
+STAFF_FACING = (*SELF_CONTAINED, CaseFlagged, CaseAssigned, CaseTransferred, CaseRated)
+# Events that make notify know a case (ApplicationFields): the one-time notice comes before acceptance.
+OPENS_CASE = (CaseSubmitted, MaterialsRequested)
 NOBODY = Reach()  # no staff known: what resident-facing events are given
 
 
@@ -86,14 +95,17 @@ class QueuedMessage:
     next_attempt_at: datetime | None = None
 
 
-def case_of(event: CaseSubmitted) -> KnownCase:
+def case_of(event: CaseSubmitted | MaterialsRequested) -> KnownCase:
     p = event.payload
     return KnownCase(case_id=event.case_id, township_id=event.township_id, case_no=p.case_no, item_name=p.item_name,
                      department_code=p.department_code, applicant_name=p.applicant_name)
 
 
 def needs_case(event: Envelope) -> bool:
-    """The event waits (parked) for its case and the applicant's number before anyone is told."""
+    """The event waits (parked) for its case and the applicant's number before anyone is told; a warning
+    about a tolerated material does too, since the resident who owes it is told as well."""
+    if isinstance(event, DeadlineWarning):
+        return resident_notices.reminds_resident(event)
     return not isinstance(event, SELF_CONTAINED)
 
 
@@ -111,9 +123,13 @@ def notices_for(event: Envelope, contact: Contact | None = None, reach: Reach = 
     """Whom the event reaches; `contact` for events that need the case, `reach` for staff-facing ones."""
     match event:
         case DeadlineWarning():
-            return staff_notices.warning(event, reach)
+            to_resident = [] if contact is None else resident_notices.tolerated_material_due(
+                event, contact.phone, applicant_name=contact.applicant_name)
+            return [*staff_notices.warning(event, reach), *to_resident]
         case DeadlineBreached():
             return staff_notices.breach(event, reach)
+        case ComplaintRegistered():
+            return staff_notices.complaint(event, reach)
     if contact is None:
         raise TypeError(f"{event.event_type} needs its case and contact")
     match event:
@@ -121,6 +137,12 @@ def notices_for(event: Envelope, contact: Contact | None = None, reach: Reach = 
             return staff_notices.flag(event, reach, case_no=contact.case_no, item_name=contact.item_name)
         case CaseSubmitted():
             return notices_for_submitted(event, contact)
+        case MaterialsRequested():
+            return list(resident_notices.materials_requested(event, contact.phone))
+        case CaseAssigned() | CaseTransferred():
+            return staff_notices.case_to_hold(event, reach, case_no=contact.case_no, item_name=contact.item_name)
+        case CaseRated():
+            return staff_notices.bad_rating(event, reach, case_no=contact.case_no, item_name=contact.item_name)
         case CaseCompleted():
             return notices_for_completed(event, contact)
         case DeadlineExtended():

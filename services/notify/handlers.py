@@ -12,15 +12,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.contacts import CaseContact, StaffContact, parse_contact, parse_staff_contact
 from contracts.envelope import Envelope
 from contracts.events import (
+    CaseAssigned,
     CaseCompleted,
     CaseFlagged,
+    CaseRated,
     CaseSubmitted,
+    CaseTransferred,
     ClockPaused,
     ClockResumed,
+    ComplaintRegistered,
     DeadlineBreached,
     DeadlineExtended,
     DeadlineRecalculated,
     DeadlineWarning,
+    MaterialsRequested,
 )
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, ROUTING_CASES, ROUTING_STAFF_CONTACTS
@@ -55,7 +60,7 @@ def subscribe(runtime: NotifyRuntime) -> None:
     # The clock is read from the runtime at each call: a test may replace it after the app is built.
     max_age = timedelta(hours=runtime.settings.max_event_age_hours)
 
-    async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted) -> None:
+    async def on_case_submitted(conn: asyncpg.Connection, event: CaseSubmitted | MaterialsRequested) -> None:
         await commands.on_case_submitted(conn, event, now=runtime.clock.now(), max_age=max_age)
 
     async def on_routing_event(conn: asyncpg.Connection, event: Envelope) -> None:
@@ -64,24 +69,32 @@ def subscribe(runtime: NotifyRuntime) -> None:
     async def on_contact(conn: asyncpg.Connection, record: tuple[UUID, CaseContact | None]) -> None:
         await commands.on_contact(conn, *record, now=runtime.clock.now(), max_age=max_age)
 
-    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted}, start="earliest",
-                            description="Keeps the case and tells the resident the case was taken in.")
+
     runtime.inbox.subscribe_records(INTAKE_CONTACTS, RecordRoute(parse=parse_contact, apply=on_contact, personal=True),
                                     start="earliest",
                                     description="Keeps each applicant's number, and erases it on a tombstone.")
-    async def on_deadline_event(conn: asyncpg.Connection, event: DeadlineWarning | DeadlineBreached) -> None:
+    async def on_deadline_event(conn: asyncpg.Connection,
+                                event: DeadlineWarning | DeadlineBreached | ComplaintRegistered) -> None:
         await commands.on_deadline_event(conn, event, now=runtime.clock.now(), max_age=max_age)
 
     async def on_staff_contact(conn: asyncpg.Connection, record: tuple[str, StaffContact | None]) -> None:
         await commands.on_staff_contact(conn, *record, now=runtime.clock.now())
 
-    case_events = (CaseCompleted, CaseFlagged, DeadlineExtended, DeadlineRecalculated, ClockPaused, ClockResumed)
+    case_events = (CaseCompleted, CaseFlagged, DeadlineExtended, DeadlineRecalculated, ClockPaused, ClockResumed,
+                   CaseAssigned, CaseTransferred)
     runtime.inbox.subscribe(ROUTING_CASES, {**dict.fromkeys(case_events, on_routing_event),
                                             DeadlineWarning: on_deadline_event, DeadlineBreached: on_deadline_event},
                             start="earliest",
                             description="Tells the resident the result of the case and any change of its deadline; "
                                         "tells the holder and the centre head of warnings and breaches, and the centre "
                                         "head of a case passed back and forth.")
+    # Intake's events (docs/adr/0029-sms-templates.md): the case, the one-time notice, a bad rating, a complaint.
+    runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted, MaterialsRequested: on_case_submitted,
+                                           CaseRated: on_routing_event, ComplaintRegistered: on_deadline_event},
+                            start="earliest",
+                            description="Keeps the case and tells the resident the case was taken in, or every "
+                                        "material still missing; tells the centre head of a bad rating and of a "
+                                        "complaint to investigate.")
     runtime.inbox.subscribe_records(ROUTING_STAFF_CONTACTS,
                                     RecordRoute(parse=parse_staff_contact, apply=on_staff_contact, personal=True),
                                     start="earliest",

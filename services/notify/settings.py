@@ -1,10 +1,12 @@
 from datetime import time
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
 from services.notify.providers.config import ProviderName, ProviderSettings
+from services.notify.templates import TEMPLATE_FILE
 
 
 class NotifySettings(ServiceSettings):
@@ -36,3 +38,5 @@ class NotifySettings(ServiceSettings):
     merged_max_chars: int = Field(default=500, ge=70, description="Longest merged SMS; the rest goes in the next.")
     quiet_start: time = Field(default=time(21, 30), description="Quiet hours start (Asia/Shanghai); not for urgent ones.")
     quiet_end: time = Field(default=time(8, 0), description="Quiet hours end; equal to the start: no quiet hours.")
+    sms_texts_file: Path = Field(default=TEMPLATE_FILE, description="The SMS wording file (短信模板), YAML; "
+                                 "see docs/adr/0029-sms-templates.md.")

@@ -3,6 +3,9 @@
     DeadlineWarning  (黄灯) -> the holder; no holder (the general window holds it) -> the centre head(s)
     DeadlineBreached (红灯) -> the holder and the township's centre head(s), each once
     CaseFlagged   (推诿扯皮) -> the centre head(s)
+    CaseAssigned, CaseTransferred -> the staff member who now holds the case
+    CaseRated with bad_rating     -> the centre head(s)
+    ComplaintRegistered           -> the centre head(s)
 
 A staff member who should be told and has no number here becomes an Unreachable, which the
 caller records: a late case is never dropped without a trace.
@@ -14,7 +17,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from contracts.departments import DEPARTMENTS
-from contracts.routing_events import CaseFlagged, DeadlineBreached, DeadlinePayload, DeadlineWarning
+from contracts.events import CaseRated, ComplaintRegistered
+from contracts.routing_events import (
+    CaseAssigned,
+    CaseFlagged,
+    CaseTransferred,
+    DeadlineBreached,
+    DeadlinePayload,
+    DeadlineWarning,
+)
 from services.notify.recipients import CENTRE_HEAD, Notice, Reach, StaffMember, Unreachable
 
 Outcome = Notice | Unreachable
@@ -45,7 +56,7 @@ def flag(event: CaseFlagged, reach: Reach, *, case_no: str, item_name: str) -> l
     """推诿扯皮: the centre head(s) see the case and the departments it went through, in names."""
     p = event.payload
     return _to_heads(reach.heads, "case_flagged", {
-        "case_no": case_no, "item_name": item_name, "path": [department_name(c) for c in p.path],
+        "case_no": case_no, "item_name": item_name, "path": "→".join(department_name(c) for c in p.path),
         "transfer_count": p.transfer_count})
 
 
@@ -65,7 +76,9 @@ def lateness(deadline: datetime, detected_at: datetime) -> timedelta:
 
 
 def _deadline_params(p: DeadlinePayload) -> dict[str, object]:
-    return {"kind": p.deadline_kind, "case_no": p.case_no, "subject": p.subject, "deadline": p.promised_deadline}
+    # A routing event before v1.1 carries no case number.
+    return {"kind": p.deadline_kind, "case_no": p.case_no or "编号未知的办件", "subject": p.subject,
+            "deadline": p.promised_deadline}
 
 
 def _to(staff_id: str, member: StaffMember | None, template_code: str, params: Mapping[str, object]) -> Outcome:
@@ -78,3 +91,35 @@ def _to_heads(heads: Sequence[StaffMember], template_code: str, params: Mapping[
     if not heads:
         return [Unreachable(CENTRE_HEAD, template_code)]
     return [_to(h.staff_id, h, template_code, params) for h in heads]
+
+
+# --- a case to hold, a bad rating, a complaint (docs/adr/0029-sms-templates.md) ---------------------------
+
+def case_to_hold(event: CaseAssigned | CaseTransferred, reach: Reach, *, case_no: str, item_name: str) -> list[Outcome]:
+    """分办 / 转办: the staff member who now holds the case; nobody while the general window holds it (the
+    deadline warning then goes to the centre head)."""
+    params: dict[str, object] = {"case_no": case_no, "item_name": item_name}
+    if isinstance(event, CaseAssigned):
+        holder, params["deadline"] = event.payload.staff_id, event.payload.promised_deadline
+    else:
+        holder, params["transferred_from"] = event.payload.to_staff_id, department_name(event.payload.from_department_code)
+    if holder is None:
+        return []
+    return [_to(holder, reach.holder, "case_to_hold", params)]
+
+
+def bad_rating(event: CaseRated, reach: Reach, *, case_no: str, item_name: str) -> list[Outcome]:
+    """差评: the centre head(s), who owe the resident a follow-up (回访); the rater is never named."""
+    p = event.payload
+    if not p.bad_rating:
+        return []
+    return _to_heads(reach.heads, "bad_rating", {"case_no": case_no, "item_name": item_name, "score": p.score,
+                                                 "comment": p.comment})
+
+
+def complaint(event: ComplaintRegistered, reach: Reach) -> list[Outcome]:
+    """投诉 / 举报: the centre head(s) pick who investigates; the complainant and the content stay in intake."""
+    p = event.payload
+    return _to_heads(reach.heads, "complaint_registered", {
+        "complaint_kind": p.complaint_kind, "complaint_no": p.complaint_no, "subject": p.subject, "deadline": p.answer_due,
+        "about_staff": p.about_staff_id is not None})

@@ -152,15 +152,18 @@ async def count_parked(conn: asyncpg.Connection) -> int:
 
 async def queue_message(conn: asyncpg.Connection, *, message_id: UUID, case_id: UUID, township_id: str,
                         trigger_event_id: UUID, recipient_kind: str, recipient_id: str, phone: str,
-                        template_code: str, text: str, at: datetime) -> bool:
-    """False when this event already queued this template for this recipient."""
+                        template_code: str, text: str, at: datetime, segments: int = 1, template_version: str = "",
+                        failed: str | None = None) -> bool:
+    """False when this event already queued this template for this recipient. With `failed` (why it cannot be
+    sent, e.g. a field missing for its template) the message is kept as failed instead of queued."""
     return bool(await conn.fetchval(
         "INSERT INTO messages (message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id,"
-        " phone, template_code, text, status, next_attempt_at, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10)"
+        " phone, template_code, text, status, next_attempt_at, created_at, segments, template_version, last_error)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'failed' END,"
+        " $10, $10, $11, $12, $13)"
         " ON CONFLICT (trigger_event_id, recipient_id, template_code) DO NOTHING RETURNING true",
         message_id, case_id, township_id, trigger_event_id, recipient_kind, recipient_id, phone, template_code, text,
-        at,
+        at, segments, template_version, failed,
     ))
 
 
@@ -236,8 +239,8 @@ async def hold(conn: asyncpg.Connection, message_ids: list[UUID], *, until: date
 async def list_messages(conn: asyncpg.Connection, case_id: UUID) -> list[dict]:
     rows = await conn.fetch(
         "SELECT message_id, township_id, recipient_kind, phone, template_code, text, status, attempts, created_at,"
-        " sent_at, waiting_for, next_attempt_at, sent_in FROM messages WHERE case_id = $1"
-        " ORDER BY created_at, recipient_kind", case_id)
+        " sent_at, waiting_for, next_attempt_at, sent_in, segments, template_version, last_error FROM messages"
+        " WHERE case_id = $1 ORDER BY created_at, queued_seq", case_id)
     return [dict(r) for r in rows]
 
 

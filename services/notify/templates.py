@@ -1,22 +1,193 @@
-"""SMS texts residents and staff read: pure functions, one per template code, signed 【便民服务】."""
+"""SMS texts residents and staff read, from the template file county IT keeps (deploy/sms/templates.yaml).
+
+A template is data: versioned parts with named fields, signed with the township's signature. Rendering
+is strict: a field the template names and the values lack is a TemplateFieldMissing, never an empty
+gap; text a person typed is cleaned (services/notify/sms_text.py) before it is inserted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.workdays import chinese_date as local_date
+from services.kit import data_files
+from services.notify.sms_text import billing_segments, clean, shorten
 
-SIGNATURE = "【便民服务】"
-NOTE_LIMIT = 30  # keeps a completion SMS within about two billing segments
-SUBJECT_LIMIT = 24  # an item's or material's name in a staff SMS
-_TRAILING = "。．.；;，,！!、 "
+TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "sms" / "templates.yaml"
+DEFAULT_TOWNSHIP = "default"
+DEFAULT_LIMIT = 40  # characters kept of a field the file gives no limit
 
 
-def shorten(text: str, limit: int = NOTE_LIMIT) -> str:
-    """One line, no closing punctuation (the template adds its own), at most `limit` characters."""
-    flat = " ".join(text.split()).rstrip(_TRAILING)
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip(_TRAILING) + "…"
+class TemplateFileError(data_files.DataFileError):
+    """The template file cannot be used; notify refuses to start with it."""
+
+
+class TemplateError(Exception):
+    """A message cannot be rendered; the consumer records it as failed with this reason and goes on."""
+
+
+class UnknownTemplate(TemplateError):
+    def __init__(self, template_code: str) -> None:
+        super().__init__(f"unknown SMS template {template_code!r}")
+
+
+class TemplateFieldMissing(TemplateError):
+    def __init__(self, template_code: str, field: str) -> None:
+        super().__init__(f"SMS template {template_code!r} needs the field {field!r}, which the event did not give")
+        self.template_code, self.field = template_code, field
+
+
+class UnknownLabel(TemplateError):
+    def __init__(self, template_code: str, label_set: str, value: object) -> None:
+        super().__init__(f"SMS template {template_code!r}: {value!r} has no label in {label_set!r}")
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str
+    if_: str | None = Field(default=None, alias="if")
+    unless: str | None = None
+
+    def kept(self, values: Mapping[str, object]) -> bool:
+        if self.if_ is not None:
+            return bool(values.get(self.if_))
+        if self.unless is not None:
+            return not values.get(self.unless)
+        return True
+
+
+class Template(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    audience: Literal["resident", "staff"]
+    text: list[Part | str] = Field(min_length=1)
+    raw: list[str] = Field(default_factory=list, description="Fields inserted as given: made by notify, not typed.")
+
+    def parts(self) -> list[Part]:
+        return [Part(text=p) if isinstance(p, str) else p for p in self.text]
+
+
+class Township(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    signature: str = Field(min_length=2, max_length=12, pattern=r"^[^【】\s]+$",
+                           description="The SMS signature registered with the providers, without 【】.")
+    centre: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    office_hours: str = Field(min_length=1)
+
+
+class TemplateBook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(min_length=1)
+    site: str = Field(pattern=r"^https?://[^\s/]+$", description="Public address links in messages start with.")
+    townships: dict[str, Township]
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    limits: dict[str, int] = Field(default_factory=dict)
+    templates: dict[str, Template]
+
+    @model_validator(mode="after")
+    def _complete(self) -> TemplateBook:
+        if DEFAULT_TOWNSHIP not in self.townships:
+            raise ValueError(f"townships needs a `{DEFAULT_TOWNSHIP}` entry")
+        for code, template in self.templates.items():
+            for part in template.parts():
+                for _, _, spec in _fields(part.text):
+                    if spec and spec not in self.labels:
+                        raise ValueError(f"template {code} uses the unknown label set {spec!r}")
+        return self
+
+    def township(self, township_id: str | None) -> Township:
+        return self.townships.get(township_id or DEFAULT_TOWNSHIP) or self.townships[DEFAULT_TOWNSHIP]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message's text as sent, the template version it came from and what carriers bill for it."""
+
+    text: str
+    version: str  # `<file version>/<template version>`
+    segments: int
+
+
+def load(path: Path = TEMPLATE_FILE) -> TemplateBook:
+    raw = data_files.read_yaml(path, what="SMS template file", error=TemplateFileError)
+    return data_files.parse(raw, TemplateBook, source=str(path), what="SMS template file",
+                            entries=("templates", "code", "template"), error=TemplateFileError)
+
+
+_in_use: list[TemplateBook] = []  # the file notify started with (NOTIFY_SMS_TEXTS_FILE)
+
+
+def use(templates: TemplateBook) -> None:
+    _in_use[:] = [templates]
+
+
+def book() -> TemplateBook:
+    """The template file in use: the one notify started with, else the repository's (tests, previews).
+    A change takes a restart, as with the catalogue."""
+    return _in_use[0] if _in_use else _default()
+
+
+@cache
+def _default() -> TemplateBook:
+    return load(TEMPLATE_FILE)
+
+
+
+def compose(template_code: str, params: Mapping[str, object], *, township_id: str | None,
+            templates: TemplateBook | None = None) -> Rendered:
+    """The signed text of one message; TemplateError when it cannot be made."""
+    tb = templates or book()
+    template, values = _values(tb, template_code, params, township_id)
+    formatter = _StrictFormatter(template_code, tb.labels)
+    body = "".join(formatter.vformat(part.text, (), values) for part in template.parts() if part.kept(values))
+    text = f"【{tb.township(township_id).signature}】{body}"
+    return Rendered(text=text, version=f"{tb.version}/{template.version}", segments=billing_segments(text))
+
+
+def shown_values(template_code: str, params: Mapping[str, object], *, township_id: str | None,
+                 templates: TemplateBook | None = None) -> dict[str, str]:
+    """Every value as the text shows it (cleaned, cut, dates and labelled codes in words), for a provider
+    that fills its own pre-registered template with them instead of taking our text."""
+    tb = templates or book()
+    template, values = _values(tb, template_code, params, township_id)
+    label_sets = {name: spec for part in template.parts() for name, _, spec in _fields(part.text) if spec}
+    shown: dict[str, str] = {}
+    for name, value in values.items():
+        if name in label_sets:
+            shown[name] = tb.labels[label_sets[name]].get(str(value), str(value))
+        elif isinstance(value, bool):
+            shown[name] = "是" if value else "否"
+        else:
+            shown[name] = "" if value is None else str(value)
+    return shown
+
+
+def _values(tb: TemplateBook, template_code: str, params: Mapping[str, object],
+            township_id: str | None) -> tuple[Template, dict[str, object]]:
+    try:
+        template = tb.templates[template_code]
+    except KeyError:
+        raise UnknownTemplate(template_code) from None
+    return template, {"site": tb.site, **tb.township(township_id).model_dump(exclude={"signature"}),
+                      **{k: v if k in template.raw else _typed(k, v, tb) for k, v in params.items()}}
+
+
+def render(template_code: str, params: Mapping[str, object], *, township_id: str | None = None) -> str:
+    """The text alone (tests, previews)."""
+    return compose(template_code, params, township_id=township_id).text
 
 
 def lateness(late: timedelta) -> str:
@@ -28,105 +199,47 @@ def lateness(late: timedelta) -> str:
     return f"{days}天{hours}小时" if hours else f"{days}天"
 
 
-def case_submitted(*, applicant_name: str, item_name: str, case_no: str, deadline: datetime,
-                   tolerated_missing: bool = False, provisional: bool = False) -> str:
-    text = (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}已受理，办件编号{case_no}，"
-            f"承诺于{local_date(deadline)}前办结。")
-    return text + _provisional(provisional) + ("请在办结前补齐容缺受理的材料。" if tolerated_missing else "")
+def _typed(field: str, value: object, tb: TemplateBook) -> object:
+    """A value as the text shows it; every piece of text is cleaned and cut to the field's limit."""
+    limit = tb.limits.get(field, DEFAULT_LIMIT)
+    match value:
+        case bool() | int() | None:
+            return value
+        case datetime():
+            return local_date(value)
+        case timedelta():
+            return lateness(value)
+        case str():
+            return shorten(clean(value), limit)
+        case Sequence():
+            return shorten("、".join(filter(None, (clean(str(v)) for v in value))), limit)
+    return shorten(clean(str(value)), limit)
 
 
-def case_completed_granted(*, applicant_name: str, item_name: str, case_no: str, note: str = "") -> str:
-    short = shorten(note)
-    return (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}（办件编号{case_no}）已办结，结果：准予办理。"
-            + (f"说明：{short}。" if short else "") + "欢迎对本次服务作出评价。")
+def _fields(text: str) -> list[tuple[str, str, str]]:
+    return [(name, name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name is not None]
 
 
-def case_completed_refused(*, applicant_name: str, item_name: str, case_no: str, note: str = "") -> str:
-    reason = shorten(note) or "请咨询办理窗口"
-    return (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}（办件编号{case_no}）已办结，结果：不予办理，"
-            f"原因：{reason}。如有异议，可依法申请行政复议或提起行政诉讼。")
+class _StrictFormatter(string.Formatter):
+    def __init__(self, template_code: str, labels: Mapping[str, Mapping[str, str]]) -> None:
+        self._code, self._labels = template_code, labels
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if not isinstance(key, str) or key not in kwargs:
+            raise TemplateFieldMissing(self._code, str(key))
+        return kwargs[key]
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if not format_spec:
+            return "" if value is None else str(value)
+        try:
+            return self._labels[format_spec][str(value)]
+        except KeyError:
+            raise UnknownLabel(self._code, format_spec, value) from None
 
 
-def deadline_extended(*, applicant_name: str, item_name: str, case_no: str, days: int, reason: str,
-                      deadline: datetime, provisional: bool = False) -> str:
-    return (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}（办件编号{case_no}）经批准延长办理期限{days}个工作日，"
-            f"理由：{shorten(reason)}。现承诺于{local_date(deadline)}前办结。" + _provisional(provisional))
+if __name__ == "__main__":  # county IT checks an edited file: python -m services.notify.templates [FILE]
+    import sys
 
-
-def deadline_recalculated(*, applicant_name: str, item_name: str, case_no: str, deadline: datetime,
-                          previous: datetime, years: Sequence[int], provisional: bool = False) -> str:
-    return (f"{SIGNATURE}{applicant_name}您好，{'、'.join(map(str, years))}年法定节假日安排已公布，您申请的{item_name}"
-            f"（办件编号{case_no}）承诺办结日期由{local_date(previous)}调整为{local_date(deadline)}。"
-            + _provisional(provisional))
-
-
-PAUSE_REASONS = {"hearing": "听证", "inspection": "检验", "testing": "检测", "appraisal": "鉴定",
-                 "expert_review": "专家评审", "materials": "补正材料"}
-
-
-def clock_paused(*, applicant_name: str, item_name: str, case_no: str, reason: str, note: str = "") -> str:
-    short = shorten(note)
-    return (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}（办件编号{case_no}）因{PAUSE_REASONS[reason]}暂停计时"
-            + (f"（{short}）" if short else "") + "，所需时间不计入办理期限，恢复计时后将告知新的办结日期。")
-
-
-def clock_resumed(*, applicant_name: str, item_name: str, case_no: str, deadline: datetime,
-                  provisional: bool = False) -> str:
-    return (f"{SIGNATURE}{applicant_name}您好，您申请的{item_name}（办件编号{case_no}）已恢复计时，"
-            f"现承诺于{local_date(deadline)}前办结。" + _provisional(provisional))
-
-
-# What is due, as staff call it: the case itself, a material accepted as owed (容缺), a complaint's answer, a follow-up.
-DEADLINE_KINDS = {"case": "办件", "tolerated_material": "容缺材料", "complaint": "投诉答复", "follow_up": "回访"}
-UNASSIGNED = "该件暂由综合窗口保管，尚无承办人，请指定承办人。"
-
-
-def deadline_warning(*, staff_name: str, kind: str, case_no: str, subject: str, deadline: datetime,
-                     unassigned: bool = False) -> str:
-    return (f"{SIGNATURE}{staff_name}：{_reference(case_no, subject)}的{DEADLINE_KINDS[kind]}期限为"
-            f"{local_date(deadline)}，即将到期（黄灯），请抓紧办理。" + (UNASSIGNED if unassigned else ""))
-
-
-def deadline_breached(*, staff_name: str, kind: str, case_no: str, subject: str, deadline: datetime, late: timedelta,
-                      holder: str = "", unassigned: bool = False) -> str:
-    return (f"{SIGNATURE}{staff_name}：{_reference(case_no, subject)}的{DEADLINE_KINDS[kind]}期限"
-            f"{local_date(deadline)}已过，超期{lateness(late)}（红灯），请尽快办理。"
-            + (f"承办人：{holder}，请督办。" if holder else "") + (UNASSIGNED if unassigned else ""))
-
-
-def case_flagged(*, staff_name: str, case_no: str, item_name: str, path: Sequence[str], transfer_count: int) -> str:
-    return (f"{SIGNATURE}{staff_name}：办件{case_no}（{item_name}）已转办{transfer_count}次，"
-            f"流转经过：{'→'.join(path)}，疑似推诿扯皮，请督办。")
-
-
-def _reference(case_no: str, subject: str) -> str:
-    """`QS-20261123-0001（城乡居民医保参保登记）`; a routing event before v1.1 carries neither."""
-    short = shorten(subject, SUBJECT_LIMIT)
-    return (case_no or "编号未知的办件") + (f"（{short}）" if short else "")
-
-
-def _provisional(provisional: bool) -> str:
-    return "该日期按暂定的节假日安排计算，如有调整将另行告知。" if provisional else ""
-
-
-RENDERERS: dict[str, Callable[..., str]] = {
-    "case_submitted": case_submitted,
-    "case_completed_granted": case_completed_granted,
-    "case_completed_refused": case_completed_refused,
-    "deadline_extended": deadline_extended,
-    "deadline_recalculated": deadline_recalculated,
-    "clock_paused": clock_paused,
-    "clock_resumed": clock_resumed,
-    "deadline_warning": deadline_warning,
-    "deadline_breached": deadline_breached,
-    "case_flagged": case_flagged,
-}
-
-
-def render(template_code: str, params: Mapping[str, object]) -> str:
-    """The text of one message; an unknown code is a programming error, not a resident's problem."""
-    try:
-        renderer = RENDERERS[template_code]
-    except KeyError:
-        raise ValueError(f"unknown SMS template {template_code!r}") from None
-    return renderer(**params)
+    checked = load(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE_FILE)
+    print(f"{len(checked.templates)} templates, {len(checked.townships)} townships, version {checked.version}: ok")

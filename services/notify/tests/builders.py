@@ -9,16 +9,24 @@ from uuid import UUID
 from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Actor, new_event_id
 from contracts.events import (
+    CaseAssigned,
+    CaseAssignedPayload,
     CaseCompleted,
     CaseCompletedPayload,
     CaseFlagged,
     CaseFlaggedPayload,
+    CaseRated,
+    CaseRatedPayload,
     CaseSubmitted,
     CaseSubmittedPayload,
+    CaseTransferred,
+    CaseTransferredPayload,
     ClockPaused,
     ClockPausedPayload,
     ClockResumed,
     ClockResumedPayload,
+    ComplaintRegistered,
+    ComplaintRegisteredPayload,
     DeadlineBreached,
     DeadlineExtended,
     DeadlineExtendedPayload,
@@ -26,6 +34,9 @@ from contracts.events import (
     DeadlineRecalculated,
     DeadlineRecalculatedPayload,
     DeadlineWarning,
+    MaterialsRequested,
+    MaterialsRequestedPayload,
+    NoticeMaterial,
 )
 
 # 2026-12-07 23:59:59.999999 in Asia/Shanghai
@@ -62,7 +73,7 @@ def submitted(*, case_id: UUID | None = None, township_id: str = "qingshui", pho
     return event
 
 
-def contact_of(event: CaseSubmitted, *, version: int = 1, phone: str | None = None) -> CaseContact:
+def contact_of(event: CaseSubmitted | MaterialsRequested, *, version: int = 1, phone: str | None = None) -> CaseContact:
     return CaseContact(case_id=event.case_id, township_id=event.township_id, version=version,
                        recorded_at=event.occurred_at, applicant_phone=phone or PHONES[event.case_id])
 
@@ -139,3 +150,54 @@ def staff_contact(staff_id: str, *, township_id: str = "qingshui", role: str = "
     return StaffContact(staff_id=staff_id, township_id=township_id, department_code=department_code, role=role,
                         name=name, version=version, recorded_at=datetime.now(UTC),
                         phone=phone or f"+86139{random.randrange(10**8):08d}")
+
+
+# --- the events of the messages in docs/adr/0029-sms-templates.md ---------------------------------------
+
+def materials_requested(*, case_id: UUID | None = None, township_id: str = "qingshui",
+                        phone: str = "+8613800138000", names: tuple[str, ...] = ("户口簿", "本人银行卡或存折"),
+                        **overrides) -> MaterialsRequested:
+    fields = dict(
+        case_no="QS-20261123-0002", item_code="SB-002", item_name="城乡居民养老保险待遇申领", kind="promised",
+        department_code="social_security", channel="window", applicant_name="张三",
+        applicant_id_masked="1101**********002X", notice_no=1,
+        materials=[NoticeMaterial(code=f"m{i}", name=n, problem="missing") for i, n in enumerate(names)])
+    fields.update(overrides)
+    event = _envelope(MaterialsRequested, case_id=case_id or new_event_id(), township_id=township_id, source="intake",
+                      version=1, payload=MaterialsRequestedPayload(**fields), actor=Actor(kind="staff", id="staff-0001"))
+    PHONES[event.case_id] = phone
+    return event
+
+
+def assigned(*, case_id: UUID, township_id: str = "qingshui", staff_id: str | None = "qs-social_security-01",
+             version: int = 2) -> CaseAssigned:
+    payload = CaseAssignedPayload(department_code="social_security", department_name="社保站", staff_id=staff_id,
+                                  promised_deadline=DEADLINE, held_by_general_window=staff_id is None)
+    return _envelope(CaseAssigned, case_id=case_id, township_id=township_id, source="routing", version=version,
+                     payload=payload, actor=Actor(kind="system", id="routing"))
+
+
+def transferred(*, case_id: UUID, township_id: str = "qingshui", to_staff_id: str | None = "qs-social_security-02",
+                version: int = 3) -> CaseTransferred:
+    payload = CaseTransferredPayload(from_department_code="medical_insurance", to_department_code="social_security",
+                                     to_department_name="社保站", reason="属社保业务", transfer_count=1,
+                                     to_staff_id=to_staff_id)
+    return _envelope(CaseTransferred, case_id=case_id, township_id=township_id, source="routing", version=version,
+                     payload=payload, actor=Actor(kind="staff", id="qs-medical_insurance-01"))
+
+
+def rated(*, case_id: UUID, township_id: str = "qingshui", score: int = 1, comment: str = "等了两个小时",
+          version: int = 5) -> CaseRated:
+    payload = CaseRatedPayload(score=score, comment=comment, bad_rating=score <= 2, channel="sms_link")
+    return _envelope(CaseRated, case_id=case_id, township_id=township_id, source="intake", version=version,
+                     payload=payload, actor=Actor(kind="system", id="intake"))
+
+
+def complaint(*, case_id: UUID | None = None, township_id: str = "qingshui", about_staff_id: str | None = None,
+              complaint_no: str = "QS-T-20261123-0001") -> ComplaintRegistered:
+    payload = ComplaintRegisteredPayload(complaint_kind="complaint", complaint_no=complaint_no,
+                                         subject="窗口工作人员不在岗", content="上午十点到医保窗口无人办理",
+                                         department_code="medical_insurance", about_staff_id=about_staff_id,
+                                         complainant_name="李四", answer_due=DEADLINE)
+    return _envelope(ComplaintRegistered, case_id=case_id or new_event_id(), township_id=township_id,
+                     source="intake", version=1, payload=payload, actor=Actor(kind="staff", id="qs-general_window-01"))

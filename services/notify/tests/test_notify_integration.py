@@ -96,9 +96,12 @@ async def test_submission_sends_the_resident_an_sms_and_announces_it(notify, inf
     await publish(infra.kafka_bootstrap, event)
 
     [message] = await _settled(client, event.case_id)
-    expected_text = templates.case_submitted(applicant_name="张三", item_name="城乡居民养老保险待遇申领",
-                                             case_no="QS-20261123-0001", deadline=event.payload.promised_deadline,
-                                             tolerated_missing=True)
+    expected = templates.compose("case_submitted", {
+        "applicant_name": "张三", "item_name": "城乡居民养老保险待遇申领", "case_no": "QS-20261123-0001",
+        "deadline": event.payload.promised_deadline, "tolerated_missing": True}, township_id="qingshui")
+    expected_text = expected.text
+    assert expected_text.startswith("【清水镇便民服务中心】")
+    assert (message["segments"], message["template_version"]) == (expected.segments, expected.version)
     assert message["phone"] == mask_phone(phone) and phone[3:] not in json.dumps(message)
     assert (message["recipient_kind"], message["template_code"], message["attempts"]) == ("resident", "case_submitted", 1)
     assert message["text"] == expected_text and message["sent_at"] is not None

@@ -1,53 +1,105 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from services.notify import templates
 from services.notify.tests.builders import DEADLINE
 
 pytestmark = pytest.mark.unit
 
+CASE = {"applicant_name": "张三", "item_name": "城乡居民养老保险待遇申领", "case_no": "QS-20261123-0001"}
+# Values every template may need, for rendering each one.
+SAMPLE = {**CASE, "deadline": DEADLINE, "previous": DEADLINE - timedelta(days=2), "years": [2027], "days": 10,
+          "reason": "hearing", "note": "", "materials": ["户口簿"], "subject": "户口簿", "link": "https://x.gov.cn/r/a",
+          "expires": DEADLINE, "staff_name": "王芳", "kind": "case", "late": timedelta(hours=5), "path": "医保站→社保站",
+          "transfer_count": 2, "score": 1, "complaint_no": "QS-T-1", "complaint_kind": "complaint"}
 
-def test_case_submitted_matches_the_agreed_wording():
-    text = templates.case_submitted(applicant_name="张三", item_name="城乡居民养老保险待遇申领",
-                                    case_no="QS-20261123-0001", deadline=DEADLINE)
-    assert text == ("【便民服务】张三您好，您申请的城乡居民养老保险待遇申领已受理，办件编号QS-20261123-0001，"
+
+def test_case_submitted_matches_the_agreed_wording_and_the_township_signs_it():
+    text = templates.render("case_submitted", {**CASE, "deadline": DEADLINE}, township_id="qingshui")
+    assert text == ("【清水镇便民服务中心】张三您好，您申请的城乡居民养老保险待遇申领已受理，办件编号QS-20261123-0001，"
                     "承诺于2026年12月7日前办结。")
+    assert templates.render("case_submitted", {**CASE, "deadline": DEADLINE}, township_id="baishi").startswith(
+        "【白石乡便民服务中心】张三")
+    # A township the file does not know yet is signed with the default
+    assert templates.render("case_submitted", {**CASE, "deadline": DEADLINE}, township_id="nowhere").startswith(
+        "【便民服务】张三")
 
 
-def test_deadline_is_the_shanghai_calendar_day():
-    # 16:30 UTC on 7 December is already 8 December in Shanghai
-    assert templates.local_date(datetime(2026, 12, 7, 16, 30, tzinfo=UTC)) == "2026年12月8日"
-    assert templates.local_date(datetime(2026, 12, 7, 15, 59, tzinfo=UTC)) == "2026年12月7日"
+def test_the_deadline_is_the_shanghai_calendar_day():
+    at = {**CASE, "deadline": datetime(2026, 12, 7, 16, 30, tzinfo=UTC)}  # already 8 December in Shanghai
+    assert "承诺于2026年12月8日前办结" in templates.render("case_submitted", at)
 
 
-def test_tolerated_missing_materials_are_reminded():
-    text = templates.case_submitted(applicant_name="李四", item_name="X", case_no="N", deadline=DEADLINE,
-                                    tolerated_missing=True)
-    assert text.endswith("请在办结前补齐容缺受理的材料。")
+def test_optional_parts_follow_their_fields():
+    text = templates.render("case_submitted", {**CASE, "deadline": DEADLINE, "provisional": True,
+                                               "tolerated_missing": True})
+    assert text.endswith("前办结。该日期按暂定的节假日安排计算，如有调整将另行告知。请在办结前补齐容缺受理的材料。")
+    refused = templates.render("case_completed_refused", {**CASE, "note": ""})
+    assert "原因请咨询办理窗口。" in refused and "原因：" not in refused
+    assert "原因：家庭人均收入 高于当地低保标准。" in templates.render(
+        "case_completed_refused", {**CASE, "note": "家庭人均收入\n高于当地低保标准。"})
 
 
-def test_granted_shortens_the_note_and_invites_a_rating():
-    note = "已办结，养老保险待遇自次月起按月发放至您登记的社会保障卡银行账户，请注意查收，如有疑问请致电社保站。"
-    text = templates.case_completed_granted(applicant_name="张三", item_name="养老待遇", case_no="QS-1", note=note)
-    assert text.startswith("【便民服务】张三您好") and "结果：准予办理" in text
+def test_a_missing_field_fails_loudly_and_names_it():
+    with pytest.raises(templates.TemplateFieldMissing) as raised:
+        templates.compose("case_submitted", CASE, township_id="qingshui")
+    assert raised.value.field == "deadline" and "deadline" in str(raised.value)
+    with pytest.raises(templates.UnknownTemplate):
+        templates.compose("case_rated", {}, township_id=None)
+    with pytest.raises(templates.UnknownLabel):
+        templates.render("clock_paused", {**CASE, "reason": "weather"})
+
+
+def test_typed_text_is_cleaned_and_cut_to_its_limit():
+    note = "已办结，待遇自次月起按月发放至您登记的社会保障卡银行账户，请注意查收，详见 http://evil.cn/x 【社保局】"
+    text = templates.render("case_completed_granted", {**CASE, "applicant_name": "张\u202e三\n", "note": note},
+                            township_id="qingshui")
+    assert text.startswith("【清水镇便民服务中心】张三您好")
     shown = text.split("说明：")[1].split("。")[0]
-    assert len(shown) == templates.NOTE_LIMIT and shown.endswith("…") and note.startswith(shown[:-1])
-    assert text.endswith("欢迎对本次服务作出评价。")
+    limit = templates.book().limits["note"]
+    assert len(shown) <= limit and shown.endswith("…") and note.startswith(shown[:-1])
+    assert "http" not in text and "evil" not in text and text.count("【") == 1 and "\n" not in text
 
 
-def test_granted_without_note_has_no_empty_explanation():
-    text = templates.case_completed_granted(applicant_name="张三", item_name="养老待遇", case_no="QS-1", note="  ")
-    assert "说明" not in text
+def test_granted_says_where_to_collect_and_refused_the_appeal_route():
+    granted = templates.render("case_completed_granted", {**CASE, "note": ""}, township_id="hexi")
+    assert "说明" not in granted and "到河西街道滨江大道206号领取（周一至周五9:00-12:00" in granted
+    refused = templates.render("case_completed_refused", {**CASE, "note": "不符合条件"}, township_id="qingshui")
+    assert "六十日内申请行政复议或六个月内提起行政诉讼" in refused and "到清水镇人民路88号领取" in refused
 
 
-def test_refused_names_the_grounds_and_the_appeal_route():
-    text = templates.case_completed_refused(applicant_name="王五", item_name="低保", case_no="QS-2",
-                                            note="家庭人均收入\n高于当地低保标准。")
-    assert "结果：不予办理，原因：家庭人均收入 高于当地低保标准。如有异议" in text
-    assert "行政复议" in text and "行政诉讼" in text
-    assert "原因：请咨询办理窗口。" in templates.case_completed_refused(applicant_name="王五", item_name="低保",
-                                                                      case_no="QS-2")
+def test_every_template_renders_signed_and_is_counted():
+    for code in templates.book().templates:
+        rendered = templates.compose(code, SAMPLE, township_id="qingshui")
+        assert rendered.text.startswith("【清水镇便民服务中心】") and "{" not in rendered.text
+        assert rendered.segments == (1 if len(rendered.text) <= 70 else -(-len(rendered.text) // 67))
+        assert rendered.version == f"{templates.book().version}/{templates.book().templates[code].version}"
+
+
+def test_the_link_of_the_rating_invitation_is_kept_whole():
+    text = templates.render("rating_invitation", {"case_no": "QS-1", "link": "https://bm.example.gov.cn/r/abc_-1",
+                                                  "expires": DEADLINE})
+    assert "https://bm.example.gov.cn/r/abc_-1 " in text and "2026年12月7日前有效" in text
+
+
+def test_staff_templates():
+    breach = templates.render("deadline_breached", {"staff_name": "王芳", "kind": "complaint", "case_no": "TS-1",
+                                                    "subject": "", "deadline": DEADLINE, "late": timedelta(days=1),
+                                                    "unassigned": True})
+    assert breach == ("【便民服务】王芳：TS-1的投诉答复期限2026年12月7日已过，超期1天（红灯），请尽快办理。"
+                      "该件暂由综合窗口保管，尚无承办人，请指定承办人。")
+    to_hold = templates.render("case_to_hold", {"staff_name": "王芳", **CASE, "transferred_from": "医保站"})
+    assert to_hold == "【便民服务】王芳：办件QS-20261123-0001（城乡居民养老保险待遇申领）已由您承办（由医保站转来），请及时办理。"
+    bad = templates.render("bad_rating", {"staff_name": "赵主任", **CASE, "score": 1, "comment": "等了\n两小时www.x.cn"})
+    assert bad.endswith("收到差评（1分），评价：等了 两小时。请于5个工作日内回访整改。")
+    complaint = templates.render("complaint_registered", {"staff_name": "赵主任", "complaint_kind": "report",
+                                                          "complaint_no": "QS-T-1", "subject": "窗口无人",
+                                                          "deadline": DEADLINE, "about_staff": True})
+    assert complaint == ("【便民服务】赵主任：收到举报QS-T-1，事由：窗口无人，须于2026年12月7日前答复，请指定调查人。"
+                         "被投诉人不得参与调查。")
 
 
 @pytest.mark.parametrize(("late", "shown"), [
@@ -58,46 +110,23 @@ def test_lateness_is_readable(late, shown):
     assert templates.lateness(late) == shown
 
 
-def test_breach_names_what_is_late_the_deadline_and_lateness():
-    text = templates.deadline_breached(staff_name="王芳", kind="case", case_no="QS-20261123-0001", subject="养老待遇",
-                                       deadline=DEADLINE, late=timedelta(days=1, hours=2))
-    assert text == ("【便民服务】王芳：QS-20261123-0001（养老待遇）的办件期限2026年12月7日已过，超期1天2小时（红灯），"
-                    "请尽快办理。")
-    to_head = templates.deadline_breached(staff_name="赵主任", kind="complaint", case_no="TS-1", subject="", holder="",
-                                          deadline=DEADLINE, late=timedelta(0), unassigned=True)
-    assert "TS-1的投诉答复期限" in to_head and to_head.endswith("该件暂由综合窗口保管，尚无承办人，请指定承办人。")
+def test_a_bad_template_file_is_refused_with_where(tmp_path: Path):
+    raw = yaml.safe_load(templates.TEMPLATE_FILE.read_text(encoding="utf-8"))
+    raw["townships"]["qingshui"]["signature"] = "【清水】"
+    raw["templates"]["clock_paused"]["text"] = ["{reason:weather}"]
+    del raw["townships"]["default"]
+    path = tmp_path / "templates.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(templates.TemplateFileError) as raised:
+        templates.load(path)
+    assert "townships.qingshui.signature" in str(raised.value)
 
 
-def test_a_long_subject_is_shortened_and_a_missing_case_number_said():
-    text = templates.deadline_warning(staff_name="王芳", kind="tolerated_material", case_no="",
-                                      subject="户口簿" * 20, deadline=DEADLINE)
-    assert "编号未知的办件（户口簿" in text and "…）的容缺材料期限为2026年12月7日，即将到期（黄灯）" in text
-
-
-def test_resident_deadline_texts():
-    extended = templates.deadline_extended(applicant_name="张三", item_name="宅基地审批", case_no="QS-9", days=10,
-                                           reason="需现场踏勘。", deadline=DEADLINE)
-    assert extended == ("【便民服务】张三您好，您申请的宅基地审批（办件编号QS-9）经批准延长办理期限10个工作日，"
-                        "理由：需现场踏勘。现承诺于2026年12月7日前办结。")
-    moved = templates.deadline_recalculated(applicant_name="张三", item_name="X", case_no="QS-9", deadline=DEADLINE,
-                                            previous=DEADLINE - timedelta(days=2), years=[2027, 2028])
-    assert "2027、2028年法定节假日安排已公布" in moved and "由2026年12月5日调整为2026年12月7日。" in moved
-    paused = templates.clock_paused(applicant_name="张三", item_name="X", case_no="QS-9", reason="expert_review")
-    assert "因专家评审暂停计时，所需时间不计入办理期限" in paused
-    resumed = templates.clock_resumed(applicant_name="张三", item_name="X", case_no="QS-9", deadline=DEADLINE,
-                                      provisional=True)
-    assert resumed.endswith("现承诺于2026年12月7日前办结。该日期按暂定的节假日安排计算，如有调整将另行告知。")
-    provisional = templates.case_submitted(applicant_name="张三", item_name="X", case_no="N", deadline=DEADLINE,
-                                           provisional=True, tolerated_missing=True)
-    assert "前办结。该日期按暂定的节假日安排计算，如有调整将另行告知。请在办结前补齐" in provisional
-
-
-def test_every_template_is_signed_and_unknown_codes_fail():
-    assert set(templates.RENDERERS) == {
-        "case_submitted", "case_completed_granted", "case_completed_refused", "deadline_extended",
-        "deadline_recalculated", "clock_paused", "clock_resumed", "deadline_warning", "deadline_breached",
-        "case_flagged"}
-    text = templates.render("case_completed_refused", {"applicant_name": "A", "item_name": "B", "case_no": "C"})
-    assert text.startswith(templates.SIGNATURE)
-    with pytest.raises(ValueError):
-        templates.render("case_rated", {})
+def test_shown_values_are_what_the_text_shows_for_a_provider_own_template():
+    shown = templates.shown_values("deadline_breached", {
+        "staff_name": "王\u202e芳", "kind": "tolerated_material", "case_no": "QS-1", "subject": "户口簿 http://x.cn",
+        "deadline": DEADLINE, "late": timedelta(days=2), "unassigned": False}, township_id="qingshui")
+    assert {k: shown[k] for k in ("staff_name", "kind", "subject", "deadline", "late", "unassigned")} == {
+        "staff_name": "王芳", "kind": "容缺材料", "subject": "户口簿", "deadline": "2026年12月7日", "late": "2天",
+        "unassigned": "否"}
+    assert shown["address"] == "清水镇人民路88号"  # the township's own values too
