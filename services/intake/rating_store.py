@@ -58,6 +58,8 @@ async def save_link(conn: asyncpg.Connection, case_id: UUID, claims: LinkClaims,
         "INSERT INTO rating_links (case_id, link_id, token_hash, expires_at, issued_at, issued_by)"
         f" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) {conflict} RETURNING true",
         case_id, claims.link_id, token_hash, claims.expires_at, at, issued_by)
+    if stored:
+        await _hand_to_sms(conn, case_id, claims, at=at)
     return bool(stored)
 
 
@@ -81,3 +83,14 @@ async def link_facts(conn: asyncpg.Connection, token_hash: str) -> asyncpg.Recor
         "SELECT l.expires_at, l.used_at, c.item_name, t.name AS centre_name, c.completed_at, c.status,"
         " c.rated_at IS NOT NULL AS rated FROM rating_links l JOIN cases c USING (case_id)"
         " JOIN townships t ON t.township_id = c.township_id WHERE l.token_hash = $1", token_hash)
+
+
+async def _hand_to_sms(conn: asyncpg.Connection, case_id: UUID, claims: LinkClaims, *, at: datetime) -> None:
+    """The link goes on the case's contact record (a new version: the relay publishes it to notify) unless
+    the resident's number was erased; `sms_sent_at` then says it was handed to the SMS path."""
+    handed = await conn.fetchval(
+        "UPDATE case_contacts SET rating_link_id = $2, rating_link_expires_at = $3, version = version + 1,"
+        " recorded_at = $4 WHERE case_id = $1 AND phone IS NOT NULL RETURNING true",
+        case_id, claims.link_id, claims.expires_at, at)
+    if handed:
+        await conn.execute("UPDATE rating_links SET sms_sent_at = $2 WHERE case_id = $1", case_id, at)

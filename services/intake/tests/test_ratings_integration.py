@@ -9,8 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from contracts.contacts import CaseContact
 from contracts.envelope import Actor, new_event_id
 from contracts.events import CaseAssigned, CaseAssignedPayload, CaseCompleted, CaseCompletedPayload, CaseRated
+from contracts.topics import INTAKE_CONTACTS
 from services.intake import rating_links, rating_store
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
@@ -136,11 +138,16 @@ async def test_completion_stores_a_link_as_a_hash_that_can_be_made_again_for_the
     async with app.state.runtime.pool.acquire() as conn:
         row = await eventually(lambda: conn.fetchrow("SELECT * FROM rating_links WHERE case_id = $1",
                                                      UUID(case["case_id"])), what="the link issued on completion")
-    assert row["issued_by"] == "system" and row["sms_sent_at"] is None and row["used_at"] is None
+    assert row["issued_by"] == "system" and row["sms_sent_at"] is not None and row["used_at"] is None
     assert timedelta(days=6, hours=23) < row["expires_at"] - datetime.now(UTC) <= timedelta(days=7)
-    # What a sender does: make the token again from the row and the secret; the row alone does not hold it.
+    # What the contact relay does: make the token again from the row and the secret; the row alone does not hold it.
     token = rating_links.make_token(SECRET.encode(), rating_links.LinkClaims(row["link_id"], row["expires_at"]))
     assert rating_links.token_hash(token) == row["token_hash"] and token not in json.dumps(dict(row), default=str)
+    # It reaches notify on the contact record, the only topic notify alone reads.
+    record = await consume_until(infra.kafka_bootstrap, INTAKE_CONTACTS, lambda r: r.key == case["case_id"].encode()
+                                 and r.value is not None and b"rating_link" in r.value)
+    contact = CaseContact.model_validate_json(record.value)
+    assert contact.rating_link == rating_links.path_of(token) and contact.rating_link_expires_at == row["expires_at"]
     shown = await client.get(rating_links.path_of(token))
     assert shown.status_code == 200, shown.text
 
