@@ -31,3 +31,11 @@ class MessageView(BaseModel):
                                   examples=["2026.11-1/1"])
     last_error: str | None = Field(description="Why the last attempt failed, or why it could not be written.",
                                    examples=[None])
+    # Providers (ADR 28): who took it, and how a failure was classed with the provider's own code.
+    provider: str | None = Field(default=None, description="dev, alibaba or tencent: the provider that sent it.",
+                                 examples=["alibaba"])
+    failure_kind: str | None = Field(default=None, description="temporary, permanent or technical, once an attempt "
+                                     "failed.", examples=[None])
+    provider_code: str | None = Field(default=None, description="The provider's or carrier's code of that failure.",
+                                      examples=["isv.MOBILE_NUMBER_ILLEGAL"])
+    delivered_at: datetime | None = Field(default=None, description="When the carrier's receipt said delivered.")

@@ -239,7 +239,8 @@ async def hold(conn: asyncpg.Connection, message_ids: list[UUID], *, until: date
 async def list_messages(conn: asyncpg.Connection, case_id: UUID) -> list[dict]:
     rows = await conn.fetch(
         "SELECT message_id, township_id, recipient_kind, phone, template_code, text, status, attempts, created_at,"
-        " sent_at, waiting_for, next_attempt_at, sent_in, segments, template_version, last_error FROM messages"
+        " sent_at, waiting_for, next_attempt_at, sent_in, segments, template_version, last_error, provider,"
+        " failure_kind, provider_code, delivered_at FROM messages"
         " WHERE case_id = $1 ORDER BY created_at, queued_seq", case_id)
     return [dict(r) for r in rows]
 

@@ -131,6 +131,7 @@ async def test_a_bad_number_is_failed_at_once_and_not_retried(notify, infra):
     message = await _message(notify, event.case_id, "failed")
     row = await _row(notify, message["id"])
     assert (row["attempts"], row["failure_kind"], row["provider_code"]) == (1, "permanent", "isv.MOBILE_NUMBER_ILLEGAL")
+    assert (message["failure_kind"], message["provider_code"]) == ("permanent", "isv.MOBILE_NUMBER_ILLEGAL")  # served
     assert notify.standin.calls["alibaba", "SendSms"] == calls_before + 1
     assert notify.standin.sent_to("tencent", UUID(message["id"])) == []  # a bad number is not the provider's fault
     [failed] = await _events(notify, event.case_id, "NotificationFailed")
