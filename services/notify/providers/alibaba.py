@@ -9,14 +9,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from uuid import UUID
 
-import httpx
-
 from contracts.workdays import SHANGHAI
-from services.kit.clock import Clock
 from services.notify.providers.classify import Accepted, LookupUnsure, OutcomeUnknown, ProviderError, refused
-from services.notify.providers.config import ProviderSettings, ProviderTemplate, template_values
+from services.notify.providers.config import template_values
 from services.notify.providers.signing import alibaba_signature
-from services.notify.providers.transport import post
+from services.notify.providers.transport import TemplatedProvider, post
 
 NAME = "alibaba"
 VERSION = "2017-05-25"
@@ -27,18 +24,12 @@ def national(phone: str) -> str:
     return phone.removeprefix("+86")
 
 
-class AlibabaSms:
+class AlibabaSms(TemplatedProvider):
     name = NAME
-
-    def __init__(self, settings: ProviderSettings, templates: Mapping[str, ProviderTemplate],
-                 client: httpx.AsyncClient, clock: Clock) -> None:
-        self._settings, self._templates, self._client, self._clock = settings, templates, client, clock
 
     async def send(self, *, message_id: UUID, phone: str, text: str, template_code: str = "",
                    params: Mapping[str, object] | None = None) -> str:
-        template = self._templates.get(template_code)
-        if template is None:
-            raise ProviderError(NAME, "TEMPLATE_NOT_MAPPED", "technical", template_code)
+        template = self._template(template_code)
         values = dict(zip(template.params, template_values(template, params), strict=True))
         body = await self._call({
             "Action": "SendSms", "PhoneNumbers": national(phone), "SignName": self._settings.alibaba_sign_name,

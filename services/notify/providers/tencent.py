@@ -11,31 +11,22 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import httpx
-
-from services.kit.clock import Clock
 from services.notify.providers.classify import Accepted, LookupUnsure, OutcomeUnknown, ProviderError, refused
-from services.notify.providers.config import ProviderSettings, ProviderTemplate, template_values
+from services.notify.providers.config import template_values
 from services.notify.providers.signing import TC3_CONTENT_TYPE, tc3_authorization
-from services.notify.providers.transport import post
+from services.notify.providers.transport import TemplatedProvider, post
 
 NAME = "tencent"
 VERSION = "2021-01-11"
 SERVICE = "sms"
 
 
-class TencentSms:
+class TencentSms(TemplatedProvider):
     name = NAME
-
-    def __init__(self, settings: ProviderSettings, templates: Mapping[str, ProviderTemplate],
-                 client: httpx.AsyncClient, clock: Clock) -> None:
-        self._settings, self._templates, self._client, self._clock = settings, templates, client, clock
 
     async def send(self, *, message_id: UUID, phone: str, text: str, template_code: str = "",
                    params: Mapping[str, object] | None = None) -> str:
-        template = self._templates.get(template_code)
-        if template is None:
-            raise ProviderError(NAME, "TEMPLATE_NOT_MAPPED", "technical", template_code)
+        template = self._template(template_code)
         response = await self._call("SendSms", {
             "PhoneNumberSet": [phone], "SmsSdkAppId": self._settings.tencent_sdk_app_id,
             "SignName": self._settings.tencent_sign_name, "TemplateId": template.template,

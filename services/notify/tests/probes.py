@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
 
 from contracts.contacts import CaseContact, StaffContact
 from contracts.envelope import Envelope
-from contracts.events import CaseSubmitted
+from contracts.events import CaseCompleted, CaseSubmitted
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.inbox import Inbox
-from services.kit.testing import consume_until, publish_events, publish_records
+from services.kit.testing import consume_until, publish_events, publish_records, running_app, start_group_at_end
+from services.notify.app import create_app
+from services.notify.settings import NotifySettings
 from services.notify.tests.builders import CASES, contact_of
+from services.notify.tests.rules_off import RULES_OFF
 
-__all__ = ["consume_until", "erase", "publish", "publish_contacts", "publish_staff_contacts", "skip_other_suites_cases",
-           "staff_left"]
+__all__ = ["consume_until", "erase", "notify_for_notices", "own_township", "publish", "publish_contacts",
+           "publish_staff_contacts", "skip_other_suites_cases", "staff_left"]
 
 
 def skip_other_suites_cases(inbox: Inbox) -> None:
@@ -62,3 +70,28 @@ async def publish_staff_contacts(bootstrap: str, *contacts: StaffContact) -> lis
 async def staff_left(bootstrap: str, staff_id: str) -> list:
     """The tombstone routing publishes when a staff member leaves."""
     return await publish_records(bootstrap, ROUTING_STAFF_CONTACTS, [(staff_id.encode(), None)])
+
+
+# What the staff and resident notice suites read: each builds its own cases and townships.
+NOTICE_TOPICS = sorted({CaseSubmitted.TOPIC, CaseCompleted.TOPIC, INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS})
+
+
+@asynccontextmanager
+async def notify_for_notices(infra, make_database, database: str) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """Notify on real Kafka and PostgreSQL with the sending rules out of the way, reading from the topics' end
+    and skipping other suites' cases; yields its client and runtime."""
+    suffix = f"-it-{uuid4().hex[:8]}"
+    settings = NotifySettings(
+        DATABASE_URL=await make_database(database), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
+        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1, **RULES_OFF,
+    )
+    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-notify{suffix}", NOTICE_TOPICS)
+    app = create_app(settings)
+    skip_other_suites_cases(app.state.runtime.inbox)
+    async with running_app(app) as client:
+        yield client, app.state.runtime
+
+
+def own_township() -> str:
+    """Other suites may publish centre heads of the demo townships: each test has its own."""
+    return f"t-{uuid4().hex[:8]}"

@@ -9,13 +9,9 @@ from uuid import UUID, uuid4
 import pytest
 from prometheus_client import REGISTRY
 
-from contracts.events import CaseCompleted, CaseSubmitted
 from contracts.personal_data import mask_phone
-from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
-from services.kit.testing import auth_header, eventually, running_app, start_group_at_end
-from services.notify.app import create_app
+from services.kit.testing import auth_header, eventually
 from services.notify.recipients import CENTRE_HEAD
-from services.notify.settings import NotifySettings
 from services.notify.tests.builders import (
     PHONES,
     breached,
@@ -27,31 +23,25 @@ from services.notify.tests.builders import (
     unique_phone,
     warning,
 )
-from services.notify.tests.probes import publish, publish_staff_contacts, skip_other_suites_cases, staff_left
-from services.notify.tests.rules_off import RULES_OFF
+from services.notify.tests.probes import (
+    notify_for_notices,
+    own_township,
+    publish,
+    publish_staff_contacts,
+    staff_left,
+)
 
 pytestmark = pytest.mark.integration
 INSPECTOR = auth_header("inspector", None)  # reads every township: each test has a township of its own
-TOPICS = sorted({CaseSubmitted.TOPIC, CaseCompleted.TOPIC, INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS})
 
 
 @pytest.fixture(scope="module")
 async def notify(infra, make_database):
-    suffix = f"-it-{uuid4().hex[:8]}"
-    settings = NotifySettings(
-        DATABASE_URL=await make_database("it_notify_staff"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1, **RULES_OFF,
-    )
-    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-notify{suffix}", TOPICS)
-    app = create_app(settings)
-    skip_other_suites_cases(app.state.runtime.inbox)
-    async with running_app(app) as client:
-        yield client, app.state.runtime
+    async with notify_for_notices(infra, make_database, "it_notify_staff") as running:
+        yield running
 
 
-def _township() -> str:
-    """Other suites may publish centre heads of the demo townships: each test has its own."""
-    return f"t-{uuid4().hex[:8]}"
+_township = own_township
 
 
 def _staff(township_id: str, *, role: str = "staff", name: str = "王芳"):
