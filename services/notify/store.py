@@ -57,13 +57,15 @@ async def mask_staff_messages(conn: asyncpg.Connection, staff_id: str, *, masked
 
 
 async def _mask_messages(conn: asyncpg.Connection, where: str, key: object, *, masked: str, reason: str) -> None:
-    await conn.execute(f"UPDATE dev_sms_log SET phone = $2 WHERE message_id IN (SELECT message_id FROM messages"
-                       f" WHERE {where})", key, masked)
+    # Messages first: a sender holding one of them (mid-call to the provider) is waited for, so the
+    # provider's copy it wrote meanwhile exists when the second statement masks it.
     await conn.execute(
         "UPDATE messages SET phone = $2,"
         " status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
         " last_error = CASE WHEN status = 'queued' THEN $3 ELSE last_error END"
         f" WHERE {where}", key, masked, reason)
+    await conn.execute(f"UPDATE dev_sms_log SET phone = $2 WHERE message_id IN (SELECT message_id FROM messages"
+                       f" WHERE {where})", key, masked)
 
 
 async def save_staff_contact(conn: asyncpg.Connection, contact: StaffContact) -> None:

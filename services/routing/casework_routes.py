@@ -120,7 +120,8 @@ async def get_workbench(request: Request, grant: Annotated[Grant, Depends(permit
     me = grant.principal.sub if grant.principal.role == "staff" else None
     rt = runtime_of(request)
     async with rt.pool.acquire() as conn:
-        states = await store.list_held_by(conn, township_id=township, staff_id=me, limit=WORKBENCH_LIMIT)
+        states = await store.list_held_by(conn, township_id=township, staff_id=me, limit=WORKBENCH_LIMIT,
+                                          now=rt.clock.now())
         total = await store.count_held_by(conn, township_id=township, staff_id=me)
     now, policy = rt.clock.now(), rt.deps.alert_policy
     items = sorted((work_item(s, now=now, policy=policy) for s in states), key=_urgency)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,14 +74,16 @@ async def list_open(conn: asyncpg.Connection, *, township_id: str, limit: int) -
     return [state_of(r) for r in rows]
 
 
-async def list_held_by(conn: asyncpg.Connection, *, township_id: str, staff_id: str | None,
-                       limit: int) -> list[CaseState]:
+async def list_held_by(conn: asyncpg.Connection, *, township_id: str, staff_id: str | None, limit: int,
+                       now: datetime) -> list[CaseState]:
     """Open cases a staff member holds, or holds a joint share of; all the township's when staff_id is None."""
     rows = await conn.fetch(
         "SELECT * FROM cases WHERE township_id = $1 AND status = 'assigned' AND ($2::text IS NULL OR staff_id = $2"
         " OR tasks @> jsonb_build_array(jsonb_build_object('staff_id', $2::text, 'done', false)))"
-        # Running clocks by nearest deadline first: the late and the nearly late lead, whatever the limit cuts.
-        " ORDER BY paused_since IS NOT NULL, promised_deadline, case_no LIMIT $3", township_id, staff_id, limit)
+        # Running clocks first, the late ones (a deadline breached or past) and the warned ones leading, then the
+        # nearest deadline: what the limit cuts is the least urgent.
+        " ORDER BY paused_since IS NOT NULL, NOT (breached_keys <> '{}' OR promised_deadline < $4),"
+        " warned_keys = '{}', promised_deadline, case_no LIMIT $3", township_id, staff_id, limit, now)
     return [state_of(r) for r in rows]
 
 
