@@ -26,8 +26,14 @@ class CaseContact(BaseModel):
     version: int = Field(ge=1, description="1, 2, 3 … per case: a reader keeps the highest it has seen.", examples=[1])
     recorded_at: AwareDatetime = Field(description="When intake recorded this contact, UTC.",
                                        examples=["2026-11-23T02:15:00Z"])
-    applicant_phone: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Applicant's mobile number, E.164.",
-                                 examples=["+8613800138000"])
+    applicant_phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$",
+                                        description="Applicant's mobile number, E.164; absent only when `agent_id` "
+                                        "names the village agent who reaches them.", examples=["+8613800138000"])
+    # A resident without a mobile is reached through the village agent (代办员) who took the case: notify texts
+    # the agent's work number (a StaffContact with role village_agent) saying for whom it is.
+    agent_id: str | None = Field(default=None, max_length=64,
+                                 description="Village agent who took the case and passes messages on, when the "
+                                 "applicant has no mobile.", examples=[None])
     # The SMS rating link travels here and nowhere else: like the number, only notify reads this topic, and a
     # tombstone removes it with the number (docs/adr/0029-sms-templates.md).
     rating_link: str | None = Field(
@@ -41,6 +47,8 @@ class CaseContact(BaseModel):
     def _link_with_expiry(self) -> CaseContact:
         if (self.rating_link is None) != (self.rating_link_expires_at is None):
             raise ValueError("rating_link and rating_link_expires_at come together")
+        if self.applicant_phone is None and self.agent_id is None:
+            raise ValueError("a contact record has applicant_phone, agent_id or both")
         return self
 
     def to_json_bytes(self) -> bytes:
@@ -69,9 +77,11 @@ class StaffContact(BaseModel):
     staff_id: str = Field(max_length=64, description="Staff id; also the Kafka key.", examples=["qs-social_security-01"])
     township_id: str = Field(max_length=32, description="Township centre the staff member works in.",
                              examples=["qingshui"])
-    department_code: str = Field(max_length=32, description="Their department.", examples=["social_security"])
-    role: Literal["staff", "centre_head"] = Field(description="A centre head (中心主任) also hears of every breach "
-                                                  "in the township.", examples=["staff"])
+    department_code: str = Field(max_length=32, description="Their department; `village_point` for a village agent.",
+                                 examples=["social_security"])
+    role: Literal["staff", "centre_head", "village_agent"] = Field(
+        description="A centre head (中心主任) also hears of every breach in the township; a village agent (代办员) "
+        "passes messages on to residents without a mobile.", examples=["staff"])
     name: str = Field(max_length=40, description="Name used in the SMS greeting.", examples=["王芳"])
     version: int = Field(ge=1, description="1, 2, 3 … per staff member: a reader keeps the highest it has seen.",
                          examples=[1])

@@ -16,7 +16,9 @@ from pydantic import AwareDatetime, Field
 from contracts.envelope import Envelope, Payload
 from contracts.topics import ROUTING_STAFF
 
-StaffRole = Literal["staff", "centre_head"]
+StaffRole = Literal["staff", "centre_head", "village_agent"]
+# The department code of a village agent (代办员): not a department, never a candidate for a case.
+VILLAGE_POINT = "village_point"
 PresenceStatus = Literal["on_duty", "away", "off_duty"]
 AwayReason = Literal["village_visit", "meeting", "leave", "training", "other"]
 
@@ -35,7 +37,8 @@ class StaffRecordedPayload(Payload):
     staff_id: str = Field(max_length=64, description="Staff id.", examples=["qs-social_security-01"])
     name: str = Field(max_length=40, description="Name shown on the presence board.", examples=["王芳"])
     department_code: str = Field(description="Department the staff member belongs to.", examples=["social_security"])
-    role: StaffRole = Field(description="`centre_head` (中心主任) or `staff`.", examples=["staff"])
+    role: StaffRole = Field(description="`centre_head` (中心主任), `staff` or "
+                          "`village_agent` (代办员, department `village_point`).", examples=["staff"])
     skills: list[str] = Field(default_factory=list, description="Item codes of other departments this staff member "
                               "may also handle (一专多能).", examples=[["YB-001"]])
     window_no: str | None = Field(default=None, max_length=8, description="Window in the hall, if any.",

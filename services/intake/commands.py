@@ -34,10 +34,11 @@ class Submission:
     arrival: application.Arrival
     item_code: str
     applicant_id_number: str
-    applicant_phone: str  # already normalised to E.164
+    applicant_phone: str | None  # already normalised to E.164; None when the agent below passes messages on
     idempotency_key: str | None = None
     request_hash: str = ""
     villages: frozenset[str] | None = None  # the township's village points, by the catalogue
+    contact_agent_id: str | None = None  # the village agent who reaches an applicant without a mobile
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ async def submit_case(pool: asyncpg.Pool, clock: Clock, *, sub: Submission, acto
                               origin=Origin(actor=actor), events=decided, now=now)
         await case_view.project(conn, events)
         await store.insert_contact(conn, case_id=case_id, township_id=arrival.township_id, phone=sub.applicant_phone,
-                                   at=now)
+                                   at=now, agent_id=sub.contact_agent_id)
         if sub.idempotency_key:
             await store.remember_idempotent(conn, principal=actor.id, key=sub.idempotency_key,
                                             request_hash=sub.request_hash, case_id=case_id, at=now)

@@ -18,15 +18,15 @@ from services.kit.loops import LoopStats
 def record_of(row: dict[str, Any], *, link_secret: bytes | None = None) -> Record:
     """The contact's record; with the case's rating link made again from its id and expiry (the token is
     never stored), when intake signs links."""
-    if row["phone"] is None:
+    if row["phone"] is None and row.get("agent_id") is None:  # erased
         return str(row["case_id"]).encode(), None
     path, expires = None, None
     if link_secret is not None and row.get("rating_link_id") is not None:
         claims = LinkClaims(link_id=row["rating_link_id"], expires_at=row["rating_link_expires_at"])
         path, expires = PATH_PREFIX + make_token(link_secret, claims), claims.expires_at
     contact = CaseContact(case_id=row["case_id"], township_id=row["township_id"], version=row["version"],
-                          recorded_at=row["recorded_at"], applicant_phone=row["phone"], rating_link=path,
-                          rating_link_expires_at=expires)
+                          recorded_at=row["recorded_at"], applicant_phone=row["phone"], agent_id=row.get("agent_id"),
+                          rating_link=path, rating_link_expires_at=expires)
     return str(row["case_id"]).encode(), contact.to_json_bytes()
 
 

@@ -22,7 +22,7 @@ from contracts.events import (
 )
 from contracts.personal_data import mask_id_number
 from contracts.topics import ROUTING_CASES
-from services.intake import application, case_view, commands, matters_commands, rating_commands, store
+from services.intake import agent_contact, application, case_view, commands, matters_commands, rating_commands, store
 from services.intake.deps import IntakeRuntime, runtime_of
 from services.intake.schemas import (
     ApplicationResponse,
@@ -69,11 +69,12 @@ async def post_case(body: SubmitCaseRequest, request: Request, response: Respons
         first_contact_staff_id=me.sub if me.role in ("staff", "centre_head") else None,
         applicant_name=body.applicant.name, applicant_id_masked=mask_id_number(body.applicant.id_number),
         provided=tuple(body.materials), faulty=_faulty(body.faulty))
+    phone, contact_agent = agent_contact.reach(phone=body.applicant.phone, agent_id=arrival.agent_id)
     sub = commands.Submission(
         arrival=arrival, item_code=body.item_code, applicant_id_number=body.applicant.id_number,
-        applicant_phone=body.applicant.phone, idempotency_key=idempotency_key,
+        applicant_phone=phone, idempotency_key=idempotency_key,
         request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
-        villages=_villages(request, body.township_id))
+        villages=_villages(request, body.township_id), contact_agent_id=contact_agent)
     rt = runtime_of(request)
     outcome = await commands.submit_case(rt.pool, rt.clock, sub=sub, actor=_actor(grant))
     if outcome.replayed:

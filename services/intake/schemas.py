@@ -34,8 +34,9 @@ class Applicant(BaseModel):
     name: PersonName = Field(examples=["张三"])
     id_number: IdNumber = Field(description="18-character ID-card number (ASCII digits, checksum, birth date not in "
                                 "the future); stored and sent only masked.", examples=["11010519491231002X"])
-    phone: MobilePhone = Field(description="Mobile number, ASCII digits; mainland China unless BIANMIN_PHONE_REGIONS "
-                               "says otherwise.", examples=["13800138000"])
+    phone: MobilePhone | None = Field(default=None, description="Mobile number, ASCII digits; mainland China unless "
+                                      "BIANMIN_PHONE_REGIONS says otherwise. Left out only when a village agent takes "
+                                      "the application: the agent then passes the SMS on.", examples=["13800138000"])
 
 
 class SubmitCaseRequest(BaseModel):

@@ -24,11 +24,11 @@ async def next_case_no(conn: asyncpg.Connection, *, township_id: str, prefix: st
     return f"{prefix}-{day:%Y%m%d}-{number:04d}"
 
 
-async def insert_contact(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, phone: str,
-                         at: datetime) -> None:
+async def insert_contact(conn: asyncpg.Connection, *, case_id: UUID, township_id: str, phone: str | None,
+                         at: datetime, agent_id: str | None = None) -> None:
     await conn.execute(
-        "INSERT INTO case_contacts (case_id, township_id, phone, version, recorded_at) VALUES ($1, $2, $3, 1, $4)",
-        case_id, township_id, phone, at)
+        "INSERT INTO case_contacts (case_id, township_id, phone, version, recorded_at, agent_id)"
+        " VALUES ($1, $2, $3, 1, $4, $5)", case_id, township_id, phone, at, agent_id)
 
 
 async def lock_contact_erased(conn: asyncpg.Connection, case_id: UUID) -> bool | None:
@@ -38,7 +38,7 @@ async def lock_contact_erased(conn: asyncpg.Connection, case_id: UUID) -> bool |
 
 async def erase_contact(conn: asyncpg.Connection, case_id: UUID, *, at: datetime) -> None:
     await conn.execute(
-        "UPDATE case_contacts SET phone = NULL, erased_at = $2, version = version + 1, recorded_at = $2"
+        "UPDATE case_contacts SET phone = NULL, agent_id = NULL, erased_at = $2, version = version + 1, recorded_at = $2"
         " WHERE case_id = $1", case_id, at)
 
 

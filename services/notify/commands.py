@@ -32,7 +32,7 @@ from contracts.events import (
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
-from services.notify import domain, outcome_store, resident_notices, store, templates
+from services.notify import domain, outcome_store, resident_notices, store, templates, via_agent
 from services.notify.metrics import record_unreachable
 from services.notify.recipients import Notice, Reach, Unreachable
 
@@ -116,8 +116,12 @@ async def _invite_to_rate(conn: asyncpg.Connection, contact: CaseContact, case: 
     if contact.rating_link_expires_at <= now or now - contact.recorded_at > max_age:
         log.info("rating link expired or too old to announce; no SMS", extra=extra)
         return
-    for notice in resident_notices.rating_invitation(case.phone, case_no=case.case_no, link=contact.rating_link,
-                                                     expires_at=contact.rating_link_expires_at):
+    for notice in via_agent.relayed(resident_notices.rating_invitation(
+            via_agent.reaching(case).phone, case_no=case.case_no, link=contact.rating_link,
+            expires_at=contact.rating_link_expires_at), case):
+        if isinstance(notice, Unreachable):
+            log.warning("village agent not reachable: no number known; rating link not texted", extra=extra)
+            continue
         await _queue(conn, notice, case_id=contact.case_id, township_id=contact.township_id,
                      trigger_id=uuid5(contact.case_id, contact.rating_link), now=now)
 
@@ -138,7 +142,8 @@ async def _announce(conn: asyncpg.Connection, event: Envelope, contact: domain.C
                                                               "event_id": str(event.event_id)})
         return
     reach = await _reach(conn, event) if domain.tells_staff(event) else domain.NOBODY
-    for outcome in domain.notices_for(event, contact, reach):
+    outcomes = domain.notices_for(event, contact and via_agent.reaching(contact), reach)
+    for outcome in via_agent.relayed(outcomes, contact) if contact is not None else outcomes:
         if isinstance(outcome, Unreachable):
             await _unreachable(conn, event, outcome, now=now)
             continue
@@ -150,7 +155,8 @@ async def _queue(conn: asyncpg.Connection, notice: Notice, *, case_id: UUID, tow
                  now: datetime) -> None:
     """One message, once per trigger and recipient; one that cannot be written is kept as failed with the reason."""
     try:
-        rendered, failed = templates.compose(notice.template_code, notice.params, township_id=township_id), None
+        rendered, failed = templates.compose(notice.template_code, notice.params, township_id=township_id,
+                                             relayed_for=notice.relayed_for), None
     except templates.TemplateError as exc:  # the consumer goes on: the row says what is wrong
         rendered, failed = templates.Rendered(text="", version="", segments=0), str(exc)
     queued = await store.queue_message(

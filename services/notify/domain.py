@@ -75,6 +75,8 @@ class Contact(KnownCase):
     """A case and its applicant's number, from the contact topic; None once erased."""
 
     phone: str | None  # E.164
+    agent_id: str | None = None  # the village agent who passes messages on when the applicant has no mobile
+    agent_phone: str | None = None  # that agent's work number, once routing published it
 
 
 @dataclass(frozen=True)

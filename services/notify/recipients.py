@@ -21,6 +21,7 @@ class Notice:
     template_code: str
     params: Mapping[str, object]
     recipient_id: str = ""  # the staff id; one message per recipient and event
+    relayed_for: str | None = None  # the resident's name when their village agent receives it to pass on
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ async def save_case(conn: asyncpg.Connection, case: KnownCase, *, at: datetime) 
 async def save_phone(conn: asyncpg.Connection, contact: CaseContact) -> None:
     """The newest number of a case; never over an erasure, never an older version over a newer."""
     await conn.execute(
-        "INSERT INTO resident_phones (case_id, phone, version) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE"
-        " SET phone = excluded.phone, version = excluded.version"
+        "INSERT INTO resident_phones (case_id, phone, agent_id, version) VALUES ($1, $2, $4, $3)"
+        " ON CONFLICT (case_id) DO UPDATE SET phone = excluded.phone, agent_id = excluded.agent_id,"
+        " version = excluded.version"
         " WHERE resident_phones.erased_at IS NULL AND resident_phones.version < excluded.version",
-        contact.case_id, contact.applicant_phone, contact.version,
+        contact.case_id, contact.applicant_phone, contact.version, contact.agent_id,
     )
 
 
@@ -39,7 +40,8 @@ async def erase_phone(conn: asyncpg.Connection, case_id: UUID, *, at: datetime) 
     previous = await conn.fetchval("SELECT phone FROM resident_phones WHERE case_id = $1 FOR UPDATE", case_id)
     await conn.execute(
         "INSERT INTO resident_phones (case_id, phone, version, erased_at) VALUES ($1, NULL, 0, $2)"
-        " ON CONFLICT (case_id) DO UPDATE SET phone = NULL, erased_at = coalesce(resident_phones.erased_at, $2)",
+        " ON CONFLICT (case_id) DO UPDATE SET phone = NULL, agent_id = NULL,"
+        " erased_at = coalesce(resident_phones.erased_at, $2)",
         case_id, at)
     return previous
 
@@ -113,10 +115,14 @@ async def record_unreachable(conn: asyncpg.Connection, *, trigger_event_id: UUID
 
 
 async def load_contact(conn: asyncpg.Connection, case_id: UUID) -> Contact | None:
-    """The case and how to reach its applicant, once both have arrived (phone None once erased)."""
+    """The case and how to reach its applicant, once both have arrived (phone None once erased, or when the
+    village agent named is to pass messages on: then the agent's number, if notify knows it)."""
     row = await conn.fetchrow(
-        "SELECT c.case_id, c.township_id, c.case_no, c.item_name, c.department_code, c.applicant_name, p.phone"
-        " FROM case_contacts c JOIN resident_phones p USING (case_id) WHERE c.case_id = $1", case_id)
+        "SELECT c.case_id, c.township_id, c.case_no, c.item_name, c.department_code, c.applicant_name, p.phone,"
+        " p.agent_id, a.phone AS agent_phone"
+        " FROM case_contacts c JOIN resident_phones p USING (case_id)"
+        " LEFT JOIN staff_contacts a ON a.staff_id = p.agent_id AND a.role = 'village_agent'"
+        " WHERE c.case_id = $1", case_id)
     return Contact(**dict(row)) if row else None
 
 

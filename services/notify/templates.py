@@ -96,6 +96,8 @@ class TemplateBook(BaseModel):
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
     templates: dict[str, Template]
+    relayed: str = Field(default="代{applicant_name}转告：", pattern=r"\{applicant_name\}",
+                         description="Put before a resident's message texted to their village agent (代办员).")
 
     @model_validator(mode="after")
     def _complete(self) -> TemplateBook:
@@ -147,12 +149,15 @@ def _default() -> TemplateBook:
 
 
 def compose(template_code: str, params: Mapping[str, object], *, township_id: str | None,
-            templates: TemplateBook | None = None) -> Rendered:
-    """The signed text of one message; TemplateError when it cannot be made."""
+            templates: TemplateBook | None = None, relayed_for: str | None = None) -> Rendered:
+    """The signed text of one message; TemplateError when it cannot be made. `relayed_for`: the resident's
+    name when the message goes to their village agent, who is told for whom it is."""
     tb = templates or book()
     template, values = _values(tb, template_code, params, township_id)
     formatter = _StrictFormatter(template_code, tb.labels)
     body = "".join(formatter.vformat(part.text, (), values) for part in template.parts() if part.kept(values))
+    if relayed_for is not None:
+        body = formatter.vformat(tb.relayed, (), {"applicant_name": _typed("applicant_name", relayed_for, tb)}) + body
     text = f"【{tb.township(township_id).signature}】{body}"
     return Rendered(text=text, version=f"{tb.version}/{template.version}", segments=billing_segments(text))
 

@@ -310,7 +310,9 @@ def board(staff: Iterable[Staff], *, department_names: Mapping[str, str], lines:
 
     Never a personal mobile number: routing's staff rows hold none, and the lines are the office's.
     """
-    rows = sorted((s for s in staff if s.active), key=lambda s: (s.role != "centre_head", s.department_code, s.staff_id))
+    # Village agents work in their villages, not in the centre: not on its board.
+    rows = sorted((s for s in staff if s.active and s.role != "village_agent"),
+                  key=lambda s: (s.role != "centre_head", s.department_code, s.staff_id))
     return [BoardEntry(name=s.name, department_name=department_names.get(s.department_code, s.department_code),
                        window_no=s.window_no, status=s.presence, status_label=status_label(s),
                        note=s.away_note if s.presence == "away" else "",

@@ -19,6 +19,7 @@ from contracts.departments import DEPARTMENTS
 from contracts.envelope import Actor, NewEvent
 from contracts.events import AssignmentReason
 from contracts.staff_events import (
+    VILLAGE_POINT,
     RosterDay,
     RosterSet,
     RosterSetPayload,
@@ -67,7 +68,8 @@ async def record_staff(conn: asyncpg.Connection, clock: Clock, record: StaffReco
 
     Going inactive, or to another township or department, hands their open cases over.
     """
-    check_record(record, townships=await staff_store.known_townships(conn), departments=DEPARTMENTS)
+    # village_point: a village agent's (services/routing/village_agents.py checked the role goes with it)
+    check_record(record, townships=await staff_store.known_townships(conn), departments=(*DEPARTMENTS, VILLAGE_POINT))
     await staff_store.lock_staff_id(conn, record.staff_id)
     current = await staff_store.get_staff(conn, record.staff_id)
     if current is not None:

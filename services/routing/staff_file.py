@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.departments import DEPARTMENTS
-from contracts.staff_events import StaffRole
+from contracts.staff_events import VILLAGE_POINT, StaffRole
 from services.kit import data_files
 from services.kit.fields import CODE_PATTERN, MobilePhone
+from services.routing import village_agents
 from services.routing.staff import ITEM_CODE, StaffRecord
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "staff" / "demo-county.yaml"
@@ -46,11 +47,13 @@ class StaffSpec(_Strict):
     skills: tuple[str, ...] = Field(default=(), max_length=50)
     phone: MobilePhone | None = None
     active: bool = True
+    # A village agent's village point (deploy/catalogue/): kept in the file for county IT, not by routing.
+    village_id: str | None = Field(default=None, min_length=1, max_length=32, pattern=CODE_PATTERN)
 
     @field_validator("department_code")
     @classmethod
     def _known_department(cls, value: str) -> str:
-        if value not in DEPARTMENTS:
+        if value not in DEPARTMENTS and value != VILLAGE_POINT:
             raise ValueError(f"department_code {value!r} is not a department of the county")
         return value
 
@@ -61,8 +64,15 @@ class StaffSpec(_Strict):
             raise ValueError(f"skills {', '.join(bad)} are not item codes like YB-001")
         return tuple(sorted(set(value)))
 
+    @model_validator(mode="after")
+    def _agent_shape(self) -> StaffSpec:
+        if error := village_agents.shape_error(role=self.role, department_code=self.department_code, skills=self.skills,
+                                               window_no=self.window_no, village_id=self.village_id, with_village=True):
+            raise ValueError(error)
+        return self
+
     def record(self) -> StaffRecord:
-        return StaffRecord(**self.model_dump())
+        return StaffRecord(**self.model_dump(exclude={"village_id"}))
 
 
 class TownshipLines(_Strict):

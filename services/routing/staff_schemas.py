@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.staff_events import AwayReason, PresenceStatus, RosterDay, StaffRole
 from services.kit.fields import Code, ItemCode, MobilePhone, Note, StaffId, StaffName, WindowNo
+from services.routing import village_agents
 
 
 class StaffRequest(BaseModel):
@@ -27,6 +28,13 @@ class StaffRequest(BaseModel):
                                    examples=[["YB-001"]])
     phone: MobilePhone | None = Field(default=None, description="Work mobile: only notify ever receives it.")
     active: bool = Field(default=True, description="False once the staff member left: their cases are handed over.")
+
+    @model_validator(mode="after")
+    def _agent_shape(self) -> StaffRequest:
+        if error := village_agents.shape_error(role=self.role, department_code=self.department_code, skills=self.skills,
+                                               window_no=self.window_no):
+            raise ValueError(error)
+        return self
 
 
 class StaffView(BaseModel):

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import yaml
 
 from contracts.errors import DomainError
 from contracts.staff_events import RosterDay
@@ -250,3 +251,41 @@ def test_a_wrong_seed_file_names_the_staff_member_and_field():
     raw["staff"][0].update(department_code="social_security", phone=None)
     with pytest.raises(StaffFileError, match="no active centre head"):
         parse_staff_file(raw)
+
+
+# --- village agents (代办员) ------------------------------------------------------------------------------------
+
+def _agent_file(**agent) -> dict:
+    row = {"staff_id": "qs-agent-dongfeng", "township_id": "qingshui", "department_code": "village_point",
+           "role": "village_agent", "village_id": "qs-dongfeng", "name": "罗秀英", **agent}
+    return {"townships": [{"township_id": "qingshui", "enquiry_line": "0571-8888 1001"}],
+            "staff": [{"staff_id": "qs-head", "township_id": "qingshui", "department_code": "general_window",
+                       "role": "centre_head", "name": "赵建国"}, row]}
+
+
+def test_a_village_agent_has_a_village_no_department_skills_or_window():
+    agent = next(s for s in parse_staff_file(_agent_file()).staff if s.role == "village_agent")
+    assert "village_id" not in agent.record().__dict__ and agent.record().department_code == "village_point"
+    for wrong, says in [({"department_code": "social_security"}, "department_code village_point"),
+                        ({"skills": ["YB-001"]}, "no skills"), ({"window_no": "9"}, "no skills and no window_no"),
+                        ({"village_id": None}, "village_id"),
+                        ({"role": "staff"}, "only for role village_agent")]:
+        with pytest.raises(StaffFileError, match=says):
+            parse_staff_file(_agent_file(**wrong))
+
+
+def test_a_village_agent_is_never_able_for_a_case_nor_on_the_board():
+    agent = member(staff_id="qs-agent-dongfeng", role="village_agent", department_code="village_point", window_no=None)
+    assert not is_able(department_code=agent.department_code, skills=agent.skills, case_department="general_window",
+                       item_code="SB-002")
+    lines = staff.OfficeLines(enquiry_line="0571-8888 1001", by_department={})
+    assert staff.board([agent, member()], department_names={}, lines=lines) == staff.board([member()],
+                                                                                           department_names={}, lines=lines)
+
+
+def test_the_demo_agents_work_at_village_points_of_the_catalogue():
+    catalogue = yaml.safe_load((DEFAULT_FILE.parents[1] / "catalogue" / "demo-county.yaml").read_text())
+    villages = {(t["township_id"], v["village_id"]) for t in catalogue["townships"] for v in t.get("villages", ())}
+    agents = [s for s in load_staff_file(DEFAULT_FILE).staff if s.role == "village_agent"]
+    assert "qs-agent-dongfeng" in {a.staff_id for a in agents}
+    assert all((a.township_id, a.village_id) in villages and a.phone for a in agents)

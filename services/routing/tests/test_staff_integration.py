@@ -123,6 +123,10 @@ async def test_the_seed_file_is_recorded_once_and_each_contact_reaches_kafka(rou
     # Other routing instances of this test run publish the demo staff too: every record of qs-head says the same.
     for staff_id, contact in await _staff_records(infra.kafka_bootstrap, "qs-head", 1, started):
         assert staff_id == "qs-head" and contact.role == "centre_head" and contact.phone.startswith("+86139000")
+    # A village agent's number reaches notify the same way, so a resident without a mobile is texted through them.
+    for _, contact in await _staff_records(infra.kafka_bootstrap, "hx-agent-xinhe", 1, started):
+        assert (contact.role, contact.department_code, contact.phone) == ("village_agent", "village_point",
+                                                                          "+8613900040004")
 
 
 async def test_county_it_records_a_staff_member_and_their_contact_then_a_tombstone(routing, infra):
@@ -327,7 +331,7 @@ async def test_the_centre_head_assigns_a_case_by_hand_to_someone_able(routing, i
     _, view = await _case_in(client, infra.kafka_bootstrap, township_id="hexi", department_code="health")
     target = "hx-health-02" if view["staff_id"] != "hx-health-02" else "hx-health-01"
     for staff_id, status, code in [("hx-forestry-01", 409, "STAFF_NOT_ABLE"), ("qs-health-01", 422, "STAFF_OTHER_TOWNSHIP"),
-                                   ("hx-nobody-09", 422, "ASSIGNEE_UNKNOWN")]:
+                                   ("hx-nobody-09", 422, "ASSIGNEE_UNKNOWN"), ("hx-agent-xinhe", 409, "STAFF_NOT_ABLE")]:
         resp = await client.post(f"/api/v1/cases/{view['case_id']}/assign", json={"staff_id": staff_id}, headers=HX_HEAD)
         assert (resp.status_code, resp.json()["code"]) == (status, code), resp.text
     assert (await _case(client, view["case_id"]))["staff_id"] == view["staff_id"]
@@ -394,7 +398,7 @@ async def test_a_staff_member_made_inactive_hands_their_cases_over_and_leaves_th
     holder = view["staff_id"]
     other = "hx-disabled_persons-02" if holder == "hx-disabled_persons-01" else "hx-disabled_persons-01"
     spec = next(s for s in load_staff_file().staff if s.staff_id == holder)
-    body = spec.model_dump(exclude={"staff_id"}) | {"skills": list(spec.skills), "active": False}
+    body = spec.model_dump(exclude={"staff_id", "village_id"}) | {"skills": list(spec.skills), "active": False}
     shown = await _on_board(client, spec.name)
     left = await client.put(f"/api/v1/staff/{holder}", json=body, headers=ADMIN)
     assert (left.status_code, left.json()["active"]) == (200, False), left.text
