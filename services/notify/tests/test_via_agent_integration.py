@@ -9,31 +9,17 @@ from uuid import uuid4
 import pytest
 
 from contracts.contacts import CaseContact
-from contracts.events import CaseCompleted, CaseSubmitted
-from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
-from services.kit.testing import eventually, running_app, start_group_at_end
-from services.notify.app import create_app
-from services.notify.settings import NotifySettings
+from services.kit.testing import eventually
 from services.notify.tests.builders import staff_contact, submitted
-from services.notify.tests.probes import publish, publish_contacts, publish_staff_contacts, skip_other_suites_cases
-from services.notify.tests.rules_off import RULES_OFF
+from services.notify.tests.probes import notify_for_notices, publish, publish_contacts, publish_staff_contacts
 
 pytestmark = pytest.mark.integration
-TOPICS = sorted({CaseSubmitted.TOPIC, CaseCompleted.TOPIC, INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS})
 
 
 @pytest.fixture(scope="module")
 async def notify(infra, make_database):
-    suffix = f"-it-{uuid4().hex[:8]}"
-    settings = NotifySettings(
-        DATABASE_URL=await make_database("it_notify_agents"), KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-        BIANMIN_CONSUMER_GROUP_SUFFIX=suffix, send_interval=0.1, send_backoff_first=0.1, **RULES_OFF,
-    )
-    await start_group_at_end(infra.kafka_bootstrap, f"bianmin-notify{suffix}", TOPICS)
-    app = create_app(settings)
-    skip_other_suites_cases(app.state.runtime.inbox)
-    async with running_app(app) as client:
-        yield client, app.state.runtime
+    async with notify_for_notices(infra, make_database, "it_notify_agents") as running:
+        yield running
 
 
 async def _messages(runtime, case_id) -> list[dict] | None:
