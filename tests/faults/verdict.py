@@ -20,7 +20,16 @@ from services.kit.testing import auth_header, eventually, topic_partitions
 from tests.faults.infra import REPORT
 
 INSPECTOR = auth_header("inspector", None, sub="fault-inspector")
-PER_CASE = ("CaseSubmitted", "CaseAssigned", "NotificationSent")  # each exactly once after a submission
+PER_CASE = ("CaseSubmitted", "CaseAssigned", "NotificationSent")  # each present after a submission
+# Exactly once each: the case taken in, assigned, and its receipt texted to the resident. Other SMS of the case
+# (the new holder's) are checked for duplicates by template and recipient too.
+ONCE_PER_CASE = (("CaseSubmitted",), ("CaseAssigned",), ("NotificationSent", "case_submitted", "resident"))
+
+
+def _kind(event: dict) -> tuple[str, ...]:
+    if event["event_type"] == "NotificationSent":
+        return ("NotificationSent", event["payload"]["template_code"], event["payload"]["recipient_kind"])
+    return (event["event_type"],)
 SETTLE_TIMEOUT = 75.0  # a passing case settles in seconds; this bounds a failing one
 RECORDED: list[str] = []  # summary lines of this session, printed by pytest_terminal_summary
 
@@ -136,12 +145,15 @@ def _judge_case(verdict: Verdict, case_id: str, history: dict | None) -> None:
         verdict.problems.append(f"case {case_id} accepted (201) but absent from audit")
         return
     events = history["events"]
-    types = Counter(e["event_type"] for e in events)
-    for event_type in PER_CASE:
-        if types[event_type] != 1:
-            verdict.problems.append(f"case {case_id}: {event_type} x{types[event_type]}")
-            if types[event_type] > 1:
-                verdict.duplicated += types[event_type] - 1
+    kinds = Counter(_kind(e) for e in events)
+    for kind in ONCE_PER_CASE:
+        if kinds[kind] != 1:
+            verdict.problems.append(f"case {case_id}: {'/'.join(kind)} x{kinds[kind]}")
+    for kind, n in kinds.items():
+        if n > 1 and kind[0] in PER_CASE:  # each of these, and each SMS to one recipient, happens once
+            verdict.duplicated += n - 1
+            if kind not in ONCE_PER_CASE:
+                verdict.problems.append(f"case {case_id}: {'/'.join(kind)} x{n}")
     ids = Counter(e["event_id"] for e in events)
     versions = Counter((e["source"], e["stream_version"]) for e in events)
     for key, n in [*ids.items(), *versions.items()]:
