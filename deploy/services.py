@@ -19,6 +19,9 @@ if str(ROOT) not in sys.path:  # run as a script, sys.path holds deploy/ instead
 
 from deploy.kafka_passwords import local_env  # noqa: E402
 from deploy.local_common import cmdline, pid_alive, tail  # noqa: E402
+from services.kit.shutdown import TOTAL_SECONDS  # noqa: E402
+
+SHUTDOWN_TIMEOUT = TOTAL_SECONDS + 10  # the service's own bounded shutdown, and a margin on a busy machine
 
 RUN_DIR = ROOT / ".local" / "run"
 LOG_DIR = ROOT / ".local" / "logs"
@@ -77,11 +80,21 @@ class ServiceProcess:
             if self.proc:
                 self.proc.wait(10)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """SIGTERM, and SIGKILL if the process outlives its own bounded shutdown (the log's tail says
+        which step hung); either way the process is gone (and reaped) when this returns."""
         if not self.pid or not self.alive():
             self.pid_path.unlink(missing_ok=True)
             return
         os.kill(self.pid, signal.SIGTERM)
+        if not self._wait_gone(timeout):
+            print(f"{self.name} still running {timeout:.0f}s after SIGTERM; killing it. Its log ends:\n"
+                  f"{tail(self.log_path, 30)}", file=sys.stderr, flush=True)
+            os.kill(self.pid, signal.SIGKILL)
+            self._wait_gone(10.0)
+        self.pid_path.unlink(missing_ok=True)
+
+    def _wait_gone(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while self.alive() and time.monotonic() < deadline:
             if self.proc:
@@ -91,9 +104,7 @@ class ServiceProcess:
                     pass
             else:
                 time.sleep(0.2)
-        if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
-        self.pid_path.unlink(missing_ok=True)
+        return not self.alive()
 
 
 @dataclass

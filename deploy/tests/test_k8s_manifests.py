@@ -13,6 +13,7 @@ from deploy import k8s_generate
 from deploy.k8s_validate import K8S_DIR, KUSTOMIZATION, manifests, validate
 from deploy.kafka_acls import ADMIN_USER, SERVICES, Acl, all_acls, users
 from deploy.tests.manifests import load, named, of_kind
+from services.kit import shutdown
 from services.kit.topics import topic_configs
 
 pytestmark = pytest.mark.unit
@@ -134,9 +135,9 @@ def test_service_deployment_is_production_ready(service: str) -> None:
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["args"] == [f"services.{service}"]
-    # uvicorn's graceful shutdown takes up to 20 s, after the preStop pause.
+    # Every shutdown step is bounded; their sum, after the preStop pause, ends before the kill.
     pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-    assert pod["terminationGracePeriodSeconds"] > 20 + pause
+    assert pod["terminationGracePeriodSeconds"] > shutdown.TOTAL_SECONDS + pause
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.kit.auth import ConfigurationError
 from services.kit.logs import configure_logging
+from services.kit.shutdown import HTTP_DRAIN_SECONDS
 
 EX_CONFIG = 78  # sysexits.h: configuration error
 
@@ -30,4 +31,4 @@ def run_service(name: str, settings_type: type, create_app: Callable[[Any], Fast
 def serve(app: FastAPI, *, host: str, port: int) -> None:
     configure_logging(os.environ.get("BIANMIN_LOG_LEVEL", "INFO"))
     print(f"{app.title} listening on http://{host}:{port}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=int(HTTP_DRAIN_SECONDS))

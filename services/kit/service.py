@@ -23,7 +23,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pydantic import Field
 
 from contracts.envelope import Envelope
-from services.kit import admin, eventstore
+from services.kit import admin, eventstore, shutdown
 from services.kit.auth import verifier_from
 from services.kit.clock import Clock, clock_from
 from services.kit.db import apply_migrations, create_pool
@@ -81,7 +81,7 @@ def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
         security=settings.kafka_security.faststream(),  # the service's own Kafka user (its ACLs: deploy/kafka_acls.py)
         acks="all", enable_idempotence=True,  # aiokafka defaults to acks=1 without idempotence
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
-        graceful_timeout=15.0,
+        graceful_timeout=shutdown.KAFKA_DRAIN_SECONDS,
         log_level=logging.DEBUG,  # FastStream logs every message received/processed at this level
     )
 
@@ -134,16 +134,7 @@ def create_service(
         try:
             yield
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
-            await probe.close()  # after the metrics loop, which asks the probe too
-            await runtime.relay.stop()
-            await runtime.inbox.close()
-            await runtime.broker.stop()
-            await runtime.pool.close()
+            await _shut_down(runtime, probe, tasks)
 
     app = FastAPI(title=f"bianmin {name}", version=version, description=description, lifespan=lifespan)
     app.state.runtime = runtime
@@ -180,6 +171,20 @@ def create_service(
     app.add_middleware(InFlightLimit, limit=settings.max_in_flight, wait=settings.in_flight_wait_seconds)
     install_metrics(app, service=name, version=version)  # outermost: also counts the 503s of the limit
     return app
+
+
+async def _shut_down(runtime: Runtime[Any, Any], probe: ReadinessProbe, tasks: list[asyncio.Task[None]]) -> None:
+    """Each step bounded (services.kit.shutdown), in the order they depend on each other."""
+    for t in tasks:
+        t.cancel()
+    await shutdown.bounded("background loops", asyncio.gather(*tasks, return_exceptions=True))
+    await shutdown.bounded("readiness probe", probe.close())  # after the metrics loop, which asks the probe too
+    if runtime.relay is not None:
+        await shutdown.bounded("outbox relay", runtime.relay.stop())
+    await shutdown.bounded("consumer offsets", runtime.inbox.close())
+    await shutdown.bounded("kafka broker", runtime.broker.stop(), seconds=shutdown.KAFKA_STOP_SECONDS)
+    if not await shutdown.bounded("database pool", runtime.pool.close()):
+        runtime.pool.terminate()  # a connection still held by an abandoned step
 
 
 async def _open_database(runtime: Runtime[Any, Any], service_dir: Path, runtime_database: RuntimeDatabase | None) -> str:
