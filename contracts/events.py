@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Envelope, Payload
+from contracts.inspection_events import INSPECTION_EVENT_TYPES
 from contracts.routing_events import (  # noqa: F401  (re-exported: every event type is importable from here)
     ROUTING_EVENT_TYPES,
     AssignmentReason,
@@ -541,6 +542,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     *ROUTING_EVENT_TYPES,
     TicketIssued, TicketCalled, ServiceStarted, ServiceEnded,
     NotificationSent, NotificationDelivered, NotificationFailed, AuditCheckpointed, *STAFF_EVENT_TYPES,
+    *INSPECTION_EVENT_TYPES,
 )
 EVENTS_BY_NAME: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in EVENT_TYPES}
 

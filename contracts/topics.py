@@ -2,7 +2,7 @@
 
 One topic per producing service's case stream, keyed by case id: Kafka keeps the events of
 one case from one service in order on one partition, and `event_type` travels in a header.
-Audit's signed checkpoints and the hall's queue tickets are not about cases and get topics of their own.
+Audit's signed checkpoints and inspections, and the hall's queue tickets, are not about cases and get topics of their own.
 
 Residents' phone numbers travel on none of those: they have a compacted topic of their own,
 keyed by case id, that only notify may read. Compaction keeps the latest record per case, and
@@ -19,6 +19,7 @@ INTAKE_CASES = "bianmin.intake.cases.v1"
 ROUTING_CASES = "bianmin.routing.cases.v1"
 NOTIFY_CASES = "bianmin.notify.cases.v1"
 AUDIT_CHECKPOINTS = "bianmin.audit.checkpoints.v1"
+AUDIT_INSPECTIONS = "bianmin.audit.inspections.v1"  # who looked at what, and the accountability ledger
 INTAKE_CONTACTS = "bianmin.intake.contacts.v1"
 INTAKE_HALL = "bianmin.intake.hall.v1"  # queue tickets: not about cases, keyed by ticket id
 ROUTING_STAFF = "bianmin.routing.staff.v1"  # staff, presence, rosters: not about cases, keyed by staff stream id
@@ -27,7 +28,7 @@ ROUTING_STAFF_CONTACTS = "bianmin.routing.staff-contacts.v1"  # staff phones, co
 # topic -> the one service that produces it (the event topics, enveloped events)
 PRODUCERS: dict[str, str] = {
     INTAKE_CASES: "intake", ROUTING_CASES: "routing", NOTIFY_CASES: "notify", AUDIT_CHECKPOINTS: "audit",
-    INTAKE_HALL: "intake", ROUTING_STAFF: "routing",
+    AUDIT_INSPECTIONS: "audit", INTAKE_HALL: "intake", ROUTING_STAFF: "routing",
 }
 EVENT_TOPICS: tuple[str, ...] = tuple(PRODUCERS)
 # The case streams: what a partner system may subscribe to.
@@ -43,6 +44,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     ROUTING_CASES: ("intake", "notify", "audit"),
     NOTIFY_CASES: ("audit",),
     AUDIT_CHECKPOINTS: ("audit",),
+    AUDIT_INSPECTIONS: ("audit",),
     INTAKE_HALL: ("audit",),
     INTAKE_CONTACTS: ("notify",),
     ROUTING_STAFF: ("audit",),

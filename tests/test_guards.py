@@ -7,6 +7,7 @@ import importlib
 import pytest
 
 from contracts.events import EVENT_TYPES, AuditCheckpointed
+from contracts.inspection_events import AuditQueried
 from contracts.topics import CASE_TOPICS, COMPACTED_TOPICS, CONSUMERS, CONTACT_TOPICS, EVENT_TOPICS, dlq_of
 from deploy.kafka_acls import all_acls
 
@@ -47,9 +48,10 @@ def test_audit_hears_every_event(wiring):
     assert wiring["audit"][0] == set(EVENT_TOPICS)  # its own checkpoints too: they are chained like the rest
 
 
-def test_audit_publishes_only_its_signed_checkpoints(wiring):
-    """Audit records what the others did; all it says itself is the signed head of its chain."""
-    assert wiring["audit"][1] == {AuditCheckpointed.TOPIC}
+def test_audit_publishes_only_its_checkpoints_and_inspections(wiring):
+    """Audit records what the others did; all it says itself is the signed head of its chain, and who
+    looked at the log and what followed (its inspections stream)."""
+    assert wiring["audit"][1] == {AuditCheckpointed.TOPIC, AuditQueried.TOPIC}
 
 
 def test_no_event_carries_a_phone_number():

@@ -31,7 +31,7 @@ def test_topics_follow_naming_rule():
     for topic, producer in PRODUCERS.items():
         prefix, service, stream, version = topic.split(".")
         assert (prefix, service, version) == ("bianmin", producer, "v1")
-        assert stream in ("cases", "checkpoints", "hall", "staff")
+        assert stream in ("cases", "checkpoints", "inspections", "hall", "staff")
     assert len(set(ALL_TOPICS)) == len(ALL_TOPICS)
 
 
