@@ -115,9 +115,10 @@ async def append_checkpoint(pool: asyncpg.Pool, key: Ed25519PrivateKey, *, now: 
             progress = checkpoints.advance(progress, records)
             await merkle_store.check_leaves(conn, records)
         head = checkpoints.next_head(last, progress)
+        await merkle_store.check_tree(conn, last, progress.chain.head_seq)
         if head is None:
             return None
-        head = await merkle_store.tree_head(conn, last, head)
+        head = await merkle_store.with_root(conn, head)
         [event] = await eventstore.append(
             conn, source="audit", case_id=AUDIT_CHAIN_ID, township_id=AUDIT_TOWNSHIP_ID,
             origin=eventstore.Origin(actor=Actor(kind="system", id="audit")),

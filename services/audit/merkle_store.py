@@ -135,16 +135,20 @@ async def check_leaves(conn: asyncpg.Connection, records: list[AuditRecord]) -> 
             raise checkpoints.CheckpointRefused(details={"seq": record.seq, "reason": "leaf_mismatch"})
 
 
-async def tree_head(conn: asyncpg.Connection, last: checkpoints.Head | None, head: checkpoints.Head) -> checkpoints.Head:
-    """`head` with the Merkle root of records 1..head_seq, once the tree is known to extend the last head:
-    the tree holds exactly head_seq leaves (more: records it had stored were deleted, and a new record
-    would reuse their numbers) and the last signed root is still the root at its size."""
+async def check_tree(conn: asyncpg.Connection, last: checkpoints.Head | None, head_seq: int) -> None:
+    """Refuses unless the tree extends the last signed head: it holds exactly head_seq leaves (more:
+    records it had stored were deleted, and a new record would reuse their numbers), and the last
+    signed root is still the root at its size. Checked even when there is nothing new to sign."""
     held = await size(conn)
-    if held != head.head_seq:
-        raise checkpoints.CheckpointRefused(details={"seq": head.head_seq, "tree_size": held,
-                                                     "reason": "records_lost" if held > head.head_seq else "tree_behind"})
+    if held != head_seq:
+        raise checkpoints.CheckpointRefused(details={"seq": head_seq, "tree_size": held,
+                                                     "reason": "records_lost" if held > head_seq else "tree_behind"})
     if last and last.tree_size is not None and (await root(conn, last.tree_size)).hex() != last.root_hash:
         raise checkpoints.CheckpointRefused(details={"seq": last.head_seq, "reason": "root_mismatch"})
+
+
+async def with_root(conn: asyncpg.Connection, head: checkpoints.Head) -> checkpoints.Head:
+    """`head` as a signed tree head: the Merkle root of records 1..head_seq."""
     return replace(head, tree_size=head.head_seq, root_hash=(await root(conn, head.head_seq)).hex())
 
 

@@ -80,7 +80,7 @@ async def get_public_keys(request: Request,
 @router.get("/proofs/inclusion", response_model=InclusionProofView,
             summary="Proof that one event is in the log a signed head covers (包含性证明)",
             responses=error_responses(401, 403, 404, 409, 422))
-async def get_inclusion(request: Request, grant: Annotated[Grant, Depends(permit("audit.proofs"))],
+async def get_inclusion(request: Request, grant: Annotated[Grant, Depends(permit("audit.inclusion_proof"))],
                         event_id: UUID, checkpoint: Number | None = None) -> InclusionProofView:
     """Against checkpoint `checkpoint`, or the latest; 404 EVENT_NOT_IN_LOG, 404 CHECKPOINT_NOT_FOUND,
     422 EVENT_AFTER_CHECKPOINT when the event was logged after that head."""
@@ -109,7 +109,7 @@ async def get_inclusion(request: Request, grant: Annotated[Grant, Depends(permit
 @router.get("/proofs/consistency", response_model=ConsistencyProofView,
             summary="Proof that a later signed head extends an earlier one (一致性证明)",
             responses=error_responses(401, 403, 404, 409, 422))
-async def get_consistency(request: Request, grant: Annotated[Grant, Depends(permit("audit.proofs"))],
+async def get_consistency(request: Request, grant: Annotated[Grant, Depends(permit("audit.consistency_proof"))],
                           first: Number, second: Number) -> ConsistencyProofView:
     if first > second:
         raise ApiError(422, "FIRST_AFTER_SECOND", "first 须为不晚于 second 的检查点编号")

@@ -202,7 +202,7 @@ async def _locate(head: AuditCheckpointed, first_seq: int, last_seq: int, path: 
         except (Unusable, KeyError, TypeError, ValueError):
             proven = False
         if not proven:
-            return f"第一条与检查点不符的记录：序号 {seq}（事件 {event_id}）"
+            return f"第一条无法证明与检查点一致的记录：序号 {seq}（事件 {event_id}）"
     return None
 
 
@@ -247,7 +247,10 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {"heads": heads, "inclusion": inclusion, "export": export}
 
 
-async def run(args: argparse.Namespace) -> Verdict:
+async def run(args: argparse.Namespace, client: httpx.AsyncClient | None = None) -> Verdict:
+    """The verdict of one command; `client` replaces the one --audit-url would open (tests run the app in process)."""
+    if client is not None:
+        return await COMMANDS[args.command](args, client)
     if not args.audit_url:
         return await COMMANDS[args.command](args, None)
     async with httpx.AsyncClient(base_url=args.audit_url, timeout=args.timeout) as client:
