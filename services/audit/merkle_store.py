@@ -97,11 +97,26 @@ async def append_leaves(conn: asyncpg.Connection, records: list[AuditRecord]) ->
 
 async def append_record(conn: asyncpg.Connection, record: AuditRecord) -> None:
     """Called by commands.record_event under the append lock, in its transaction: the record's leaf
-    and completed parents. Records the tree does not hold yet (logged before it) are added first."""
-    held = await size(conn)
-    if held < record.seq - 1:
-        await _catch_up_locked(conn, held, record.seq - 1)
-    await append_leaves(conn, [record])
+    and completed parents. Records the tree does not hold yet (logged before it) are added first.
+
+    One query reads the tree's size and the new leaf's left siblings, one inserts: two round trips."""
+    index = record.seq - 1
+    wanted = merkle.left_siblings(index)
+    rows = await conn.fetch(
+        "SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)"
+        " JOIN merkle_nodes n USING (level, idx)"
+        " UNION ALL (SELECT -1, idx, NULL FROM merkle_nodes WHERE level = 0 ORDER BY idx DESC LIMIT 1)",
+        [w[0] for w in wanted], [w[1] for w in wanted])
+    held = next((r["idx"] + 1 for r in rows if r["level"] == -1), 0)
+    if held < index:
+        await _catch_up_locked(conn, held, index)
+        await append_leaves(conn, [record])
+        return
+    siblings = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows if r["level"] >= 0}
+    if held > index or len(siblings) < len(wanted):
+        await append_leaves(conn, [record])  # fails loudly: the leaf exists, or a sibling is missing
+        return
+    await _insert(conn, merkle.appended_nodes(index, record_leaf(record), siblings))
 
 
 async def _catch_up_locked(conn: asyncpg.Connection, held: int, upto_seq: int) -> int:

@@ -85,7 +85,7 @@ async def get_inclusion(request: Request, grant: Annotated[Grant, Depends(permit
     """Against checkpoint `checkpoint`, or the latest; 404 EVENT_NOT_IN_LOG, 404 CHECKPOINT_NOT_FOUND,
     422 EVENT_AFTER_CHECKPOINT when the event was logged after that head."""
     rt = _rt(request)
-    async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+    async with rt.pool.acquire() as conn, conn.transaction():
         head = await _tree_head(conn, checkpoint)
         record = await merkle_store.record_of(conn, event_id)
         if record is None:
@@ -114,7 +114,7 @@ async def get_consistency(request: Request, grant: Annotated[Grant, Depends(perm
     if first > second:
         raise ApiError(422, "FIRST_AFTER_SECOND", "first 须为不晚于 second 的检查点编号")
     rt = _rt(request)
-    async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+    async with rt.pool.acquire() as conn, conn.transaction():
         old, new = await _tree_head(conn, first), await _tree_head(conn, second)
         old_size, new_size = old.payload.tree_size, new.payload.tree_size
         assert old_size is not None and new_size is not None
