@@ -3,10 +3,11 @@ recorded in the access log with the answer, in one transaction."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.events import AuditCheckpointed
@@ -71,10 +72,12 @@ async def get_public_keys(request: Request,
                           _: Annotated[Grant, Depends(permit("audit.public_keys"))]) -> list[PublicKeyView]:
     deps = _rt(request).deps
     assert deps.signing_key is not None, "the signing key is loaded at start"
-    current = deps.signing_key.public_key()
-    keys = [(current, "current"), *((k, "retired") for k in deps.retired_keys)]
-    return [PublicKeyView(key_id=checkpoints.key_id(k), algorithm="Ed25519", status=status,  # type: ignore[arg-type]
-                          public_key_pem=checkpoints.public_pem(k)) for k, status in keys]
+
+    def view(key: Ed25519PublicKey, status: Literal["current", "retired"]) -> PublicKeyView:
+        return PublicKeyView(key_id=checkpoints.key_id(key), algorithm="Ed25519", status=status,
+                             public_key_pem=checkpoints.public_pem(key))
+
+    return [view(deps.signing_key.public_key(), "current"), *(view(k, "retired") for k in deps.retired_keys)]
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofView,
