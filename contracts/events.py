@@ -518,6 +518,14 @@ class AuditCheckpointedPayload(Payload):
                            description="Base64 of the 64-byte Ed25519 signature over the checkpoint's canonical text "
                            "(docs/adr/0007-audit.md; services/audit/checkpoints.py signed_text).",
                            examples=["O7Eu2jwpjbXeJVl/VNkk8uF+eKJq2JU+2CGO5oLwu76QIeLzAJ0VLJEb8fJexoOpAnFBZnZ6+9jlvQ+wEk7Lig=="])
+    # 1.1: the signed tree head (RFC 9162) of the Merkle tree over the log; absent on 1.0 checkpoints.
+    tree_size: int | None = Field(default=None, ge=1, description="Leaves of the Merkle tree this head covers: records "
+                                  "1..tree_size (equal to head_seq). Absent on checkpoints before schema 1.1.",
+                                  examples=[1842])
+    root_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
+                                  description="RFC 9162 Merkle tree hash of records 1..tree_size, lower-case hex "
+                                  "(docs/adr/0031-audit-merkle-proofs.md). Absent on checkpoints before schema 1.1.",
+                                  examples=["5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"])
 
 
 class AuditCheckpointed(Envelope):
@@ -526,6 +534,7 @@ class AuditCheckpointed(Envelope):
     number (1, 2, 3 … without gaps), township_id "county"."""
 
     TOPIC: ClassVar[str] = AUDIT_CHECKPOINTS
+    SCHEMA_VERSION: ClassVar[str] = "1.1"  # tree_size and root_hash: the signed Merkle tree head
     event_type: Literal["AuditCheckpointed"] = "AuditCheckpointed"
     case_id: UUID = Field(description="Always AUDIT_CHAIN_ID = uuid5(NAMESPACE_URL, 'bianmin-audit-chain').",
                           examples=[str(AUDIT_CHAIN_ID)])

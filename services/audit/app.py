@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import checkpoints, handlers, roles
+from services.audit import checkpoints, export_routes, handlers, keyring, merkle_store, proof_routes, roles
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
@@ -27,6 +27,10 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
 
     async def load_signing_key(rt: AuditRuntime) -> None:
         rt.deps.signing_key = checkpoints.load_signing_key(settings.signing_key_file, development_path=DEVELOPMENT_KEY)
+        rt.deps.retired_keys = keyring.load_retired(settings.retired_public_keys_file)
+
+    async def catch_up_tree(rt: AuditRuntime) -> None:
+        await merkle_store.catch_up(rt.pool)  # records logged before the Merkle tree existed
 
     async def runtime_database(owner: asyncpg.Pool) -> str:
         password = (settings.db_password.get_secret_value() if settings.db_password
@@ -38,6 +42,8 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
-        publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded], routers=[handlers.router],
-        on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
+        publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
+        routers=[handlers.router, proof_routes.router, export_routes.router],
+        on_start=[load_signing_key, catch_up_tree], background=[handlers.publish_checkpoints, check_chain],
+        runtime_database=runtime_database,
     )

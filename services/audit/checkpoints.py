@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -24,6 +24,7 @@ from services.kit.local_secret import create_once
 log = logging.getLogger(__name__)
 
 SIGNED_TEXT_TAG = "bianmin-audit-checkpoint/v1"
+SIGNED_TREE_HEAD_TAG = "bianmin-audit-checkpoint/v2"  # v1's lines, then key_id, tree_size and root_hash
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Head:
     head_hash: str
     records: int
     previous_head_seq: int
+    tree_size: int | None = None  # v2: the signed Merkle tree head (records 1..tree_size)
+    root_hash: str | None = None
+    key_id: str | None = None  # v2 signs the key's id as well
 
 
 class CheckpointRefused(DomainError):
@@ -82,7 +86,7 @@ def next_head(last: Head | None, progress: Progress) -> Head | None:
 def signed_text(head: Head, *, chain_id: object = AUDIT_CHAIN_ID) -> bytes:
     """The exact bytes that are signed: ASCII lines `name=value`, each ending in LF, in this order."""
     lines = [
-        SIGNED_TEXT_TAG,
+        SIGNED_TEXT_TAG if head.tree_size is None else SIGNED_TREE_HEAD_TAG,
         f"chain_id={chain_id}",
         f"checkpoint={head.number}",
         f"head_seq={head.head_seq}",
@@ -90,6 +94,8 @@ def signed_text(head: Head, *, chain_id: object = AUDIT_CHAIN_ID) -> bytes:
         f"records={head.records}",
         f"previous_head_seq={head.previous_head_seq}",
     ]
+    if head.tree_size is not None:
+        lines += [f"key_id={head.key_id}", f"tree_size={head.tree_size}", f"root_hash={head.root_hash}"]
     return "".join(line + "\n" for line in lines).encode("ascii")
 
 
@@ -116,18 +122,21 @@ def load_public_pem(pem: bytes) -> Ed25519PublicKey:
 
 
 def sign(private_key: Ed25519PrivateKey, head: Head) -> AuditCheckpointedPayload:
+    """A v2 signed tree head when `head` carries the Merkle root, else a v1 checkpoint."""
+    signer = key_id(private_key.public_key())
+    head = replace(head, key_id=signer)
     signature = private_key.sign(signed_text(head))
     return AuditCheckpointedPayload(
         head_seq=head.head_seq, head_hash=head.head_hash, records=head.records,
-        previous_head_seq=head.previous_head_seq, key_id=key_id(private_key.public_key()),
-        signature=base64.b64encode(signature).decode("ascii"),
+        previous_head_seq=head.previous_head_seq, key_id=signer,
+        signature=base64.b64encode(signature).decode("ascii"), tree_size=head.tree_size, root_hash=head.root_hash,
     )
 
 
 def head_of(event: AuditCheckpointed) -> Head:
     p = event.payload
     return Head(number=event.stream_version, head_seq=p.head_seq, head_hash=p.head_hash, records=p.records,
-                previous_head_seq=p.previous_head_seq)
+                previous_head_seq=p.previous_head_seq, tree_size=p.tree_size, root_hash=p.root_hash, key_id=p.key_id)
 
 
 def signature_fault(event: AuditCheckpointed, public_key: Ed25519PublicKey) -> str | None:
@@ -156,14 +165,17 @@ class Judgement:
         return self.checkpoints[-1] if self.checkpoints else None
 
 
-def judge(events: Iterable[AuditCheckpointed], public_key: Ed25519PublicKey) -> Judgement:
-    """Every signature, then the series: numbers 1..N without gaps, one checkpoint per number,
+def judge(events: Iterable[AuditCheckpointed], keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey]) -> Judgement:
+    """Every signature, each with the key it names (one pinned key, or a keyring: key_id → key,
+    current and retired), then the series: numbers 1..N without gaps, one checkpoint per number,
     each extending the previous one (previous_head_seq, growing head_seq and records)."""
+    keyring = keys if isinstance(keys, Mapping) else {key_id(keys): keys}
     problems: list[str] = []
     by_number: dict[int, AuditCheckpointed] = {}
     other_keys: dict[str, int] = {}
     for event in events:
-        if event.payload.key_id != key_id(public_key):
+        public_key = keyring.get(event.payload.key_id)
+        if public_key is None:
             other_keys[event.payload.key_id] = other_keys.get(event.payload.key_id, 0) + 1
             continue
         if fault := signature_fault(event, public_key):
@@ -191,6 +203,8 @@ def _series_faults(ordered: list[AuditCheckpointed]) -> list[str]:
         prev_seq, prev_records = (previous.payload.head_seq, previous.payload.records) if previous else (0, 0)
         if p.previous_head_seq != prev_seq or p.head_seq <= prev_seq or p.records <= prev_records:
             faults.append(f"第 {event.stream_version} 号检查点未接续上一个检查点")
+        if p.tree_size is not None and p.tree_size != p.head_seq:
+            faults.append(f"第 {event.stream_version} 号检查点的树大小与序号不符")
         previous = event
     return faults
 

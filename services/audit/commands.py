@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import checkpoints, domain, store
+from services.audit import checkpoints, domain, merkle_store, store
 from services.kit import eventstore
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
@@ -52,7 +52,8 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     seq, prev_hash = await store.head(conn)
     record = domain.new_record(event, topic=type(event).TOPIC, seq=seq + 1, prev_hash=prev_hash, recorded_at=now,
                                trace_id=trace_id_of(current_traceparent()))
-    await store.insert_record(conn, record)
+    if await store.insert_record(conn, record):
+        await merkle_store.append_record(conn, record)
 
 
 async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[str], None]) -> CaseHistory:
@@ -112,9 +113,12 @@ async def append_checkpoint(pool: asyncpg.Pool, key: Ed25519PrivateKey, *, now: 
         progress = checkpoints.start_from(last)
         async for records in store.record_chunks(conn, size=chunk, after_seq=last.head_seq if last else 0):
             progress = checkpoints.advance(progress, records)
+            await merkle_store.check_leaves(conn, records)
         head = checkpoints.next_head(last, progress)
+        await merkle_store.check_tree(conn, last, progress.chain.head_seq)
         if head is None:
             return None
+        head = await merkle_store.with_root(conn, head)
         [event] = await eventstore.append(
             conn, source="audit", case_id=AUDIT_CHAIN_ID, township_id=AUDIT_TOWNSHIP_ID,
             origin=eventstore.Origin(actor=Actor(kind="system", id="audit")),

@@ -26,6 +26,7 @@ GRANTS: dict[str, str] = {
     "events": "SELECT, INSERT, UPDATE",
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
+    "merkle_nodes": "SELECT, INSERT",  # evidence, like audit_log: append-only
 }
 SEQUENCES = ("events_position_seq", "dead_letters_id_seq")
 

@@ -14,6 +14,8 @@ class AuditSettings(ServiceSettings):
     chain_check_seconds: float = Field(default=10.0, gt=0)
     # AUDIT_SIGNING_KEY_FILE: PEM Ed25519 private key; unset, a development key under .local/ is used
     signing_key_file: str | None = None
+    # AUDIT_RETIRED_PUBLIC_KEYS_FILE: PEM bundle of the public keys of earlier signing keys (rotation)
+    retired_public_keys_file: str | None = None
     # The role the service runs as (may only read and append the log); DATABASE_URL is the owner,
     # used for migrations and grants. Unset: a development role is created, with AUDIT_DB_PASSWORD
     # or a password generated into .local/.

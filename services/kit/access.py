@@ -103,6 +103,11 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.integrity": ("audit GET /api/v1/integrity", _COUNTY_READERS),
     "audit.events": ("audit GET /api/v1/events", _COUNTY_READERS),
     "audit.public_key": ("audit GET /api/v1/checkpoints/public-key", _COUNTY_READERS),
+    "audit.checkpoints": ("audit GET /api/v1/checkpoints", _COUNTY_READERS),
+    "audit.public_keys": ("audit GET /api/v1/checkpoints/public-keys", _COUNTY_READERS),
+    "audit.inclusion_proof": ("audit GET /api/v1/proofs/inclusion", _COUNTY_READERS),
+    "audit.consistency_proof": ("audit GET /api/v1/proofs/consistency", _COUNTY_READERS),
+    "audit.export": ("audit GET /api/v1/export", _COUNTY_READERS),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

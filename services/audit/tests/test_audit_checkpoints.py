@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from uuid import uuid4
 
 import asyncpg
@@ -19,11 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.events import AUDIT_CHAIN_ID, AuditCheckpointed, parse_event
-from services.audit import checkpoints, commands, domain, verify
+from services.audit import checkpoints, commands, verify
 from services.audit.app import create_app
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import assigned, completed, submitted
 from services.audit.tests.probes import INSPECTOR, history_of, integrity, only, publish
+from services.audit.tests.tamper import rewrite_consistently
 from services.kit.service import Runtime
 from services.kit.testing import auth_header, consume_until, eventually, running_app, start_group_at_end
 
@@ -185,7 +186,7 @@ async def test_deleted_tail_passes_the_chain_but_not_the_checkpoint(checkpointed
 async def test_consistently_rewritten_log_passes_the_chain_but_not_the_checkpoint(checkpointed):
     c = checkpointed
     async with owner(c.dsn) as conn:
-        await _rewrite(conn, c.ours[0]["seq"])
+        await rewrite_consistently(conn, c.ours[0]["seq"])
 
     plain = await integrity(c.client)
     assert plain["valid"] is True and plain["head_seq"] >= c.checkpoint.payload.head_seq  # nothing looks wrong
@@ -203,20 +204,3 @@ async def test_consistently_rewritten_log_passes_the_chain_but_not_the_checkpoin
     refused = await _refused(c.runtime)
     assert refused.details["reason"] == "hash_mismatch"
     assert c.runtime.deps.checkpoints.appended == appended
-
-
-async def _rewrite(conn: asyncpg.Connection, edited_seq: int) -> None:
-    """Changes one record, then recomputes every hash from it on, as an owner who knows the algorithm would."""
-    rows = await conn.fetch("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq", edited_seq)
-    prev = await conn.fetchval("SELECT prev_hash FROM audit_log WHERE seq = $1", edited_seq)
-    for row in rows:
-        record = domain.AuditRecord(**dict(row))
-        if record.seq == edited_seq:
-            assert '"qingshui"' in record.envelope
-            record = replace(record, township_id="baishi", envelope=record.envelope.replace('"qingshui"', '"baishi"'))
-        record = replace(record, prev_hash=prev)
-        record = replace(record, hash=domain.record_hash(record))
-        await conn.execute("UPDATE audit_log SET township_id = $2, envelope = $3, prev_hash = $4, hash = $5"
-                           " WHERE seq = $1", record.seq, record.township_id, record.envelope, record.prev_hash,
-                           record.hash)
-        prev = record.hash

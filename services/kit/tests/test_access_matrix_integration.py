@@ -345,6 +345,14 @@ CALLS: dict[str, tuple[Call, int]] = {
     "audit.integrity": (lambda c, r, a: _get(c, "audit", "/api/v1/integrity", token(r)), 200),
     "audit.events": (lambda c, r, a: _get(c, "audit", "/api/v1/events", token(r)), 200),
     "audit.public_key": (lambda c, r, a: _get(c, "audit", "/api/v1/checkpoints/public-key", token(r)), 200),
+    "audit.checkpoints": (lambda c, r, a: _get(c, "audit", "/api/v1/checkpoints", token(r)), 200),
+    "audit.public_keys": (lambda c, r, a: _get(c, "audit", "/api/v1/checkpoints/public-keys", token(r)), 200),
+    # Allowed, then refused by the proof's own rules, whether or not a head is signed yet.
+    "audit.inclusion_proof": (lambda c, r, a: _get(c, "audit", "/api/v1/proofs/inclusion", token(r),
+                                                   event_id=uuid4(), checkpoint=2**31 - 1), 404),
+    "audit.consistency_proof": (lambda c, r, a: _get(c, "audit", "/api/v1/proofs/consistency", token(r),
+                                                     first=2, second=1), 422),
+    "audit.export": (lambda c, r, a: _get(c, "audit", "/api/v1/export", token(r)), 200),
     "admin.redrive_dead_letters": (lambda c, r, a: c.clients["routing"].post(
         "/api/v1/admin/dead-letters/redrive", headers=token(r)), 200),
 }
