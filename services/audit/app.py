@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import checkpoints, handlers, roles
+from services.audit import checkpoints, gaps, handlers, roles
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
@@ -40,4 +40,5 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded], routers=[handlers.router],
         on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
+        metrics_refresh=[gaps.refresh_metrics],
     )

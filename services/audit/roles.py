@@ -26,8 +26,10 @@ GRANTS: dict[str, str] = {
     "events": "SELECT, INSERT, UPDATE",
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
+    "stream_gaps": "SELECT, INSERT, UPDATE",  # a gap is closed, never deleted
+    "replays_refused": "SELECT, INSERT",  # evidence: append-only like audit_log
 }
-SEQUENCES = ("events_position_seq", "dead_letters_id_seq")
+SEQUENCES = ("events_position_seq", "dead_letters_id_seq", "replays_refused_id_seq")
 
 
 def role_of(dsn: str) -> str:
