@@ -5,7 +5,7 @@ the end offsets taken when reading starts, so a busy topic still has an end."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,9 +43,10 @@ class ScanStats:
 
 
 async def scan(bootstrap: str, topics: Sequence[str] = EVENT_TOPICS, *, progress: Progress | None = None,
-               stats: ScanStats | None = None, stall_timeout: float = 60.0,
-               batch: int = 5000) -> AsyncIterator[list[ConsumerRecord]]:
-    """Every record of `topics`, partition by partition in offset order, in batches.
+               stats: ScanStats | None = None, stall_timeout: float = 60.0, batch: int = 5000,
+               start: Mapping[TopicPartition, int] | None = None) -> AsyncIterator[list[ConsumerRecord]]:
+    """Every record of `topics`, partition by partition in offset order, in batches; from the
+    beginning, or from the offsets in `start` (a test reads only what it sent).
 
     Raises ScanFailed when a topic does not exist or nothing arrives for `stall_timeout` seconds
     while records are still due.
@@ -60,11 +61,13 @@ async def scan(bootstrap: str, topics: Sequence[str] = EVENT_TOPICS, *, progress
         consumer.assign(partitions)
         stats.first_offsets = await consumer.beginning_offsets(partitions)
         stats.end_offsets = await consumer.end_offsets(partitions)
-        stats.total = sum(stats.end_offsets[tp] - stats.first_offsets[tp] for tp in partitions)
-        await consumer.seek_to_beginning(*partitions)
+        begin = {tp: max(stats.first_offsets[tp], (start or {}).get(tp, 0)) for tp in partitions}
+        stats.total = sum(stats.end_offsets[tp] - begin[tp] for tp in partitions)
+        for tp in partitions:
+            consumer.seek(tp, begin[tp])
         if progress:
             progress(0, stats.total)
-        due = {tp for tp in partitions if stats.end_offsets[tp] > stats.first_offsets[tp]}
+        due = {tp for tp in partitions if stats.end_offsets[tp] > begin[tp]}
         last_record = time.monotonic()
         while due:
             fetched = await consumer.getmany(*due, timeout_ms=1000, max_records=batch)
@@ -80,6 +83,19 @@ async def scan(bootstrap: str, topics: Sequence[str] = EVENT_TOPICS, *, progress
                     progress(stats.read, stats.total)
             elif time.monotonic() - last_record > stall_timeout:
                 raise ScanFailed(f"{stall_timeout:.0f} 秒内未读到新消息，主题未能读完（已读 {stats.read}/{stats.total} 条）")
+    except KafkaError as exc:
+        raise ScanFailed(f"无法读取 Kafka（{bootstrap}）：{exc}") from exc
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(bootstrap: str, topics: Sequence[str] = EVENT_TOPICS) -> dict[TopicPartition, int]:
+    """Where each partition of `topics` ends now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                **kafka_client_options())
+    try:
+        await consumer.start()
+        return await consumer.end_offsets(await _partitions(bootstrap, topics))
     except KafkaError as exc:
         raise ScanFailed(f"无法读取 Kafka（{bootstrap}）：{exc}") from exc
     finally:

@@ -19,14 +19,14 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry import context, propagate
 from pydantic import ValidationError
 
@@ -92,6 +92,8 @@ async def prepare(dsn: str, schema: str, *, live_schema: str, replace: bool) -> 
         raise RebuildRefused(f"目标 schema 不能是正在使用的 {live_schema}")
     conn = await asyncpg.connect(dsn)
     try:
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'"{live_schema}".audit_log'):
+            raise RebuildRefused(f"数据库中没有审计日志 {live_schema}.audit_log，无从比对")
         exists = await conn.fetchval("SELECT true FROM information_schema.schemata WHERE schema_name = $1", schema)
         if exists and not replace:
             raise RebuildRefused(f"schema {schema} 已存在；要重建请加 --replace（将删除其全部内容）")
@@ -131,13 +133,14 @@ async def append_batch(conn: asyncpg.Connection, records: Sequence[ConsumerRecor
 
 
 async def replay(pool: asyncpg.Pool, bootstrap: str, *, clock: Clock, batch: int, quiet: bool,
-                 topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0) -> Replayed:
+                 topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0,
+                 start: Mapping[TopicPartition, int] | None = None) -> Replayed:
     replayed = Replayed()
     started = time.monotonic()
     async with pool.acquire() as conn:
         with kafka_scan.progress_bar("从 Kafka 重建审计日志", disable=quiet) as progress:
             async for records in kafka_scan.scan(bootstrap, topics, progress=progress, batch=batch,
-                                                 stall_timeout=stall_timeout):
+                                                 stall_timeout=stall_timeout, start=start):
                 await append_batch(conn, records, replayed, clock)
     replayed.seconds = time.monotonic() - started
     return replayed
@@ -169,13 +172,16 @@ async def compare(conn: asyncpg.Connection, *, rebuilt: str, live: str, started_
 
 async def rebuild(*, bootstrap: str, database_url: str, schema: str, live_schema: str = "audit",
                   replace: bool = False, batch: int = 2000, quiet: bool = False, clock: Clock | None = None,
-                  topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0) -> Outcome:
+                  topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0,
+                  start: Mapping[TopicPartition, int] | None = None) -> Outcome:
+    """Rebuild into `schema` and compare with `live_schema`. `start` (offsets per partition) is for
+    tests on a shared Kafka; a real rebuild reads from the beginning."""
     clock = clock or SystemClock()
     started_at = clock.now()
     pool = await prepare(database_url, schema, live_schema=live_schema, replace=replace)
     try:
         replayed = await replay(pool, bootstrap, clock=clock, batch=batch, quiet=quiet, topics=topics,
-                                stall_timeout=stall_timeout)
+                                stall_timeout=stall_timeout, start=start)
         integrity = await commands.verify_integrity(pool, clock, chunk=5000)
         async with pool.acquire() as conn:
             comparison = await compare(conn, rebuilt=schema, live=live_schema, started_at=started_at)

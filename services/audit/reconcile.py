@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from contracts.events import parse_event
@@ -78,15 +78,16 @@ def kafka_event(record: ConsumerRecord) -> KafkaEvent | None:
 
 async def reconcile(bootstrap: str, logged: Mapping[UUID, str], *, progress: kafka_scan.Progress | None = None,
                     topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0,
-                    named: int = NAMED_LIMIT) -> ReconcileReport:
+                    named: int = NAMED_LIMIT, start: Mapping[TopicPartition, int] | None = None) -> ReconcileReport:
     """Read every event topic from the beginning and compare each event with `logged`; at most
-    `named` events of each kind are named, all are counted."""
+    `named` events of each kind are named, all are counted. `start` (offsets per partition) is for
+    tests on a shared Kafka."""
     report = ReconcileReport()
     stats = kafka_scan.ScanStats()
     matched: set[UUID] = set()
     mismatched: dict[UUID, list[KafkaEvent]] = {}
     async for records in kafka_scan.scan(bootstrap, topics, progress=progress, stats=stats,
-                                         stall_timeout=stall_timeout):
+                                         stall_timeout=stall_timeout, start=start):
         for record in records:
             report.scanned += 1
             event = kafka_event(record)

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
-from services.audit import reconcile
+from services.audit import kafka_scan, reconcile
 from services.audit.app import create_app
 from services.audit.domain import audit_envelope
 from services.audit.gaps import OVERDUE_MESSAGE
@@ -40,11 +40,12 @@ async def audit(infra, make_database):
     settings = AuditSettings(DATABASE_URL=await make_database("it_audit_integrity"),
                              KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap, BIANMIN_CONSUMER_GROUP_SUFFIX=suffix,
                              gap_grace_seconds=GRACE, BIANMIN_METRICS_REFRESH_SECONDS=0.2)
+    start = await kafka_scan.end_offsets(infra.kafka_bootstrap)  # reconciliation reads what this app may see
     app = create_app(settings)
     clock = FixedClock(datetime.now(UTC))
     app.state.runtime.clock = clock
     async with running_app(app) as client:
-        yield client, app.state.runtime, clock
+        yield client, app.state.runtime, clock, start
 
 
 def _sha(text: str) -> str:
@@ -56,7 +57,7 @@ async def _owner(runtime) -> asyncpg.Connection:
 
 
 async def test_forged_replay_is_refused_recorded_counted_and_reported(audit, infra):
-    client, runtime, _ = audit
+    client, runtime, _, _ = audit
     case_id = uuid4()
     first = rated(case_id, version=1)
     forged = first.model_copy(update={"payload": first.payload.model_copy(update={"score": 1, "bad_rating": True})})
@@ -91,7 +92,7 @@ async def test_forged_replay_is_refused_recorded_counted_and_reported(audit, inf
 
 
 async def test_a_gap_is_listed_with_its_age_invalidates_after_the_grace_and_closes_late(audit, infra):
-    client, runtime, clock = audit
+    client, runtime, clock, _ = audit
     case_id = uuid4()
     early = [assigned(case_id, version=1), completed(case_id, version=3)]
     late = transferred(case_id, version=2)
@@ -133,7 +134,7 @@ async def _gauge_at_least(name: str, value: float) -> bool:
 
 
 async def test_reconciliation_names_events_deleted_from_or_rewritten_in_the_log(audit, infra):
-    client, runtime, _ = audit
+    client, runtime, _, start = audit
     case_id = uuid4()
     events = [assigned(case_id, version=1), transferred(case_id, version=2), completed(case_id, version=3)]
     sent = await publish_events(infra.kafka_bootstrap, *events)
@@ -145,15 +146,19 @@ async def test_reconciliation_names_events_deleted_from_or_rewritten_in_the_log(
     conn = await _owner(runtime)
     try:
         logged = await reconcile.logged_from_database(conn, chunk=100)
+        refused = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM replays_refused")}
     finally:
         await conn.close()
-    report = await reconcile.reconcile(infra.kafka_bootstrap, logged, named=10**7)
+    invented = uuid4()  # a row nobody ever published
+    report = await reconcile.reconcile(infra.kafka_bootstrap, {**logged, invented: "0" * 64}, start=start)
 
     [missing] = [e for e in report.missing if e.case_id == case_id]
     assert (missing.event_id, missing.event_type, missing.topic, missing.partition, missing.offset) == (
         events[1].event_id, "CaseTransferred", events[1].TOPIC, sent[1].partition, sent[1].offset)
     assert [e.event_id for e in report.differing if e.case_id == case_id] == [events[2].event_id]
     assert events[0].event_id not in {e.event_id for e in [*report.missing, *report.differing]}
+    assert report.not_on_kafka == [invented] and report.not_on_kafka_count == 1
+    assert {e.event_id for e in report.forged_copies} == refused  # refused forgeries: listed, no disagreement
     assert report.agrees is False and report.matched >= 1
 
     # the command line, as an operator runs it: exit 1 and the deleted event named in Chinese
