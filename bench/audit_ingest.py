@@ -1,7 +1,7 @@
 """Audit's ingest rate from Kafka, and the rate of a rebuild of the log from Kafka.
 
 1. Places a fresh consumer group at the end of the topics, produces BENCH_AUDIT_EVENTS events (cases of
-   five events on intake's and routing's topics), then starts audit (in this process, fresh database) and
+   five events on routing's and notify's topics), then starts audit (in this process, fresh database) and
    times it draining them: events per second, and the time between consecutive appends (recorded_at in
    seq order; one consumer appends one event at a time, so that is each event's record cost) p50/p99/max.
 2. Produces more events until this run has sent BENCH_AUDIT_REBUILD_EVENTS, then rebuilds the log from
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.submit_to_audit import fresh_database, pct  # noqa: E402
 from contracts.envelope import Actor, Envelope, new_event_id  # noqa: E402
-from contracts.events import CaseAssigned, CaseAssignedPayload, CaseRated, CaseRatedPayload  # noqa: E402
+from contracts.events import CaseAssigned, CaseAssignedPayload, NotificationSent, NotificationSentPayload  # noqa: E402
 from deploy import local  # noqa: E402
 from services.audit import rebuild  # noqa: E402
 from services.audit.app import create_app  # noqa: E402
@@ -39,21 +39,29 @@ from services.kit.topics import start_group_at_end  # noqa: E402
 
 
 def case_events(case_id: uuid.UUID) -> list[Envelope]:
-    """Five events of one case: three on routing's topic, two on intake's, versions 1, 2, 3 and 1, 2."""
+    """Five events of one case: three on routing's topic, two on notify's, versions 1, 2, 3 and 1, 2.
+
+    None on intake's topics: tests there read CaseRated from the beginning with a fresh group, and a
+    hundred thousand of them on the local Kafka would keep those tests busy for minutes.
+    """
     now = datetime.now(UTC)
-    routing, resident = Actor(kind="system", id="routing"), Actor(kind="resident", id="applicant")
     assigned: list[Envelope] = [
         CaseAssigned(event_id=new_event_id(), schema_version="1.0", occurred_at=now, source="routing", case_id=case_id,
-                     stream_version=v, township_id="qingshui", actor=routing, correlation_id=case_id,
+                     stream_version=v, township_id="qingshui", actor=Actor(kind="system", id="routing"),
+                     correlation_id=case_id,
                      payload=CaseAssignedPayload(department_code="social_security", department_name="社保站",
                                                  staff_id="staff-0012", promised_deadline=now))
         for v in (1, 2, 3)]
-    rated: list[Envelope] = [
-        CaseRated(event_id=new_event_id(), schema_version="1.0", occurred_at=now, source="intake", case_id=case_id,
-                  stream_version=v, township_id="qingshui", actor=resident, correlation_id=case_id,
-                  payload=CaseRatedPayload(score=5, comment="办事很快", bad_rating=False))
+    sent: list[Envelope] = [
+        NotificationSent(event_id=new_event_id(), schema_version="1.0", occurred_at=now, source="notify",
+                         case_id=case_id, stream_version=v, township_id="qingshui",
+                         actor=Actor(kind="system", id="notify"), correlation_id=case_id,
+                         payload=NotificationSentPayload(message_id=uuid.uuid4(), recipient_kind="resident",
+                                                         recipient_masked="138****8000", template_code="case_submitted",
+                                                         trigger_event_id=assigned[0].event_id, provider="dev",
+                                                         provider_message_id=f"dev-{v}"))
         for v in (1, 2)]
-    return [*assigned, *rated]
+    return [*assigned, *sent]
 
 
 async def produce(bootstrap: str, n: int) -> float:
