@@ -96,6 +96,9 @@ async def inspect(events: Sequence[AuditCheckpointed], *, public_key: Ed25519Pub
                  f"{check.get('message', '审计服务未返回检查点核对结果')}")
     if bad := report.get("first_bad"):
         lines.append(f"哈希链在序号 {bad['seq']} 处断裂（{bad['reason']}）")
+    # The service's other reasons (a lost event past the grace period); the two above are printed already.
+    lines += [f"问题：{p}" for p in report.get("problems", [])
+              if p != check.get("message") and not p.startswith("哈希链在序号")]
     intact = not problems and report.get("valid") is True and check.get("matches") is True
     lines.append("结论：审计日志完整，与已签名的检查点一致" if intact else "结论：发现篡改或签名问题，请立即核查")
     return Verdict(OK if intact else TAMPERED, lines)
