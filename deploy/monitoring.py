@@ -73,6 +73,10 @@ ROWS: list[tuple[str, list[Panel]]] = [
         ("审计链校验 Chain check", [("max(bianmin_audit_chain_verified_records)", "records verified"),
                                     ("time() - max(bianmin_audit_chain_last_verified_timestamp_seconds)",
                                      "seconds since last full pass")], "short"),
+        ("审计缺失与伪造 Lost events, forged replays", [
+            ("max(bianmin_audit_stream_gaps_open)", "open gaps"),
+            ("max(bianmin_audit_stream_gaps_overdue)", "gaps past the grace"),
+            ("sum(increase(bianmin_audit_replays_refused_total[1h]))", "forged replays refused/1h")], "short"),
     ]),
 ]
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import checkpoints, export_routes, handlers, keyring, merkle_store, proof_routes, roles
+from services.audit import checkpoints, export_routes, gaps, handlers, keyring, merkle_store, proof_routes, roles
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
@@ -45,5 +45,5 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
         routers=[handlers.router, proof_routes.router, export_routes.router],
         on_start=[load_signing_key, catch_up_tree], background=[handlers.publish_checkpoints, check_chain],
-        runtime_database=runtime_database,
+        runtime_database=runtime_database, metrics_refresh=[gaps.refresh_metrics],
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import checkpoints, domain, merkle_store, store
+from services.audit import checkpoints, domain, gaps, merkle_store, replays, store
 from services.kit import eventstore
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
@@ -32,6 +32,12 @@ class Integrity:
     stream_gaps: list[domain.StreamGap]
     verified_at: datetime
     checkpoint: domain.CheckpointCheck | None = None
+    open_gaps: list[gaps.OpenGap] = field(default_factory=list)  # oldest first, at most GAP_REPORT_LIMIT
+    open_gap_count: int = 0
+    overdue_gap_count: int = 0  # open longer than the grace: lost events, the log is not complete
+    grace: timedelta = timedelta(hours=1)
+    refused_replays: int = 0
+    latest_refused_replay: replays.RefusedReplay | None = None
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,8 @@ class HeldCheckpoint:
     hash: str
 
 
-async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: datetime) -> None:
-    """Append one event inside the inbox's transaction.
+async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: datetime) -> bool:
+    """Append one event inside the inbox's transaction; False when its event_id is already logged.
 
     The trace id is the current span's: the Kafka telemetry middleware continues the
     producer's trace from the message's traceparent header.
@@ -52,8 +58,12 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     seq, prev_hash = await store.head(conn)
     record = domain.new_record(event, topic=type(event).TOPIC, seq=seq + 1, prev_hash=prev_hash, recorded_at=now,
                                trace_id=trace_id_of(current_traceparent()))
-    if await store.insert_record(conn, record):
-        await merkle_store.append_record(conn, record)
+    if not await store.insert_record(conn, record):
+        return False
+    await merkle_store.append_record(conn, record)
+    await gaps.track(conn, event_id=event.event_id, case_id=event.case_id, source=event.source,
+                     version=event.stream_version, now=now)
+    return True
 
 
 async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[str], None]) -> CaseHistory:
@@ -67,24 +77,32 @@ async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[
 
 
 async def verify_integrity(pool: asyncpg.Pool, clock: Clock, *, chunk: int,
-                           held: HeldCheckpoint | None = None) -> Integrity:
-    """Walk the whole chain in seq order, a chunk at a time, list the first lost stream versions,
-    and hold the log against the inspector's checkpoint, if one is given.
+                           held: HeldCheckpoint | None = None, grace: timedelta = timedelta(hours=1)) -> Integrity:
+    """Walk the whole chain in seq order, a chunk at a time, list the open stream gaps (lost
+    events), the refused replays, and hold the log against the inspector's checkpoint, if one is given.
 
     One repeatable-read snapshot, so the chain, the gaps and the checkpoint describe the same log.
     """
     state = domain.ChainState()
     check = None
+    now = clock.now()
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         async for records in store.record_chunks(conn, size=chunk):
             state = domain.verify_chain(records, state)
-        streams = await store.gapped_streams(conn, limit=GAP_REPORT_LIMIT)
+        open_gaps = await gaps.open_gaps(conn, limit=GAP_REPORT_LIMIT)
+        gap_count, overdue = await gaps.counts(conn, overdue_before=now - grace)
+        refused, latest_refused = await replays.summary(conn)
         if held:
             check = domain.check_checkpoint(seq=held.seq, expected_hash=held.hash,
                                             found_hash=await store.hash_at(conn, held.seq), head_seq=state.head_seq)
-    gaps = [domain.StreamGap(case_id=s["case_id"], source=s["source"], missing=domain.missing_versions(s["versions"]))
-            for s in streams]
-    return Integrity(chain=state, stream_gaps=gaps, verified_at=clock.now(), checkpoint=check)
+    by_stream: dict[tuple[UUID, str], list[int]] = {}
+    for gap in open_gaps:
+        by_stream.setdefault((gap.case_id, gap.source), []).append(gap.version)
+    return Integrity(chain=state, verified_at=now, checkpoint=check,
+                     stream_gaps=[domain.StreamGap(case_id=c, source=s, missing=sorted(m))
+                                  for (c, s), m in by_stream.items()],
+                     open_gaps=open_gaps, open_gap_count=gap_count, overdue_gap_count=overdue, grace=grace,
+                     refused_replays=refused, latest_refused_replay=latest_refused)
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.envelope import Envelope
 from contracts.events import EVENT_TYPES
 from contracts.topics import EVENT_TOPICS
-from services.audit import checkpoints, commands, store
+from services.audit import checkpoints, commands, gaps, replays, store
 from services.audit.deps import AuditRuntime
 from services.audit.domain import AuditRecord, canonical_json, hashed_fields
 from services.audit.metrics import record_checkpoint_refused
@@ -24,6 +25,8 @@ from services.audit.schemas import (
     FeedEntry,
     HistoryEvent,
     IntegrityReport,
+    OpenGapView,
+    RefusedReplayView,
     SigningKeyView,
     SourceGap,
     StreamGapView,
@@ -31,6 +34,7 @@ from services.audit.schemas import (
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import PG_BIGINT_MAX
+from services.kit.inbox import Delivery
 from services.kit.loops import Backoff, run_forever
 
 log = logging.getLogger(__name__)
@@ -62,8 +66,9 @@ async def get_history(case_id: UUID, request: Request,
 def _integrity_report(result: commands.Integrity) -> IntegrityReport:
     chain, bad, check = result.chain, result.chain.first_bad, result.checkpoint
     empty = chain.records == 0
+    problems = _integrity_problems(result)
     return IntegrityReport(
-        valid=bad is None and (check is None or check.matches), records=chain.records,
+        valid=not problems, problems=problems, **_gap_and_replay_fields(result), records=chain.records,
         head_seq=None if empty else chain.head_seq,
         head_hash=None if empty else chain.head_hash,
         first_bad=ChainBreakView(seq=bad.seq, event_id=bad.event_id, reason=bad.reason) if bad else None,
@@ -73,6 +78,33 @@ def _integrity_report(result: commands.Integrity) -> IntegrityReport:
                                        matches=check.matches, problem=check.problem, message=check.message)
         if check else None,
     )
+
+
+def _integrity_problems(result: commands.Integrity) -> list[str]:
+    """Why the log is not valid, in Chinese; empty when it is."""
+    problems = []
+    if bad := result.chain.first_bad:
+        problems.append(f"哈希链在序号 {bad.seq} 处断裂（{bad.reason}）")
+    if result.checkpoint and not result.checkpoint.matches:
+        problems.append(result.checkpoint.message)
+    if result.overdue_gap_count:
+        problems.append(f"{gaps.OVERDUE_MESSAGE}（{result.overdue_gap_count} 个）")
+    return problems
+
+
+def _gap_and_replay_fields(result: commands.Integrity) -> dict[str, Any]:
+    now, latest = result.verified_at, result.latest_refused_replay
+    return {
+        "open_gaps": [OpenGapView(case_id=g.case_id, source=g.source, version=g.version, detected_at=g.detected_at,
+                                  age_seconds=gaps.age(g, now).total_seconds(),
+                                  overdue=gaps.is_overdue(g, now=now, grace=result.grace)) for g in result.open_gaps],
+        "open_gap_count": result.open_gap_count, "overdue_gap_count": result.overdue_gap_count,
+        "gap_grace_seconds": result.grace.total_seconds(), "refused_replays": result.refused_replays,
+        "latest_refused_replay": RefusedReplayView(
+            event_id=latest.event_id, topic=latest.topic, partition=latest.partition, offset=latest.offset,
+            received_at=latest.received_at, stored_sha256=latest.stored_sha256,
+            received_sha256=latest.received_sha256) if latest else None,
+    }
 
 
 def _held(seq: int | None, hash_: str | None) -> commands.HeldCheckpoint | None:
@@ -92,8 +124,9 @@ async def get_integrity(
                                                  description="head_hash of that checkpoint.")] = None,
 ) -> IntegrityReport:
     rt, held = _rt(request), _held(checkpoint_seq, checkpoint_hash)
-    return _integrity_report(await commands.verify_integrity(rt.pool, rt.clock, chunk=rt.settings.integrity_chunk,
-                                                             held=held))
+    return _integrity_report(await commands.verify_integrity(
+        rt.pool, rt.clock, chunk=rt.settings.integrity_chunk, held=held,
+        grace=timedelta(seconds=rt.settings.gap_grace_seconds)))
 
 
 @router.get("/checkpoints/public-key", response_model=SigningKeyView,
@@ -162,5 +195,9 @@ def subscribe(runtime: AuditRuntime) -> None:
     async def record_event(conn, event: Envelope) -> None:
         await commands.record_event(conn, event, now=runtime.clock.now())
 
+    async def refuse_forged(conn, event: Envelope, delivery: Delivery) -> None:
+        await replays.check_duplicate(conn, event, delivery, now=runtime.clock.now())
+
     runtime.inbox.subscribe(EVENT_TOPICS, dict.fromkeys(EVENT_TYPES, record_event), start="earliest",
-                            description="Appends every bianmin event to the append-only, hash-chained audit log.")
+                            description="Appends every bianmin event to the append-only, hash-chained audit log.",
+                            on_duplicate=refuse_forged)

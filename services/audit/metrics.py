@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 CHAIN_VALID = Gauge("bianmin_audit_chain_valid", "1 when the last full pass over the hash chain found it intact, "
                     "0 from the moment a pass finds a broken record.")
@@ -27,3 +27,20 @@ def record_chain_pass(*, records: int) -> None:
 
 def record_checkpoint_refused(refused: bool) -> None:
     CHECKPOINT_REFUSED.set(1 if refused else 0)
+
+
+REPLAYS_REFUSED = Counter("bianmin_audit_replays_refused", "Events refused because their event_id was already "
+                          "logged with other content (forged or altered replays), each kept in replays_refused.")
+GAPS_OPEN = Gauge("bianmin_audit_stream_gaps_open", "Stream versions missing below the highest seen (lost or late "
+                  "events), as of the last metrics refresh.")
+GAPS_OVERDUE = Gauge("bianmin_audit_stream_gaps_overdue", "Open stream gaps older than AUDIT_GAP_GRACE_SECONDS: "
+                     "lost events, which make /api/v1/integrity report the log invalid.")
+
+
+def record_replay_refused() -> None:
+    REPLAYS_REFUSED.inc()
+
+
+def record_gaps(*, open_: int, overdue: int) -> None:
+    GAPS_OPEN.set(open_)
+    GAPS_OVERDUE.set(overdue)

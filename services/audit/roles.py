@@ -27,8 +27,10 @@ GRANTS: dict[str, str] = {
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
     "merkle_nodes": "SELECT, INSERT",  # evidence, like audit_log: append-only
+    "stream_gaps": "SELECT, INSERT, UPDATE",  # a gap is closed, never deleted
+    "replays_refused": "SELECT, INSERT",  # evidence: append-only like audit_log
 }
-SEQUENCES = ("events_position_seq", "dead_letters_id_seq")
+SEQUENCES = ("events_position_seq", "dead_letters_id_seq", "replays_refused_id_seq")
 
 
 def role_of(dsn: str) -> str:

@@ -62,10 +62,29 @@ class CheckpointCheckView(BaseModel):
     message: str = Field(title="说明", examples=["检查点序号超出当前日志末尾：检查点之后的记录已被删除"])
 
 
+class OpenGapView(BaseModel):
+    case_id: UUID = Field(title="办件编号")
+    source: str = Field(title="来源服务")
+    version: int = Field(title="缺失的流版本号")
+    detected_at: datetime = Field(title="发现时间")
+    age_seconds: float = Field(title="已等待（秒）")
+    overdue: bool = Field(title="超过宽限期", description="True: counted as lost, the log is not valid.")
+
+
+class RefusedReplayView(BaseModel):
+    event_id: UUID = Field(title="事件编号")
+    topic: str = Field(title="主题")
+    partition: int = Field(title="分区")
+    offset: int = Field(title="偏移")
+    received_at: datetime = Field(title="收到时间")
+    stored_sha256: str = Field(title="已入档内容哈希")
+    received_sha256: str = Field(title="收到内容哈希")
+
+
 class IntegrityReport(BaseModel):
     valid: bool = Field(title="审计日志完整", description="Every record links to its predecessor and hashes right, "
-                        "and, if a checkpoint was given, the log still holds it. Lost stream versions are listed "
-                        "in stream_gaps and do not make the log invalid.")
+                        "and, if a checkpoint was given, the log still holds it, and no stream gap is older than "
+                        "the grace period. Younger gaps are listed in stream_gaps and open_gaps only.")
     records: int = Field(title="记录数")
     head_seq: int | None = Field(title="最新序号", description="Null while the log is empty.")
     head_hash: str | None = Field(title="最新哈希")
@@ -75,6 +94,18 @@ class IntegrityReport(BaseModel):
     verified_at: datetime = Field(title="核验时间")
     checkpoint: CheckpointCheckView | None = Field(
         default=None, title="检查点核对", description="Present when checkpoint_seq and checkpoint_hash were given.")
+    open_gaps: list[OpenGapView] = Field(default_factory=list, title="未到达的事件",
+                                         description="Open stream gaps, oldest first, at most 100, with their age.")
+    open_gap_count: int = Field(default=0, title="缺失事件数")
+    overdue_gap_count: int = Field(default=0, title="超过宽限期的缺失事件数", description="Gaps open longer than "
+                                   "gap_grace_seconds: lost events. Any makes `valid` false.")
+    gap_grace_seconds: float = Field(default=3600.0, title="缺失事件宽限期（秒）", description="AUDIT_GAP_GRACE_SECONDS.")
+    refused_replays: int = Field(default=0, title="已拒绝的伪造重放", description="Events refused because their "
+                                 "event_id was already logged with other content. An attack on the log, refused "
+                                 "before it changed anything: reported, but it does not make `valid` false.")
+    latest_refused_replay: RefusedReplayView | None = Field(default=None, title="最近一次拒绝的重放")
+    problems: list[str] = Field(default_factory=list, title="问题说明", description="Why `valid` is false, in Chinese.",
+                                examples=[["有缺失事件超过宽限期仍未到达：事件已丢失，审计日志不完整"]])
 
 
 class SigningKeyView(BaseModel):

@@ -21,3 +21,6 @@ class AuditSettings(ServiceSettings):
     # or a password generated into .local/.
     runtime_database_url: str | None = Field(default=None, validation_alias=AliasChoices("AUDIT_DATABASE_URL"))
     db_password: SecretStr | None = None  # AUDIT_DB_PASSWORD
+    # AUDIT_GAP_GRACE_SECONDS: how long a missing stream_version may be late (another topic, a slow
+    # partition) before it counts as lost and makes the log invalid
+    gap_grace_seconds: float = Field(default=3600.0, ge=0)

@@ -22,9 +22,10 @@ async def lock_log(conn: asyncpg.Connection) -> None:
     """Serialise appends until the transaction ends, so the chain stays linear and seq order is commit order.
 
     An advisory lock rather than LOCK TABLE, which needs UPDATE, DELETE, TRUNCATE or MAINTAIN
-    on audit_log: rights the role audit runs as must not have. Every append takes it.
+    on audit_log: rights the role audit runs as must not have. Every append takes it. Keyed by
+    schema, so a rebuild into another schema (services.audit.rebuild) does not hold up the live log.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('audit_log:append'))")
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('audit_log:append:' || current_schema()))")
 
 
 async def head(conn: asyncpg.Connection) -> tuple[int, str]:
@@ -69,16 +70,6 @@ async def record_chunks(conn: asyncpg.Connection, *, size: int, after_seq: int =
     cursor = await conn.cursor(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq", after_seq)
     while rows := await cursor.fetch(size):
         yield [_record(r) for r in rows]
-
-
-async def gapped_streams(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
-    """(case_id, source, versions seen) of streams with fewer distinct versions than their highest, oldest first."""
-    return await conn.fetch(
-        "SELECT case_id, source, array_agg(DISTINCT stream_version ORDER BY stream_version) AS versions"
-        " FROM audit_log GROUP BY case_id, source"
-        " HAVING count(DISTINCT stream_version) < max(stream_version)"
-        " ORDER BY min(seq) LIMIT $1", limit,
-    )
 
 
 async def feed(conn: asyncpg.Connection, *, after_seq: int, limit: int) -> list[AuditRecord]:

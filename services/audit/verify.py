@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from contracts.events import AuditCheckpointed, parse_event
-from services.audit import checkpoints
-from services.kit.kafka_security import kafka_client_options
+from services.audit import checkpoints, kafka_scan
 
 OK, TAMPERED, UNUSABLE = 0, 1, 2
 
@@ -42,33 +40,14 @@ class Verdict:
 async def read_checkpoints(bootstrap: str, *, timeout: float = 60.0) -> tuple[list[AuditCheckpointed], list[str]]:
     """Every checkpoint on the topic, from the beginning to its end when reading started, and a
     line for each record that is not a readable checkpoint."""
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.errors import KafkaError
-
-    # No consumer group: every partition of the topic is assigned, nothing is committed.
-    consumer = AIOKafkaConsumer(AuditCheckpointed.TOPIC, bootstrap_servers=bootstrap, group_id=None,
-                                **kafka_client_options(), enable_auto_commit=False, auto_offset_reset="earliest",
-                                request_timeout_ms=int(timeout * 1000))
     events: list[AuditCheckpointed] = []
     unreadable: list[str] = []
     try:
-        await consumer.start()
-        partitions = sorted(consumer.assignment())
-        if not partitions:
-            raise Unusable(f"Kafka 上没有检查点主题 {AuditCheckpointed.TOPIC}")
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout
-        while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-            if time.monotonic() > deadline:
-                raise Unusable(f"{timeout:.0f} 秒内未能读完检查点主题")
-            for records in (await consumer.getmany(*partitions, timeout_ms=1000)).values():
-                for record in records:
-                    _collect(record, events, unreadable)
-    except KafkaError as exc:
-        raise Unusable(f"无法连接 Kafka（{bootstrap}）：{exc}") from exc
-    finally:
-        await consumer.stop()
+        async for records in kafka_scan.scan(bootstrap, [AuditCheckpointed.TOPIC], stall_timeout=timeout):
+            for record in records:
+                _collect(record, events, unreadable)
+    except kafka_scan.ScanFailed as exc:
+        raise Unusable(str(exc)) from exc
     return events, unreadable
 
 
@@ -117,6 +96,9 @@ async def inspect(events: Sequence[AuditCheckpointed], *, public_key: Ed25519Pub
                  f"{check.get('message', '审计服务未返回检查点核对结果')}")
     if bad := report.get("first_bad"):
         lines.append(f"哈希链在序号 {bad['seq']} 处断裂（{bad['reason']}）")
+    # The service's other reasons (a lost event past the grace period); the two above are printed already.
+    lines += [f"问题：{p}" for p in report.get("problems", [])
+              if p != check.get("message") and not p.startswith("哈希链在序号")]
     intact = not problems and report.get("valid") is True and check.get("matches") is True
     lines.append("结论：审计日志完整，与已签名的检查点一致" if intact else "结论：发现篡改或签名问题，请立即核查")
     return Verdict(OK if intact else TAMPERED, lines)

@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 
 # Takes the event type it is subscribed to; Any because a handler names its own event class.
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+# Where a message came from: what a duplicate hook records about it.
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    partition: int
+    offset: int
+
+
+# Called, in the transaction, with an event whose id was already processed (see Inbox.subscribe).
+OnDuplicate = Callable[[asyncpg.Connection, Any, Delivery], Awaitable[None]]
 # A keyed record of a compacted topic (state, not an event): parsed from (key, value or None for a
 # tombstone), then applied. Parsing raises ValueError on anything unreadable.
 ParseRecord = Callable[[bytes | None, bytes | None], Any]
@@ -74,12 +84,14 @@ class Inbox:
         return self._group_id
 
     def subscribe(self, topics: str | tuple[str, ...], handlers: Mapping[type[Envelope], Apply], *,
-                  start: StartPolicy, description: str) -> None:
+                  start: StartPolicy, description: str, on_duplicate: OnDuplicate | None = None) -> None:
         """One subscriber (one consumer) per call; each event goes to the handler of its type, others
         are passed over.
 
         A topic carries every event of its producing service, so a consumer names the types it
-        acts on; the rest only move the offset on.
+        acts on; the rest only move the offset on. An event whose id was processed before is
+        skipped; `on_duplicate`, if given, sees it first, in the same transaction (audit compares
+        its content with what it logged).
         """
         topics = (topics,) if isinstance(topics, str) else topics
         routes = {cls.model_fields["event_type"].default: apply for cls, apply in handlers.items()}
@@ -87,7 +99,7 @@ class Inbox:
             self.routes.setdefault(topic, {}).update(routes)
 
         async def handle(msg: KafkaMessage) -> None:
-            await self.process(msg, routes)
+            await self.process(msg, routes, on_duplicate)
 
         handle.__name__ = f"{self._group_id}_{'_'.join(topics)}".replace(".", "_").replace("-", "_")
         self._broker.subscriber(
@@ -133,7 +145,8 @@ class Inbox:
     def handler_for(self, topic: str, event_type: str) -> Apply | None:
         return self.routes.get(topic, {}).get(event_type)
 
-    async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply]) -> None:
+    async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply],
+                      on_duplicate: OnDuplicate | None = None) -> None:
         record: ConsumerRecord = msg.raw_message  # one message: these subscribers are not batch ones
         header_type = _header(record, "event_type")
         if header_type is not None and header_type not in routes:
@@ -148,7 +161,7 @@ class Inbox:
                 dead = True
             else:
                 apply = routes.get(event.event_type)
-                dead = apply is not None and not await self._apply_with_retries(record, event, apply)
+                dead = apply is not None and not await self._apply_with_retries(record, event, apply, on_duplicate)
                 if apply is None or dead:
                     record_event_handled(self.service, record.topic, event.event_type,
                                          "dead_lettered" if dead else "passed_over")
@@ -159,10 +172,12 @@ class Inbox:
         """Commits what was handled; called before the broker stops its consumers."""
         await self.offsets.close()
 
-    async def _apply_with_retries(self, record: Any, event: Envelope, apply: Apply) -> bool:
+    async def _apply_with_retries(self, record: Any, event: Envelope, apply: Apply,
+                                  on_duplicate: OnDuplicate | None = None) -> bool:
         """True once applied (or found a duplicate); False when dead-lettered."""
         ids = {"event_id": str(event.event_id), "case_id": str(event.case_id)}
-        return await self._with_retries(record, lambda: self._apply_once(record.topic, event, apply), ids)
+        delivery = Delivery(topic=record.topic, partition=record.partition, offset=record.offset)
+        return await self._with_retries(record, lambda: self._apply_once(delivery, event, apply, on_duplicate), ids)
 
     async def _with_retries(self, record: Any, run: Callable[[], Awaitable[None]], ids: dict[str, str], *,
                             personal: bool = False) -> bool:
@@ -194,11 +209,14 @@ class Inbox:
                 record_event_retry(self.service, record.topic, transient=False)
                 await asyncio.sleep(self._retry.delay(attempt))
 
-    async def _apply_once(self, topic: str, event: Envelope, apply: Apply) -> None:
+    async def _apply_once(self, delivery: Delivery, event: Envelope, apply: Apply,
+                          on_duplicate: OnDuplicate | None) -> None:
         assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await apply_in(conn, topic, event, apply)
-        record_event_handled(self.service, topic, event.event_type, "applied" if fresh else "duplicate")
+            fresh = await apply_in(conn, delivery.topic, event, apply)
+            if not fresh and on_duplicate is not None:
+                await on_duplicate(conn, event, delivery)
+        record_event_handled(self.service, delivery.topic, event.event_type, "applied" if fresh else "duplicate")
 
     async def _dead_letter(self, record: Any, reason: str, *, personal: bool = False) -> None:
         """Keep the message, then publish it to the DLQ topic; both retried until they succeed,

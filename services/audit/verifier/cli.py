@@ -162,7 +162,7 @@ async def export(args: argparse.Namespace, client: httpx.AsyncClient | None) -> 
     lines += [f"问题：{p}" for p in problems]
     verdict = Verdict(TAMPERED if problems else OK, lines)
     if args.kafka:
-        reconciled = await reconcile_with_kafka(args.kafka, logged, progress=lambda text: print(text, flush=True))
+        reconciled = await reconcile_with_kafka(args.kafka, logged)
         verdict = Verdict(max(verdict.code, reconciled.code), [*verdict.lines, *reconciled.lines])
     verdict.lines.append("结论：导出与已签名的检查点一致，审计日志完整" if verdict.code == OK
                          else "结论：发现篡改，请立即核查")
