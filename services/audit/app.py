@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import checkpoints, handlers, roles
+from services.audit import anomaly_routes, checkpoints, figure_routes, handlers, query_routes, roles
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
+from services.audit.read_model_task import catch_up_read_model
 from services.audit.settings import AuditSettings
 from services.kit.service import create_service, new_runtime
 
@@ -38,6 +39,8 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
-        publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded], routers=[handlers.router],
-        on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
+        publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
+        routers=[handlers.router, query_routes.router, anomaly_routes.router, figure_routes.router],
+        on_start=[load_signing_key], runtime_database=runtime_database,
+        background=[handlers.publish_checkpoints, check_chain, catch_up_read_model],
     )

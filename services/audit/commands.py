@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import checkpoints, domain, store
+from services.audit import checkpoints, domain, read_model_store, store
 from services.kit import eventstore
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
@@ -52,7 +52,8 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     seq, prev_hash = await store.head(conn)
     record = domain.new_record(event, topic=type(event).TOPIC, seq=seq + 1, prev_hash=prev_hash, recorded_at=now,
                                trace_id=trace_id_of(current_traceparent()))
-    await store.insert_record(conn, record)
+    if await store.insert_record(conn, record):
+        await read_model_store.follow(conn, record)  # same transaction: no record without its facts
 
 
 async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[str], None]) -> CaseHistory:

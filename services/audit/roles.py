@@ -26,6 +26,14 @@ GRANTS: dict[str, str] = {
     "events": "SELECT, INSERT, UPDATE",
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
+    # The inspectors' read model (ADR 33): rebuilt from audit_log, so not evidence.
+    "audit_read_model_state": "SELECT, UPDATE",
+    "audit_cases": "SELECT, INSERT, UPDATE",
+    "audit_event_index": "SELECT, INSERT",
+    "audit_staff": "SELECT, INSERT, UPDATE",
+    "audit_roster_days": "SELECT, INSERT, UPDATE",
+    "audit_absences": "SELECT, INSERT",
+    "audit_complaints": "SELECT, INSERT, UPDATE",
 }
 SEQUENCES = ("events_position_seq", "dead_letters_id_seq")
 

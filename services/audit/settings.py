@@ -19,3 +19,9 @@ class AuditSettings(ServiceSettings):
     # or a password generated into .local/.
     runtime_database_url: str | None = Field(default=None, validation_alias=AliasChoices("AUDIT_DATABASE_URL"))
     db_password: SecretStr | None = None  # AUDIT_DB_PASSWORD
+
+    # The inspectors' read model and its anomaly rules (ADR 33).
+    read_model_chunk: int = Field(default=2000, gt=0)  # AUDIT_READ_MODEL_CHUNK: records folded per catch-up step
+    follow_up_working_days: int = Field(default=3, ge=1)  # AUDIT_FOLLOW_UP_WORKING_DAYS: a bad rating's 回访 limit
+    rectification_working_days: int = Field(default=15, ge=1)  # AUDIT_RECTIFICATION_WORKING_DAYS: its 整改 limit
+    resident_told_hours: int = Field(default=24, ge=1)  # AUDIT_RESIDENT_TOLD_HOURS: to text the resident a result

@@ -103,6 +103,12 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.integrity": ("audit GET /api/v1/integrity", _COUNTY_READERS),
     "audit.events": ("audit GET /api/v1/events", _COUNTY_READERS),
     "audit.public_key": ("audit GET /api/v1/checkpoints/public-key", _COUNTY_READERS),
+    # Inspectors' queries, anomalies and figures (ADR 33): centre heads see their own township only.
+    "audit.inspect_events": ("audit GET /api/v1/inspections/events", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_case": ("audit GET /api/v1/inspections/cases/{case_no}", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_anomalies": ("audit GET /api/v1/inspections/anomalies/{kind}",
+                                {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_figures": ("audit GET /api/v1/inspections/figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 
