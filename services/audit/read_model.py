@@ -60,6 +60,11 @@ def logged_event(record: AuditRecord) -> LoggedEvent:
                        actor_id=str(actor.get("id", "")), payload=envelope.get("payload") or {})
 
 
+def as_row(fact: Any) -> tuple[Any, ...]:
+    """A fact's fields in column order, shallow (dataclasses.astuple deep-copies every value)."""
+    return tuple(fact.__dict__.values())
+
+
 def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 

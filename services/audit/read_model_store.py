@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import astuple
 from typing import Any
 from uuid import UUID
 
@@ -80,16 +79,16 @@ async def fold(conn: asyncpg.Connection, events: Sequence[rm.LoggedEvent]) -> No
         if event.event_type in rm.COMPLAINT_EVENTS:
             complaints[event.case_id] = rm.fold_complaint(complaints.get(event.case_id), event)
         if fact := rm.staff_fact(event):
-            staff.append(astuple(fact))
-        roster += [astuple(day) for day in rm.roster_days(event)]
+            staff.append(rm.as_row(fact))
+        roster += [rm.as_row(day) for day in rm.roster_days(event)]
         if gone := rm.absence(event):
-            absences.append(astuple(gone))
+            absences.append(rm.as_row(gone))
     await conn.copy_records_to_table("audit_event_index", columns=_INDEX_COLUMNS,
-                                     records=[astuple(rm.index_row(e)) for e in events])
+                                     records=[rm.as_row(rm.index_row(e)) for e in events])
     if cases:
-        await conn.executemany(_CASE_UPSERT, [astuple(c) for c in cases.values()])
+        await conn.executemany(_CASE_UPSERT, [rm.as_row(c) for c in cases.values()])
     if complaints:
-        await conn.executemany(_COMPLAINT_UPSERT, [astuple(c) for c in complaints.values()])
+        await conn.executemany(_COMPLAINT_UPSERT, [rm.as_row(c) for c in complaints.values()])
     for sql, rows in ((_STAFF_UPSERT, staff), (_ROSTER_UPSERT, roster), (_ABSENCE_INSERT, absences)):
         if rows:
             await conn.executemany(sql, rows)

@@ -57,7 +57,8 @@ CREATE TABLE audit_cases (
     followed_up_at       timestamptz,
     rectified_at         timestamptz
 );
-CREATE UNIQUE INDEX audit_cases_case_no ON audit_cases (case_no) WHERE case_no IS NOT NULL;
+-- Not unique: case numbers are made by intake per township and day, and the log must take whatever came.
+CREATE INDEX audit_cases_case_no ON audit_cases (case_no) WHERE case_no IS NOT NULL;
 CREATE INDEX audit_cases_township_submitted ON audit_cases (township_id, submitted_at);
 CREATE INDEX audit_cases_submitted ON audit_cases (submitted_at);
 CREATE INDEX audit_cases_breached ON audit_cases (breached_at, case_id) WHERE breached_at IS NOT NULL;

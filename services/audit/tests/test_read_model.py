@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
+import pytest
+
 from contracts.envelope import Actor
 from contracts.events import (
     ApplicationFields,
@@ -27,6 +29,7 @@ from contracts.events import (
 from services.audit import read_model as rm
 from services.audit.tests.builders import DEADLINE, T0, _envelope, assigned, chain_of, completed, rated, submitted, transferred
 
+pytestmark = pytest.mark.unit
 APPLICATION_FIELDS = set(ApplicationFields.model_fields)
 
 

@@ -345,6 +345,14 @@ CALLS: dict[str, tuple[Call, int]] = {
     "audit.integrity": (lambda c, r, a: _get(c, "audit", "/api/v1/integrity", token(r)), 200),
     "audit.events": (lambda c, r, a: _get(c, "audit", "/api/v1/events", token(r)), 200),
     "audit.public_key": (lambda c, r, a: _get(c, "audit", "/api/v1/checkpoints/public-key", token(r)), 200),
+    "audit.inspect_events": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/events", token(r),
+                                                  case_no=c.case["case_no"]), 200),
+    "audit.inspect_case": (lambda c, r, a: _get(c, "audit", f"/api/v1/inspections/cases/{c.case['case_no']}", token(r)),
+                           200),
+    "audit.inspect_anomalies": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/anomalies/overdue_case", token(r),
+                                                     township_id="qingshui"), 200),
+    "audit.inspect_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/figures", token(r),
+                                                   township_id="qingshui"), 200),
     "admin.redrive_dead_letters": (lambda c, r, a: c.clients["routing"].post(
         "/api/v1/admin/dead-letters/redrive", headers=token(r)), 200),
 }
