@@ -69,9 +69,7 @@ async def inspect_anomalies(
     async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         if kind == "top_breaching_staff":
             key = queries.decode_cursor(cursor, parts=1)
-            offset = int(key[0]) if key and key[0].isdigit() else 0
-            if key and not key[0].isdigit():
-                raise queries.CursorInvalid()
+            offset = queries.whole_number(key[0]) if key else 0
             rows = await anomaly_store.top_breaching_staff(conn, township_id=township, period=window, offset=offset,
                                                            limit=limit)
             next_key: tuple[object, ...] = (offset + len(rows),)

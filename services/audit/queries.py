@@ -20,6 +20,7 @@ from services.audit import access_log
 from services.kit.access import ALL, Grant
 
 MAX_PAGE_SIZE = 200
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 EXPORT_LIMIT = 10_000  # rows in one Excel export; the sheet header says when there were more
 
 
@@ -85,9 +86,27 @@ def time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     if key is None:
         return None
     try:
-        return datetime.fromisoformat(key[0]), key[1]
+        moment = datetime.fromisoformat(key[0])
     except ValueError:
         raise CursorInvalid() from None
+    if moment.tzinfo is None:
+        raise CursorInvalid()
+    return moment, key[1]
+
+
+def seq_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """A cursor (moment, seq) of the event query."""
+    key = time_cursor(cursor)
+    if key is None:
+        return None
+    return key[0], whole_number(key[1])
+
+
+def whole_number(text: str) -> int:
+    """A non-negative bigint from a cursor, else CursorInvalid."""
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        raise CursorInvalid()
+    return int(text)
 
 
 def scope_township(grant: Grant, township_id: str | None) -> str | None:
@@ -122,7 +141,7 @@ async def case_ids_of(conn: asyncpg.Connection, case_no: str) -> list[UUID]:
     return ids
 
 
-def _where(f: EventFilter, after: tuple[datetime, str] | None) -> tuple[str, list[Any]]:
+def _where(f: EventFilter, after: tuple[datetime, int] | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
 
@@ -140,7 +159,7 @@ def _where(f: EventFilter, after: tuple[datetime, str] | None) -> tuple[str, lis
     if f.period.end:
         add("i.occurred_at < ?", f.period.end)
     if after:
-        args += [after[0], int(after[1])]
+        args += [after[0], after[1]]
         clauses.append(f"(i.occurred_at, i.seq) > (${len(args) - 1}, ${len(args)})")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
@@ -160,7 +179,7 @@ class EventRow:
     payload: dict[str, Any]
 
 
-async def events(conn: asyncpg.Connection, f: EventFilter, *, after: tuple[datetime, str] | None,
+async def events(conn: asyncpg.Connection, f: EventFilter, *, after: tuple[datetime, int] | None,
                  limit: int) -> list[EventRow]:
     """Logged events matching `f`, in order of occurrence then seq, after the cursor."""
     where, args = _where(f, after)

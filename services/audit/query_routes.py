@@ -23,8 +23,11 @@ router = APIRouter(prefix="/api/v1/inspections", tags=["inspections"])
 TownshipParam = Annotated[Code | None, Query(description="Township; centre heads get their own.")]
 DepartmentParam = Annotated[Code | None, Query(description="Department code.")]
 StaffParam = Annotated[StaffId | None, Query(description="Staff id.")]
-FromParam = Annotated[date | None, Query(description="First day of the period (Asia/Shanghai), inclusive.")]
-ToParam = Annotated[date | None, Query(description="Last day of the period (Asia/Shanghai), inclusive.")]
+# Dates a county's log can hold; beyond them the bounds would overflow a timestamp.
+FromParam = Annotated[date | None, Query(ge=queries.FIRST_DAY, le=queries.LAST_DAY,
+                                         description="First day of the period (Asia/Shanghai), inclusive.")]
+ToParam = Annotated[date | None, Query(ge=queries.FIRST_DAY, le=queries.LAST_DAY,
+                                       description="Last day of the period (Asia/Shanghai), inclusive.")]
 CursorParam = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                           description="next_cursor of the previous page.")]
 PageSizeParam = Annotated[int, Query(ge=1, le=PG_BIGINT_MAX,
@@ -77,7 +80,7 @@ async def inspect_events(
 ) -> Any:
     rt = runtime_of(request)
     township = queries.scope_township(grant, township_id)
-    window, limit, after = queries.period(period_from, period_to), limit_of(page_size, format), queries.time_cursor(cursor)
+    window, limit, after = queries.period(period_from, period_to), limit_of(page_size, format), queries.seq_cursor(cursor)
     parameters = {"case_no": case_no, "township_id": township, "department_code": department_code,
                   "staff_id": staff_id, "event_type": event_type, "period_from": period_from,
                   "period_to": period_to, "cursor": cursor}

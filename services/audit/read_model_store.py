@@ -31,6 +31,8 @@ def _upsert(table: str, columns: Sequence[str], key: str) -> str:
 _CASE_UPSERT = _upsert("audit_cases", rm.CASE_COLUMNS, "case_id")
 _COMPLAINT_UPSERT = _upsert("audit_complaints", rm.COMPLAINT_COLUMNS, "complaint_id")
 _INDEX_COLUMNS = ("seq", "case_id", "township_id", "department_code", "staff_id", "event_type", "occurred_at")
+_INDEX_INSERT = f"INSERT INTO audit_event_index ({', '.join(_INDEX_COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+_COPY_FROM = 20  # rows from which COPY beats INSERTs
 _STAFF_UPSERT = (
     "INSERT INTO audit_staff (staff_id, name, role, department_code, township_id, version) VALUES ($1, $2, $3, $4, $5, $6)"
     " ON CONFLICT (staff_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,"
@@ -83,8 +85,11 @@ async def fold(conn: asyncpg.Connection, events: Sequence[rm.LoggedEvent]) -> No
         roster += [rm.as_row(day) for day in rm.roster_days(event)]
         if gone := rm.absence(event):
             absences.append(rm.as_row(gone))
-    await conn.copy_records_to_table("audit_event_index", columns=_INDEX_COLUMNS,
-                                     records=[rm.as_row(rm.index_row(e)) for e in events])
+    index = [rm.as_row(rm.index_row(e)) for e in events]
+    if len(index) > _COPY_FROM:
+        await conn.copy_records_to_table("audit_event_index", columns=_INDEX_COLUMNS, records=index)
+    else:  # one live record: an INSERT is one round trip, COPY three
+        await conn.executemany(_INDEX_INSERT, index)
     if cases:
         await conn.executemany(_CASE_UPSERT, [rm.as_row(c) for c in cases.values()])
     if complaints:

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.audit.app import create_app
+from services.audit.queries import encode_cursor
 from services.audit.settings import AuditSettings
 from services.audit.tests.inspection_builders import Township, october
 from services.audit.tests.probes import INSPECTOR, publish
@@ -241,3 +242,21 @@ async def test_every_answer_is_recorded_in_the_chain(audit, township):
     for r in records:
         assert r["payload"]["case_ids"] == [str(t.cases["C"])] or str(t.cases["C"]) in r["payload"]["case_ids"]
         assert r["actor"]["kind"] == "inspector" and r["seq"] > 0
+
+
+@pytest.mark.parametrize("cursor", [["2026-10-12T02:00:00+00:00", "x1"], ["2026-10-12T02:00:00", "1"], ["x", "1"],
+                                    ["2026-10-12T02:00:00+00:00", "9" * 30]])
+async def test_a_forged_cursor_is_refused(audit, cursor):
+    client, _ = audit
+    resp = await client.get(EVENTS, params={"cursor": encode_cursor(*cursor)}, headers=INSPECTOR)
+    assert resp.status_code == 422 and resp.json()["code"] == "CURSOR_INVALID", resp.text
+    top = await client.get("/api/v1/inspections/anomalies/top_breaching_staff", params={"cursor": encode_cursor("-1")},
+                           headers=INSPECTOR)
+    assert top.status_code == 422 and top.json()["code"] == "CURSOR_INVALID"
+
+
+async def test_dates_outside_the_logs_years_are_refused(audit):
+    client, _ = audit
+    for day in ("1999-12-31", "9999-12-31"):
+        resp = await client.get(EVENTS, params={"period_to": day}, headers=INSPECTOR)
+        assert resp.status_code == 422 and resp.json()["code"] == "VALIDATION_FAILED"
