@@ -61,15 +61,15 @@ CREATE TABLE audit_cases (
 CREATE INDEX audit_cases_case_no ON audit_cases (case_no) WHERE case_no IS NOT NULL;
 CREATE INDEX audit_cases_township_submitted ON audit_cases (township_id, submitted_at);
 CREATE INDEX audit_cases_submitted ON audit_cases (submitted_at);
-CREATE INDEX audit_cases_breached ON audit_cases (breached_at, case_id) WHERE breached_at IS NOT NULL;
-CREATE INDEX audit_cases_late ON audit_cases (promised_deadline, case_id)
-    WHERE completed_at IS NULL AND rejected_at IS NULL;
-CREATE INDEX audit_cases_completed_late ON audit_cases (completed_at, case_id) WHERE on_time = false;
-CREATE INDEX audit_cases_ping_pong ON audit_cases (ping_pong_at, case_id) WHERE ping_pong_at IS NOT NULL;
-CREATE INDEX audit_cases_second_notice ON audit_cases (second_notice_at, case_id) WHERE second_notices > 0;
-CREATE INDEX audit_cases_rejected ON audit_cases (rejected_at, case_id) WHERE rejected_at IS NOT NULL;
-CREATE INDEX audit_cases_completed ON audit_cases (completed_at, case_id) WHERE completed_at IS NOT NULL;
-CREATE INDEX audit_cases_bad_rating ON audit_cases (rated_at, case_id) WHERE rating_score <= 2;
+-- The anomaly lists page on (the moment, case_id::text): each index is on exactly that, with the list's
+-- condition as its predicate, so a page is an index range scan whatever the size of the county.
+CREATE INDEX audit_cases_overdue ON audit_cases ((coalesce(promised_deadline, breached_at)), (case_id::text))
+    WHERE breached_at IS NOT NULL OR on_time = false OR (completed_at IS NULL AND rejected_at IS NULL);
+CREATE INDEX audit_cases_ping_pong ON audit_cases (ping_pong_at, (case_id::text)) WHERE ping_pong_at IS NOT NULL;
+CREATE INDEX audit_cases_second_notice ON audit_cases (second_notice_at, (case_id::text)) WHERE second_notices > 0;
+CREATE INDEX audit_cases_rejected ON audit_cases (rejected_at, (case_id::text)) WHERE rejected_at IS NOT NULL;
+CREATE INDEX audit_cases_completed ON audit_cases (completed_at, (case_id::text)) WHERE completed_at IS NOT NULL;
+CREATE INDEX audit_cases_bad_rating ON audit_cases (rated_at, (case_id::text)) WHERE rating_score <= 2;
 CREATE INDEX audit_cases_rated ON audit_cases (rated_at) WHERE rated_at IS NOT NULL;
 
 -- Every record of the log with the township, department and staff member it names, for paged queries.
@@ -138,4 +138,4 @@ CREATE TABLE audit_complaints (
     answered_event_id   uuid,
     upheld              boolean
 );
-CREATE INDEX audit_complaints_due ON audit_complaints (answer_due, complaint_id) WHERE answered_at IS NULL;
+CREATE INDEX audit_complaints_due ON audit_complaints (answer_due, (complaint_id::text)) WHERE answered_at IS NULL;
