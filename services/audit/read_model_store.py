@@ -58,10 +58,12 @@ async def follow(conn: asyncpg.Connection, record: AuditRecord) -> bool:
     """Fold a record just appended (under the append lock), if the model has caught up with the log
     before it; False when it is behind and the catch-up task will fold the record. Any failure raises:
     the append rolls back and is retried, so the model never silently misses a record."""
-    if await folded_seq(conn) != record.seq - 1:
+    # Check and move the watermark in one statement; the fold's failure rolls the move back with the append.
+    moved = await conn.fetchval("UPDATE audit_read_model_state SET folded_seq = $1"
+                                " WHERE id = 1 AND folded_seq = $1 - 1 RETURNING true", record.seq)
+    if not moved:
         return False
     await fold(conn, [rm.logged_event(record)])
-    await _set_folded(conn, record.seq)
     return True
 
 
