@@ -9,9 +9,22 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import checkpoints, export_routes, gaps, handlers, keyring, merkle_store, proof_routes, roles
+from services.audit import (
+    anomaly_routes,
+    checkpoints,
+    export_routes,
+    figure_routes,
+    gaps,
+    handlers,
+    keyring,
+    merkle_store,
+    proof_routes,
+    query_routes,
+    roles,
+)
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
+from services.audit.read_model_task import catch_up_read_model
 from services.audit.settings import AuditSettings
 from services.kit.service import create_service, new_runtime
 
@@ -43,7 +56,9 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
-        routers=[handlers.router, proof_routes.router, export_routes.router],
-        on_start=[load_signing_key, catch_up_tree], background=[handlers.publish_checkpoints, check_chain],
+        routers=[handlers.router, proof_routes.router, export_routes.router, query_routes.router,
+                 anomaly_routes.router, figure_routes.router],
+        on_start=[load_signing_key, catch_up_tree],
+        background=[handlers.publish_checkpoints, check_chain, catch_up_read_model],
         runtime_database=runtime_database, metrics_refresh=[gaps.refresh_metrics],
     )

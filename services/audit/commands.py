@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import checkpoints, domain, gaps, merkle_store, replays, store
+from services.audit import checkpoints, domain, gaps, merkle_store, read_model_store, replays, store
 from services.kit import eventstore
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
@@ -63,6 +63,7 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     await merkle_store.append_record(conn, record)
     await gaps.track(conn, event_id=event.event_id, case_id=event.case_id, source=event.source,
                      version=event.stream_version, now=now)
+    await read_model_store.follow(conn, record)  # same transaction: no record without its facts
     return True
 
 

@@ -29,6 +29,14 @@ GRANTS: dict[str, str] = {
     "merkle_nodes": "SELECT, INSERT",  # evidence, like audit_log: append-only
     "stream_gaps": "SELECT, INSERT, UPDATE",  # a gap is closed, never deleted
     "replays_refused": "SELECT, INSERT",  # evidence: append-only like audit_log
+    # The inspectors' read model (ADR 33): rebuilt from audit_log, so not evidence.
+    "audit_read_model_state": "SELECT, UPDATE",
+    "audit_cases": "SELECT, INSERT, UPDATE",
+    "audit_event_index": "SELECT, INSERT",
+    "audit_staff": "SELECT, INSERT, UPDATE",
+    "audit_roster_days": "SELECT, INSERT, UPDATE",
+    "audit_absences": "SELECT, INSERT",
+    "audit_complaints": "SELECT, INSERT, UPDATE",
 }
 SEQUENCES = ("events_position_seq", "dead_letters_id_seq", "replays_refused_id_seq")
 

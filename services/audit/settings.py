@@ -24,3 +24,9 @@ class AuditSettings(ServiceSettings):
     # AUDIT_GAP_GRACE_SECONDS: how long a missing stream_version may be late (another topic, a slow
     # partition) before it counts as lost and makes the log invalid
     gap_grace_seconds: float = Field(default=3600.0, ge=0)
+
+    # The inspectors' read model and its anomaly rules (ADR 33).
+    read_model_chunk: int = Field(default=2000, gt=0)  # AUDIT_READ_MODEL_CHUNK: records folded per catch-up step
+    follow_up_working_days: int = Field(default=3, ge=1)  # AUDIT_FOLLOW_UP_WORKING_DAYS: a bad rating's 回访 limit
+    rectification_working_days: int = Field(default=15, ge=1)  # AUDIT_RECTIFICATION_WORKING_DAYS: its 整改 limit
+    resident_told_hours: int = Field(default=24, ge=1)  # AUDIT_RESIDENT_TOLD_HOURS: to text the resident a result

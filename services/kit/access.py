@@ -108,6 +108,12 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.inclusion_proof": ("audit GET /api/v1/proofs/inclusion", _COUNTY_READERS),
     "audit.consistency_proof": ("audit GET /api/v1/proofs/consistency", _COUNTY_READERS),
     "audit.export": ("audit GET /api/v1/export", _COUNTY_READERS),
+    # Inspectors' queries, anomalies and figures (ADR 33): centre heads see their own township only.
+    "audit.inspect_events": ("audit GET /api/v1/inspections/events", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_case": ("audit GET /api/v1/inspections/cases/{case_no}", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_anomalies": ("audit GET /api/v1/inspections/anomalies/{kind}",
+                                {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_figures": ("audit GET /api/v1/inspections/figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

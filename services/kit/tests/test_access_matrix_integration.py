@@ -353,6 +353,14 @@ CALLS: dict[str, tuple[Call, int]] = {
     "audit.consistency_proof": (lambda c, r, a: _get(c, "audit", "/api/v1/proofs/consistency", token(r),
                                                      first=2, second=1), 422),
     "audit.export": (lambda c, r, a: _get(c, "audit", "/api/v1/export", token(r)), 200),
+    "audit.inspect_events": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/events", token(r),
+                                                  case_no=c.case["case_no"]), 200),
+    "audit.inspect_case": (lambda c, r, a: _get(c, "audit", f"/api/v1/inspections/cases/{c.case['case_no']}", token(r)),
+                           200),
+    "audit.inspect_anomalies": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/anomalies/overdue_case", token(r),
+                                                     township_id="qingshui"), 200),
+    "audit.inspect_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/figures", token(r),
+                                                   township_id="qingshui"), 200),
     "admin.redrive_dead_letters": (lambda c, r, a: c.clients["routing"].post(
         "/api/v1/admin/dead-letters/redrive", headers=token(r)), 200),
 }
