@@ -103,6 +103,8 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.integrity": ("audit GET /api/v1/integrity", _COUNTY_READERS),
     "audit.events": ("audit GET /api/v1/events", _COUNTY_READERS),
     "audit.public_key": ("audit GET /api/v1/checkpoints/public-key", _COUNTY_READERS),
+    "audit.case_timeline": ("audit GET /api/v1/cases/{id}/timeline", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.access_log": ("audit GET /api/v1/access-log", _COUNTY_READERS),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

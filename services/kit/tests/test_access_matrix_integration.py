@@ -425,6 +425,12 @@ STAFF_CALLS: dict[str, tuple[Call, int]] = {
     "routing.list_absences": (lambda c, r, a: _get(c, "routing", "/api/v1/townships/qingshui/absences", token(r)), 200),
 }
 CALLS |= STAFF_CALLS
+# The inspectors' reads and records: every one of them is itself recorded in the chain.
+INSPECTION_CALLS: dict[str, tuple[Call, int]] = {
+    "audit.case_timeline": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/timeline", token(r)), 200),
+    "audit.access_log": (lambda c, r, a: _get(c, "audit", "/api/v1/access-log", token(r)), 200),
+}
+CALLS |= INSPECTION_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
