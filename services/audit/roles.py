@@ -26,6 +26,10 @@ GRANTS: dict[str, str] = {
     "events": "SELECT, INSERT, UPDATE",
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
+    # The hall's visits: a read model of the chain, kept as tickets move.
+    "hall_visits": "SELECT, INSERT, UPDATE, DELETE",
+    # Idempotency-Keys of ledger entries: what was recorded stays recorded.
+    "accountability_requests": "SELECT, INSERT",
 }
 SEQUENCES = ("events_position_seq", "dead_letters_id_seq")
 

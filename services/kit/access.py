@@ -105,6 +105,11 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.public_key": ("audit GET /api/v1/checkpoints/public-key", _COUNTY_READERS),
     "audit.case_timeline": ("audit GET /api/v1/cases/{id}/timeline", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.access_log": ("audit GET /api/v1/access-log", _COUNTY_READERS),
+    # The accountability ledger: recorded by inspectors only (a disciplinary decision; admins keep the system).
+    "audit.record_accountability": ("audit POST /api/v1/accountability", {"inspector": ALL}),
+    "audit.list_accountability": ("audit GET /api/v1/accountability", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.export_accountability": ("audit GET /api/v1/accountability/export",
+                                    {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 
