@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
-from services.audit import access_log_routes, checkpoints, handlers, ledger_routes, roles, timeline_routes
+from services.audit import (
+    access_log_routes,
+    checkpoints,
+    hall_figures_routes,
+    handlers,
+    ledger_routes,
+    roles,
+    timeline_routes,
+)
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
@@ -39,6 +47,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         description="便民 audit: append-only, hash-chained history of every event; integrity proofs for inspectors; "
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
-        routers=[handlers.router, timeline_routes.router, access_log_routes.router, ledger_routes.router],
+        routers=[handlers.router, timeline_routes.router, access_log_routes.router, ledger_routes.router,
+                 hall_figures_routes.router],
         on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
     )

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import access_log, checkpoints, domain, store
+from services.audit import access_log, checkpoints, domain, hall_figures_store, store
 from services.kit import eventstore
 from services.kit.access import Grant
 from services.kit.clock import Clock
@@ -54,6 +54,7 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     record = domain.new_record(event, topic=type(event).TOPIC, seq=seq + 1, prev_hash=prev_hash, recorded_at=now,
                                trace_id=trace_id_of(current_traceparent()))
     await store.insert_record(conn, record)
+    await hall_figures_store.project(conn, event)  # the hall's visits, in step with the chain
 
 
 async def case_history(pool: asyncpg.Pool, case_id: UUID, *, grant: Grant, query: str,

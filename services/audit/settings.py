@@ -19,3 +19,5 @@ class AuditSettings(ServiceSettings):
     # or a password generated into .local/.
     runtime_database_url: str | None = Field(default=None, validation_alias=AliasChoices("AUDIT_DATABASE_URL"))
     db_password: SecretStr | None = None  # AUDIT_DB_PASSWORD
+    # AUDIT_TARGET_WAIT_MINUTES: the expected wait the hall figures' staffing suggestion keeps under
+    target_wait_minutes: float = Field(default=15.0, gt=0, le=240)

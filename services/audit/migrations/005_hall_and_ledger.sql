@@ -23,7 +23,8 @@ SELECT case_id, min(township_id),
        max(((envelope::jsonb) -> 'payload' ->> 'issued_at')::timestamptz) FILTER (WHERE event_type = 'TicketIssued'),
        bool_or(event_type = 'TicketCalled'),
        max(((envelope::jsonb) -> 'payload' ->> 'wait_seconds')::integer) FILTER (WHERE event_type = 'ServiceStarted'),
-       max(((envelope::jsonb) -> 'payload' ->> 'service_seconds')::integer) FILTER (WHERE event_type = 'ServiceEnded'),
+       max(((envelope::jsonb) -> 'payload' ->> 'service_seconds')::integer)
+           FILTER (WHERE event_type = 'ServiceEnded' AND (envelope::jsonb) -> 'payload' ->> 'outcome' = 'served'),
        max((envelope::jsonb) -> 'payload' ->> 'outcome') FILTER (WHERE event_type = 'ServiceEnded')
   FROM audit_log
  WHERE event_type IN ('TicketIssued', 'TicketCalled', 'ServiceStarted', 'ServiceEnded')

@@ -441,6 +441,8 @@ INSPECTION_CALLS: dict[str, tuple[Call, int]] = {
     "audit.record_accountability": (lambda c, r, a: _record_accountability(c, r), 201),
     "audit.list_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability", token(r)), 200),
     "audit.export_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability/export", token(r)), 200),
+    "audit.hall_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/hall-figures", token(r), township_id="qingshui",
+                                                **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
 }
 CALLS |= INSPECTION_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
