@@ -12,6 +12,7 @@ from contracts.inspection_events import AccountabilityRecorded, AuditQueried
 from services.audit import (
     access_log_routes,
     checkpoints,
+    dossier_routes,
     hall_figures_routes,
     handlers,
     ledger_routes,
@@ -21,6 +22,7 @@ from services.audit import (
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.settings import AuditSettings
+from services.kit.pdf import check_font
 from services.kit.service import create_service, new_runtime
 
 NAME = "audit"
@@ -30,6 +32,7 @@ DEVELOPMENT_DB_PASSWORD = DEVELOPMENT_KEY.with_name("audit-db-password")
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
+    check_font(settings.font_file, setting="AUDIT_FONT_FILE")  # the case dossier needs it: refuse to start without it
     runtime = new_runtime(NAME, settings, AuditDeps())
     handlers.subscribe(runtime)
 
@@ -48,6 +51,6 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
         routers=[handlers.router, timeline_routes.router, access_log_routes.router, ledger_routes.router,
-                 hall_figures_routes.router],
+                 hall_figures_routes.router, dossier_routes.router],
         on_start=[load_signing_key], background=[handlers.publish_checkpoints, check_chain], runtime_database=runtime_database,
     )

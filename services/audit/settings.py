@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -21,3 +23,5 @@ class AuditSettings(ServiceSettings):
     db_password: SecretStr | None = None  # AUDIT_DB_PASSWORD
     # AUDIT_TARGET_WAIT_MINUTES: the expected wait the hall figures' staffing suggestion keeps under
     target_wait_minutes: float = Field(default=15.0, gt=0, le=240)
+    # AUDIT_FONT_FILE: the Simplified-Chinese font the case dossier (PDF) embeds; `make install` fetches it
+    font_file: Path = Path(__file__).resolve().parents[2] / ".local" / "fonts" / "NotoSansSC-Regular.ttf"

@@ -111,6 +111,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.export_accountability": ("audit GET /api/v1/accountability/export",
                                     {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.hall_figures": ("audit GET /api/v1/hall-figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.case_dossier": ("audit GET /api/v1/cases/{id}/dossier.pdf", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from uuid import uuid4
 
+import pypdf
 import pytest
 
 from contracts.envelope import Actor
@@ -172,3 +174,32 @@ async def test_access_log_is_refused_to_centre_heads_and_staff_and_checks_the_pe
         assert resp.status_code == 403 and resp.json()["code"] == "ROLE_FORBIDDEN"
     bad = await client.get("/api/v1/access-log", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=INSPECTOR)
     assert bad.status_code == 422 and bad.json()["code"] == "PERIOD_INVALID" and "期间" in bad.json()["message"]
+
+
+async def test_dossier_pdf_opens_with_chinese_text_and_its_read_is_recorded(audit, case):
+    client, runtime = audit
+    case_id, events = case
+    resp = await client.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=HEAD_QS)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(resp.content))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert "办件审计档案" in text and "QS-20261123-0001" in text and "临期预警" in text
+    async with runtime.pool.acquire() as conn:
+        hashes = await conn.fetch("SELECT hash FROM audit_log WHERE case_id = $1", case_id)
+    assert all(r["hash"] in text for r in hashes)
+    assert "签名树头与包含证明" in text
+
+    async def recorded():
+        return [e for e in await _access_records(runtime, case_id, "case_dossier")
+                if e["actor"]["id"] == "head-qs"] or None
+    await eventually(recorded, what="the dossier's read in the chain")
+
+
+async def test_dossier_is_refused_to_staff_other_townships_and_unknown_cases(audit, case):
+    client, _ = audit
+    case_id, _ = case
+    for headers, status, code in ((STAFF, 403, "ROLE_FORBIDDEN"), (HEAD_OTHER, 403, "TOWNSHIP_FORBIDDEN")):
+        resp = await client.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=headers)
+        assert (resp.status_code, resp.json()["code"]) == (status, code)
+    missing = await client.get(f"/api/v1/cases/{uuid4()}/dossier.pdf", headers=INSPECTOR)
+    assert missing.status_code == 404 and missing.json()["message"] == "未找到该办件的审计记录"

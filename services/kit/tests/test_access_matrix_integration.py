@@ -441,6 +441,7 @@ INSPECTION_CALLS: dict[str, tuple[Call, int]] = {
     "audit.record_accountability": (lambda c, r, a: _record_accountability(c, r), 201),
     "audit.list_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability", token(r)), 200),
     "audit.export_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability/export", token(r)), 200),
+    "audit.case_dossier": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/dossier.pdf", token(r)), 200),
     "audit.hall_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/hall-figures", token(r), township_id="qingshui",
                                                 **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
 }
