@@ -87,6 +87,7 @@ bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.deadline_timers
 	$(PY) -m bench.sms_providers
 	$(PY) -m bench.notify_send
+	$(PY) -m bench.inspector_reads
 
 partner: .venv/.synced ## Give a partner system read access to the case topics on the local Kafka: make partner NAME=county-gis
 	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner>" >&2; exit 2; }

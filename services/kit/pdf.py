@@ -43,16 +43,26 @@ def check_font(path: Path, *, setting: str) -> None:
 
 def wrap(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
     """Lines of at most `width`, broken at any character as Chinese text is; a punctuation mark that
-    may not begin a line (避头尾) hangs at the end of the one before instead, into the margin."""
+    may not begin a line (避头尾) hangs at the end of the one before instead, into the margin.
+
+    Widths add up character by character (no kerning is applied), so each character is measured once:
+    measuring the growing line at every character made a page of hashes take seconds."""
     lines: list[str] = []
+    widths: dict[str, float] = {}
     for paragraph in text.split("\n"):
-        line = ""
+        if width_of(paragraph) <= width:
+            lines.append(paragraph)
+            continue
+        line, used = "", 0.0
         for ch in paragraph:
-            hangs = ch in _NO_LINE_START and width_of(line) <= width  # one mark at most
-            if line and width_of(line + ch) > width and not hangs:
+            if ch not in widths:
+                widths[ch] = width_of(ch)
+            hangs = ch in _NO_LINE_START and used <= width  # one mark at most
+            if line and used + widths[ch] > width and not hangs:
                 lines.append(line)
-                line = ""
+                line, used = "", 0.0
             line += ch
+            used += widths[ch]
         lines.append(line)
     return lines
 
