@@ -17,7 +17,7 @@ from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-_PDF = {**error_responses(401, 403, 404, 503), 200: {"content": {"application/pdf": {}},
+_PDF = {**error_responses(401, 403, 404, 422, 503), 200: {"content": {"application/pdf": {}},
                                                      "description": "The dossier, A4, Simplified Chinese."}}
 
 

@@ -17,6 +17,7 @@ from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
+EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
 
 
 class TimelineActor(BaseModel):
@@ -99,6 +100,8 @@ def as_of_instant(as_of: datetime | None, now: datetime) -> datetime:
     at = as_of.replace(tzinfo=SHANGHAI) if as_of.tzinfo is None else as_of
     if at > now:
         raise ApiError(422, "AS_OF_IN_FUTURE", "截至时间不能晚于当前时间")
+    if at < EARLIEST:  # nothing was recorded before; and year 1 cannot be moved to Beijing time
+        raise ApiError(422, "AS_OF_TOO_EARLY", "截至时间不能早于2000年1月1日")
     return at
 
 

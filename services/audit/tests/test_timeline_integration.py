@@ -94,6 +94,9 @@ async def test_timeline_refuses_future_and_unreadable_instants_and_unknown_cases
                               headers=INSPECTOR)
     assert future.status_code == 422 and future.json()["code"] == "AS_OF_IN_FUTURE"
     assert "截至时间" in future.json()["message"]
+    early = await client.get(f"/api/v1/cases/{case_id}/timeline", params={"as_of": "0001-01-01T00:00:00+14:00"},
+                             headers=INSPECTOR)
+    assert early.status_code == 422 and early.json()["code"] == "AS_OF_TOO_EARLY"
     garbled = await client.get(f"/api/v1/cases/{case_id}/timeline", params={"as_of": "yesterday"}, headers=INSPECTOR)
     assert garbled.status_code == 422 and "as_of" in garbled.json()["message"]
     missing = await client.get(f"/api/v1/cases/{uuid4()}/timeline", headers=INSPECTOR)
