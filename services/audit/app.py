@@ -10,22 +10,28 @@ from fastapi import FastAPI
 from contracts.events import AuditCheckpointed
 from contracts.inspection_events import AccountabilityRecorded, AuditQueried
 from services.audit import (
+    access_log_routes,
     anomaly_routes,
     checkpoints,
+    dossier_routes,
     export_routes,
     figure_routes,
     gaps,
+    hall_figures_routes,
     handlers,
     keyring,
+    ledger_routes,
     merkle_store,
     proof_routes,
     query_routes,
     roles,
+    timeline_routes,
 )
 from services.audit.chain_check import check_chain
 from services.audit.deps import AuditDeps, AuditRuntime
 from services.audit.read_model_task import catch_up_read_model
 from services.audit.settings import AuditSettings
+from services.kit.pdf import check_font
 from services.kit.service import create_service, new_runtime
 
 NAME = "audit"
@@ -35,6 +41,7 @@ DEVELOPMENT_DB_PASSWORD = DEVELOPMENT_KEY.with_name("audit-db-password")
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
+    check_font(settings.font_file, setting="AUDIT_FONT_FILE")  # the case dossier needs it: refuse to start without it
     runtime = new_runtime(NAME, settings, AuditDeps())
     handlers.subscribe(runtime)
 
@@ -57,7 +64,8 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                     "signed checkpoints of the chain head on Kafka.",
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
         routers=[handlers.router, proof_routes.router, export_routes.router, query_routes.router,
-                 anomaly_routes.router, figure_routes.router],
+                 anomaly_routes.router, figure_routes.router, timeline_routes.router, access_log_routes.router,
+                 ledger_routes.router, hall_figures_routes.router, dossier_routes.router],
         on_start=[load_signing_key, catch_up_tree],
         background=[handlers.publish_checkpoints, check_chain, catch_up_read_model],
         runtime_database=runtime_database, metrics_refresh=[gaps.refresh_metrics],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -12,8 +12,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.envelope import Actor, Envelope, NewEvent
 from contracts.events import AUDIT_CHAIN_ID, AUDIT_TOWNSHIP_ID, AuditCheckpointed
-from services.audit import checkpoints, domain, gaps, merkle_store, read_model_store, replays, store
+from services.audit import (
+    access_log,
+    checkpoints,
+    domain,
+    gaps,
+    hall_figures_store,
+    merkle_store,
+    read_model_store,
+    replays,
+    store,
+)
 from services.kit import eventstore
+from services.kit.access import Grant
 from services.kit.clock import Clock
 from services.kit.telemetry import current_traceparent, trace_id_of
 
@@ -64,16 +75,23 @@ async def record_event(conn: asyncpg.Connection, event: Envelope, *, now: dateti
     await gaps.track(conn, event_id=event.event_id, case_id=event.case_id, source=event.source,
                      version=event.stream_version, now=now)
     await read_model_store.follow(conn, record)  # same transaction: no record without its facts
+    await hall_figures_store.project(conn, event)  # the hall's visits, in step with the chain
     return True
 
 
-async def case_history(pool: asyncpg.Pool, case_id: UUID, *, may_see: Callable[[str], None]) -> CaseHistory:
-    async with pool.acquire() as conn:
+async def case_history(pool: asyncpg.Pool, case_id: UUID, *, grant: Grant, query: str,
+                       parameters: Mapping[str, object], now: datetime) -> CaseHistory:
+    """The case's records, once the caller may see each township they are of; the read is recorded
+    (access_log) in the same transaction, so no answer leaves without its record."""
+    async with pool.acquire() as conn, conn.transaction():
         records = await store.case_records(conn, case_id)
-    if not records:
-        raise domain.HistoryNotFound()
-    for township_id in sorted({r.township_id for r in records}):
-        may_see(township_id)
+        if not records:
+            raise domain.HistoryNotFound()
+        for township_id in sorted({r.township_id for r in records}):
+            grant.township(township_id)
+        await access_log.record_query(conn, viewer=grant.principal, query=query, parameters=parameters,
+                                      case_ids=[case_id], result_count=len(records),
+                                      township_id=records[0].township_id, now=now)
     return CaseHistory(records=records, gaps=domain.stream_gaps((r.source, r.stream_version) for r in records))
 
 

@@ -57,7 +57,9 @@ def _history_event(record: AuditRecord) -> HistoryEvent:
             responses=error_responses(401, 403, 404, 422))
 async def get_history(case_id: UUID, request: Request,
                       grant: Annotated[Grant, Depends(permit("audit.case_history"))]) -> CaseHistoryView:
-    history = await commands.case_history(_rt(request).pool, case_id, may_see=grant.township)
+    rt = _rt(request)
+    history = await commands.case_history(rt.pool, case_id, grant=grant, query="case_history",
+                                          parameters={"case_id": case_id}, now=rt.clock.now())
     return CaseHistoryView(case_id=case_id, township_id=history.records[0].township_id,
                            events=[_history_event(r) for r in history.records],
                            gaps=[SourceGap(source=s, missing=m) for s, m in history.gaps.items()])

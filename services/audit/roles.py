@@ -37,6 +37,10 @@ GRANTS: dict[str, str] = {
     "audit_roster_days": "SELECT, INSERT, UPDATE",
     "audit_absences": "SELECT, INSERT",
     "audit_complaints": "SELECT, INSERT, UPDATE",
+    # The hall's visits: a read model of the chain, kept as tickets move.
+    "hall_visits": "SELECT, INSERT, UPDATE, DELETE",
+    # Idempotency-Keys of ledger entries: what was recorded stays recorded.
+    "accountability_requests": "SELECT, INSERT",
 }
 SEQUENCES = ("events_position_seq", "dead_letters_id_seq", "replays_refused_id_seq")
 

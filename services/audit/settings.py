@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -30,3 +32,7 @@ class AuditSettings(ServiceSettings):
     follow_up_working_days: int = Field(default=3, ge=1)  # AUDIT_FOLLOW_UP_WORKING_DAYS: a bad rating's 回访 limit
     rectification_working_days: int = Field(default=15, ge=1)  # AUDIT_RECTIFICATION_WORKING_DAYS: its 整改 limit
     resident_told_hours: int = Field(default=24, ge=1)  # AUDIT_RESIDENT_TOLD_HOURS: to text the resident a result
+    # AUDIT_TARGET_WAIT_MINUTES: the expected wait the hall figures' staffing suggestion keeps under
+    target_wait_minutes: float = Field(default=15.0, gt=0, le=240)
+    # AUDIT_FONT_FILE: the Simplified-Chinese font the case dossier (PDF) embeds; `make install` fetches it
+    font_file: Path = Path(__file__).resolve().parents[2] / ".local" / "fonts" / "NotoSansSC-Regular.ttf"

@@ -23,8 +23,8 @@ from services.intake.catalogue_file import load_catalogue
 from services.intake.catalogue_routes import PublishedCatalogue
 from services.intake.catalogue_search import CatalogueIndex
 from services.intake.deps import IntakeRuntime
-from services.intake.documents import check_font
 from services.intake.settings import IntakeSettings
+from services.kit.pdf import check_font
 from services.kit.service import create_service, new_runtime
 
 NAME = "intake"
@@ -32,7 +32,7 @@ NAME = "intake"
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    check_font(settings.font_file)  # printed documents need it: refuse to start without it
+    check_font(settings.font_file, setting="INTAKE_FONT_FILE")  # printed documents need it: refuse to start without it
     runtime = new_runtime(NAME, settings, None)  # intake needs nothing beyond the kit
     handlers.subscribe(runtime)
     # Read and checked before anything starts: a wrong catalogue file stops intake with the item and field.

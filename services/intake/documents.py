@@ -7,87 +7,33 @@ The font is embedded as a subset, so the PDF prints the same on any machine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError
-from fpdf import FPDF
 from fpdf.enums import Align, TextMode, XPos, YPos
 
 from contracts.events import ApplicationFields
 from contracts.workdays import PROVISIONAL_MARK, chinese_date
 from services.intake.document_data import Notice, Receipt, Referral, Rejection
 from services.intake.service_halls import ServiceHall
-from services.kit.auth import ConfigurationError
+from services.kit.pdf import FAMILY, LINE_MM, Writer
 
-FAMILY = "bianmin-sc"
 TITLE_PT, HEADING_PT, BODY_PT, SMALL_PT = 26, 17, 15, 12  # 15 pt body: readable without glasses for most elders
-LINE_MM = 9.0
-_PROOF = "受理回执一次性告知书不予通知转介单申请人办件编号补齐材料行政复议诉讼第二次"  # glyphs every document needs
-MISSING_GLYPH = "〓"
-_NO_LINE_START = "，。、；：？！）》」』】〉”’…·,.;:?!)%"
 _PROBLEMS = {"missing": "缺少", "faulty": "不符合要求"}
 RIGHTS = ("如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
           "也可以在六个月内依法向人民法院提起行政诉讼。")
-
-
-def check_font(path: Path) -> None:
-    """Refuses a start without a usable Simplified-Chinese font: a PDF of empty boxes helps no one."""
-    if not path.is_file():
-        raise ConfigurationError(f"no Chinese font for printed documents at {path}: run `make install` "
-                                 "or set INTAKE_FONT_FILE to a Simplified-Chinese TrueType/OpenType font")
-    try:
-        with TTFont(path, lazy=True) as font:
-            cmap = font.getBestCmap() or {}
-    except (TTLibError, OSError, AssertionError) as exc:
-        raise ConfigurationError(f"INTAKE_FONT_FILE {path} is not a readable TrueType/OpenType font: {exc}") from exc
-    missing = "".join(ch for ch in _PROOF if ord(ch) not in cmap)
-    if missing:
-        raise ConfigurationError(f"the font at {path} lacks Simplified-Chinese glyphs ({missing}); "
-                                 "set INTAKE_FONT_FILE to a font that covers GB 2312")
-
-
-def wrap(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
-    """Lines of at most `width`, broken at any character as Chinese text is; a punctuation mark that
-    may not begin a line (避头尾) hangs at the end of the one before instead, into the margin."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for ch in paragraph:
-            hangs = ch in _NO_LINE_START and width_of(line) <= width  # one mark at most
-            if line and width_of(line + ch) > width and not hangs:
-                lines.append(line)
-                line = ""
-            line += ch
-        lines.append(line)
-    return lines
 
 
 class _Sheet:
     """One A4 document: a header naming the centre, a title, then labelled lines and paragraphs."""
 
     def __init__(self, font: Path, *, hall: ServiceHall, title: str, number: str, printed_at: datetime) -> None:
-        pdf = FPDF(format="A4")
-        pdf.set_margins(20, 18, 20)
-        pdf.set_auto_page_break(True, margin=22)
-        pdf.add_font(FAMILY, fname=str(font))
-        pdf.set_font(FAMILY, size=BODY_PT)
-        self._glyphs: dict[int, str] = getattr(pdf.current_font, "cmap", {})
-        pdf.set_title(title)
-        pdf.set_lang("zh-CN")
-        pdf.set_creator("bianmin")
-        pdf.set_creation_date(printed_at)
+        self.writer = Writer(font, title=title, created_at=printed_at, body_pt=BODY_PT)
+        self.pdf = pdf = self.writer.pdf
         footer = f"{hall.name}　咨询电话：{hall.phone}　打印日期：{chinese_date(printed_at)}"
-
-        def page_footer() -> None:
-            pdf.set_y(-16)
-            pdf.set_font(FAMILY, size=SMALL_PT)
-            pdf.cell(0, 6, f"{footer}　第{pdf.page_no()}页", align=Align.C)
-
-        pdf.footer = page_footer  # type: ignore[method-assign]  # fpdf2's hook is a method to override
+        self.writer.footer(lambda: f"{footer}　第{pdf.page_no()}页", size=SMALL_PT)
         pdf.add_page()
-        self.pdf = pdf
         self._line(hall.name, size=HEADING_PT, align=Align.C)
         self._line(title, size=TITLE_PT, align=Align.C, bold=True, height=16)
         self._line(f"编号：{number}", size=BODY_PT, align=Align.R)
@@ -95,15 +41,7 @@ class _Sheet:
 
     def _line(self, text: str, *, size: int = BODY_PT, align: Align = Align.L, bold: bool = False,
               height: float = LINE_MM) -> None:
-        pdf = self.pdf
-        pdf.set_font(FAMILY, size=size)
-        # A character the font lacks (a rare 生僻字 in a name) would vanish without a trace: 〓 marks the
-        # place, so staff write it in by hand.
-        text = "".join(ch if ord(ch) in self._glyphs or ch == "\n" else MISSING_GLYPH for ch in text)
-        # One weight is embedded; a thin outline stroke makes titles and headings heavier instead.
-        with pdf.local_context(text_mode=TextMode.FILL_STROKE if bold else TextMode.FILL, line_width=0.3):
-            for line in wrap(text, pdf.get_string_width, pdf.epw - 2 * pdf.c_margin):
-                pdf.cell(pdf.epw, height, line, align=align, markdown=False, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.writer.line(text, size=size, align=align, bold=bold, height=height)
 
     def field(self, label: str, value: str) -> None:
         self._line(f"{label}：{value}")
@@ -139,7 +77,7 @@ class _Sheet:
         self.pdf.ln(8)
         self._line(f"{hall.name}（盖章）", align=Align.R)
         self._line(chinese_date(day), align=Align.R)
-        return bytes(self.pdf.output())
+        return self.writer.output()
 
 
 def _applicant(sheet: _Sheet, application: ApplicationFields) -> None:

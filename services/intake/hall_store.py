@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from services.intake.hall import GENERAL_WINDOW, Ticket, queue_letter, ticket_no
-from services.intake.hall_stats import TicketFigures
+from services.kit.hall_figures import TicketFigures
 
 _TICKET = "ticket_no, queue, day, status, issued_at, window_no, started_at"
 

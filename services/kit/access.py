@@ -114,6 +114,15 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "audit.inspect_anomalies": ("audit GET /api/v1/inspections/anomalies/{kind}",
                                 {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.inspect_figures": ("audit GET /api/v1/inspections/figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.case_timeline": ("audit GET /api/v1/cases/{id}/timeline", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.access_log": ("audit GET /api/v1/access-log", _COUNTY_READERS),
+    # The accountability ledger: recorded by inspectors only (a disciplinary decision; admins keep the system).
+    "audit.record_accountability": ("audit POST /api/v1/accountability", {"inspector": ALL}),
+    "audit.list_accountability": ("audit GET /api/v1/accountability", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.export_accountability": ("audit GET /api/v1/accountability/export",
+                                    {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.hall_figures": ("audit GET /api/v1/hall-figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.case_dossier": ("audit GET /api/v1/cases/{id}/dossier.pdf", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

@@ -10,7 +10,7 @@ from fontTools import subset
 from services.intake.app import create_app
 from services.intake.catalogue_file import load_catalogue
 from services.intake.document_data import fold
-from services.intake.documents import check_font, render_notice, render_receipt, render_referral, render_rejection, wrap
+from services.intake.documents import render_notice, render_receipt, render_referral, render_rejection
 from services.intake.service_halls import hall_of
 from services.intake.settings import IntakeSettings
 from services.intake.tests.document_events import (
@@ -30,6 +30,7 @@ from services.intake.tests.document_events import (
     tolerated_due,
 )
 from services.kit.auth import ConfigurationError
+from services.kit.pdf import check_font, wrap
 
 pytestmark = pytest.mark.unit
 FONT = IntakeSettings().font_file
@@ -125,12 +126,12 @@ def test_a_long_typed_reason_wraps_onto_more_lines_and_pages():
 
 def test_no_font_file_refuses_to_start(tmp_path):
     with pytest.raises(ConfigurationError, match="INTAKE_FONT_FILE"):
-        check_font(tmp_path / "missing.ttf")
+        check_font(tmp_path / "missing.ttf", setting="INTAKE_FONT_FILE")
     with pytest.raises(ConfigurationError, match="INTAKE_FONT_FILE"):
         create_app(IntakeSettings(font_file=tmp_path / "missing.ttf"))
     (tmp_path / "not-a-font.ttf").write_bytes(b"\x00\x01\x00\x00 not really")
     with pytest.raises(ConfigurationError, match="not a readable"):
-        check_font(tmp_path / "not-a-font.ttf")
+        check_font(tmp_path / "not-a-font.ttf", setting="INTAKE_FONT_FILE")
 
 
 def test_a_font_without_chinese_glyphs_refuses_to_start(tmp_path: Path):
@@ -142,8 +143,8 @@ def test_a_font_without_chinese_glyphs_refuses_to_start(tmp_path: Path):
     subsetter.subset(font)
     subset.save_font(font, str(latin), options)
     with pytest.raises(ConfigurationError, match="lacks Simplified-Chinese glyphs"):
-        check_font(latin)
-    check_font(FONT)  # the installed one passes
+        check_font(latin, setting="INTAKE_FONT_FILE")
+    check_font(FONT, setting="INTAKE_FONT_FILE")  # the installed one passes
 
 
 def test_lines_break_anywhere_but_before_closing_punctuation():

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from contracts.workdays import SHANGHAI
-from services.intake.hall_stats import TicketFigures, durations, hall_stats, percentile
+from services.intake.hall_stats import hall_stats
+from services.kit.hall_figures import TicketFigures, durations, percentile
 
 pytestmark = pytest.mark.unit
 MONDAY, TUESDAY = date(2026, 11, 23), date(2026, 11, 24)

@@ -33,12 +33,17 @@ def test_every_rule_names_known_roles_and_scopes():
         assert PUBLIC not in roles.values() or set(roles) == set(ROLES), f"{endpoint}: public is for every role"
 
 
+# What inspectors write: only their own accountability ledger (责任追究台账, ADR 34), never a case.
+INSPECTORS_RECORD = {"audit.record_accountability"}
+
+
 def test_inspectors_read_everything_and_change_nothing():
     for action, (endpoint, roles) in POLICY.items():
         method = endpoint.split(" ")[1]
         if roles.get("inspector") == PUBLIC:  # the resident's own pages: no token is read at all
             continue
-        assert (roles.get("inspector") == ALL) == (method == "GET"), action
+        assert (roles.get("inspector") == ALL) == (method == "GET" or action in INSPECTORS_RECORD), action
+    assert all(POLICY[action][1] == {"inspector": ALL} for action in INSPECTORS_RECORD)
 
 
 def test_a_role_not_in_the_rule_is_refused_before_any_case_is_read():

@@ -441,6 +441,27 @@ STAFF_CALLS: dict[str, tuple[Call, int]] = {
     "routing.list_absences": (lambda c, r, a: _get(c, "routing", "/api/v1/townships/qingshui/absences", token(r)), 200),
 }
 CALLS |= STAFF_CALLS
+async def _record_accountability(county: County, role: str) -> httpx.Response:
+    """A ledger entry on the county's case, resting on its first event in the log."""
+    history = await _get(county, "audit", f"/api/v1/cases/{_case(county)}/history", token("inspector"))
+    evidence = history.json()["events"][0]["event_id"]
+    return await county.clients["audit"].post("/api/v1/accountability", headers=token(role), json={
+        "township_id": "qingshui", "case_id": _case(county), "finding": "overdue_case", "measure": "warning",
+        "description": "超期未办", "evidence_event_ids": [evidence], "decided_on": "2026-11-20"})
+
+
+# The inspectors' reads and records: every one of them is itself recorded in the chain.
+INSPECTION_CALLS: dict[str, tuple[Call, int]] = {
+    "audit.case_timeline": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/timeline", token(r)), 200),
+    "audit.access_log": (lambda c, r, a: _get(c, "audit", "/api/v1/access-log", token(r)), 200),
+    "audit.record_accountability": (lambda c, r, a: _record_accountability(c, r), 201),
+    "audit.list_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability", token(r)), 200),
+    "audit.export_accountability": (lambda c, r, a: _get(c, "audit", "/api/v1/accountability/export", token(r)), 200),
+    "audit.case_dossier": (lambda c, r, a: _get(c, "audit", f"/api/v1/cases/{_case(c)}/dossier.pdf", token(r)), 200),
+    "audit.hall_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/hall-figures", token(r), township_id="qingshui",
+                                                **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
+}
+CALLS |= INSPECTION_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
