@@ -7,7 +7,7 @@ running and must not be able to write what is held against staff.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -107,5 +107,3 @@ async def record(pool: asyncpg.Pool, entry: Entry, *, actor: Actor, now: datetim
     return Recorded(event_id=event.event_id, case_id=event.case_id, stream_version=event.stream_version)
 
 
-EXPORT_COLUMNS: Sequence[str] = ("审计序号", "登记时间", "乡镇", "所涉办件", "问题类别", "处理方式", "涉及人员",
-                                 "情况说明", "证据事件", "决定日期", "登记人", "记录哈希")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,7 +20,7 @@ from contracts.inspection_events import (
     ledger_stream_id,
 )
 from contracts.workdays import SHANGHAI
-from services.audit import access_log, labels, ledger, ledger_store
+from services.audit import access_log, labels, ledger, ledger_store, workbook
 from services.audit.deps import AuditRuntime
 from services.audit.domain import AuditRecord
 from services.audit.ledger_fields import Description, FindingCode
@@ -36,7 +34,6 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=64, pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
     description="Resending with the same key answers the entry the first request made, never a second one.")]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_LIMIT = 5000  # rows in one export; narrow the period for more
 
 
@@ -159,22 +156,14 @@ async def get_accountability(
     return LedgerPage(entries=shown, next_before_seq=shown[-1].seq if len(shown) == limit else None)
 
 
-def ledger_export(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Response:
-    """The ledger as a spreadsheet: CSV in UTF-8 with a byte-order mark, so Excel shows the Chinese. The one place
-    to switch to an .xlsx workbook (title, columns, rows) once one is built."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([title])
-    writer.writerow(columns)
-    # A cell starting like a formula would be run by Excel (CSV injection): it is shown as text instead.
-    writer.writerows([[f"'{v}" if isinstance(v, str) and v[:1] in _FORMULA else v for v in row] for row in rows])
-    return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=accountability.csv"})
+EXPORT_COLUMNS: Sequence[workbook.Column] = [workbook.Column(k, h) for k, h in (
+    ("seq", "审计序号"), ("recorded_at", "登记时间（北京时间）"), ("township_id", "乡镇"), ("case_id", "所涉办件"),
+    ("finding", "问题类别"), ("measure", "处理方式"), ("staff_id", "涉及人员"), ("description", "情况说明"),
+    ("evidence", "证据事件"), ("decided_on", "决定日期"), ("recorded_by", "登记人"), ("hash", "记录哈希"))]
 
 
 @router.get("/accountability/export", summary="The accountability ledger as a spreadsheet (台账导出)",
-            responses={**error_responses(401, 403, 422), 200: {"content": {"text/csv": {}},
+            responses={**error_responses(401, 403, 422), 200: {"content": {workbook.MEDIA_TYPE: {}},
                                                               "description": "The ledger, newest first."}},
             response_class=Response)
 async def export_accountability(
@@ -183,10 +172,13 @@ async def export_accountability(
 ) -> Response:
     shown = await _read(request, grant, query="accountability_export", township_id=township_id, staff_id=staff_id,
                         first_day=first_day, last_day=last_day, before_seq=None, limit=EXPORT_LIMIT)
-    rows: list[tuple[object, ...]] = [
-        (e.seq, e.recorded_at.strftime("%Y-%m-%d %H:%M"), e.township_id, str(e.case_id or ""), e.finding,
-         e.measure_label, e.staff_id or "", e.description, " ".join(str(i) for i in e.evidence_event_ids),
-         e.decided_on.isoformat(), e.recorded_by.id, e.hash) for e in shown]
-    if len(rows) == EXPORT_LIMIT:  # said in the sheet itself: a reader of the file never sees this answer
-        rows.append((f"仅导出最新{EXPORT_LIMIT}条，请缩小期间后分次导出",))
-    return ledger_export("责任追究台账", ledger.EXPORT_COLUMNS, rows)
+    rows = [{"seq": e.seq, "recorded_at": e.recorded_at, "township_id": e.township_id, "case_id": e.case_id or "",
+             "finding": e.finding, "measure": e.measure_label, "staff_id": e.staff_id or "",
+             "description": e.description, "evidence": e.evidence_event_ids, "decided_on": e.decided_on.isoformat(),
+             "recorded_by": e.recorded_by.id, "hash": e.hash} for e in shown]
+    # Said in the sheet itself: a reader of the file never sees this answer.
+    note = f"仅导出最新{EXPORT_LIMIT}条，请缩小期间后分次导出" if len(rows) == EXPORT_LIMIT else ""
+    return workbook.download(title="责任追究台账", exported_by=workbook.exporter(grant.principal),
+                             exported_at=_rt(request).clock.now(), columns=EXPORT_COLUMNS, rows=rows,
+                             parameters={"township_id": township_id, "staff_id": staff_id, "first_day": first_day,
+                                         "last_day": last_day}, note=note)

@@ -3,6 +3,7 @@ recorded in the access log with the answer, in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -43,7 +44,8 @@ async def _tree_head(conn: asyncpg.Connection, number: int | None) -> AuditCheck
     return event
 
 
-async def _proof(make):
+async def served_proof(make: Awaitable[list[bytes]]) -> list[bytes]:
+    """The proof, or 409 TREE_INCOMPLETE when nodes the tree must hold are gone."""
     try:
         return await make
     except LookupError as exc:  # nodes the tree must hold are gone: only the owner can have removed them
@@ -98,7 +100,7 @@ async def get_inclusion(request: Request, grant: Annotated[Grant, Depends(permit
         if record.seq > size:
             raise ApiError(422, "EVENT_AFTER_CHECKPOINT", f"该事件（序号 {record.seq}）在第 {head.stream_version} 号"
                            "检查点之后入档，请选择更晚的检查点")
-        path = await _proof(merkle_store.inclusion_proof(conn, record.seq - 1, size))
+        path = await served_proof(merkle_store.inclusion_proof(conn, record.seq - 1, size))
         await access_log.record_query(conn, viewer=grant.principal, query="proof_inclusion",
                                       parameters={"event_id": event_id, "checkpoint": head.stream_version},
                                       case_ids=[record.case_id], result_count=1, township_id=record.township_id,
@@ -123,7 +125,7 @@ async def get_consistency(request: Request, grant: Annotated[Grant, Depends(perm
         assert old_size is not None and new_size is not None
         if old_size > new_size:  # a signer never does this; the heads themselves are then the evidence
             raise ApiError(422, "TREE_SHRANK", "较晚检查点的树小于较早检查点，检查点序列本身有误")
-        proof = await _proof(merkle_store.consistency_proof(conn, old_size, new_size))
+        proof = await served_proof(merkle_store.consistency_proof(conn, old_size, new_size))
         await access_log.record_query(conn, viewer=grant.principal, query="proof_consistency",
                                       parameters={"first": first, "second": second}, case_ids=[], result_count=1,
                                       township_id=None, now=rt.clock.now())

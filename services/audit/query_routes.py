@@ -59,12 +59,9 @@ def query_name(name: str, fmt: str) -> str:
 def excel(grant: Grant, *, title: str, parameters: Mapping[str, object], columns: Sequence[workbook.Column],
           rows: Iterable[Mapping[str, Any]], now: datetime, full: bool = False) -> Response:
     """An answer as a workbook to file; `full`: the export stopped at its limit."""
-    who = f"{grant.principal.sub}（{grant.principal.role}）"
     note = f"仅导出前 {queries.EXPORT_LIMIT} 条，其余请翻页导出" if full else ""
-    body = workbook.build(title=title, exported_by=who, exported_at=now, parameters=parameters, columns=columns,
-                          rows=rows, note=note)
-    return Response(body, media_type=workbook.MEDIA_TYPE,
-                    headers={"Content-Disposition": workbook.content_disposition(title, now.date())})
+    return workbook.download(title=title, exported_by=workbook.exporter(grant.principal), exported_at=now,
+                             parameters=parameters, columns=columns, rows=rows, note=note)
 
 
 @router.get("/events", response_model=EventPage, responses={**error_responses(401, 403, 404, 422), **XLSX},

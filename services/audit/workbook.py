@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+from fastapi import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from contracts.workdays import SHANGHAI
+from services.kit.auth import Principal
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_ROWS = 4  # title, who and when, the query's parameters, the column headers
@@ -45,6 +47,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _text_safe(sheet: Any, value: Any) -> Any:
+    """Typed text stays text: openpyxl would store a string starting with "=" as a formula, which Excel
+    runs on opening (a resident's comment or an inspector's note must never do that)."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def build(*, title: str, exported_by: str, exported_at: datetime, parameters: Mapping[str, object],
           columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], note: str = "") -> bytes:
     """The .xlsx bytes: row 1 the title, row 2 who exported it and when, row 3 the parameters (and `note`),
@@ -60,7 +72,7 @@ def build(*, title: str, exported_by: str, exported_at: datetime, parameters: Ma
     sheet.append([f"查询条件：{given}" + (f"　{note}" if note else "")])
     sheet.append([c.header for c in columns])
     for row in rows:
-        sheet.append([_cell(row.get(c.key)) for c in columns])
+        sheet.append([_text_safe(sheet, _cell(row.get(c.key))) for c in columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -69,3 +81,17 @@ def build(*, title: str, exported_by: str, exported_at: datetime, parameters: Ma
 def content_disposition(name: str, day: date) -> str:
     """attachment with an ASCII fallback and the Chinese name (RFC 6266 / 5987)."""
     return f"attachment; filename=\"export-{day.isoformat()}.xlsx\"; filename*=UTF-8''{quote(f'{name}-{day}.xlsx')}"
+
+
+def exporter(principal: Principal) -> str:
+    """Who exported, as the sheet names them."""
+    return f"{principal.sub}（{principal.role}）"
+
+
+def download(*, title: str, exported_by: str, exported_at: datetime, parameters: Mapping[str, object],
+             columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], note: str = "") -> Response:
+    """The workbook as an HTTP download named after its title and day."""
+    body = build(title=title, exported_by=exported_by, exported_at=exported_at, parameters=parameters,
+                 columns=columns, rows=rows, note=note)
+    return Response(body, media_type=MEDIA_TYPE,
+                    headers={"Content-Disposition": content_disposition(title, exported_at.date())})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from uuid import uuid4
 
+import openpyxl
 import pytest
 
 from contracts.inspection_events import ledger_stream_id
+from services.audit import workbook
 from services.audit.app import create_app
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import assigned, completed, submitted
@@ -154,7 +157,12 @@ async def test_the_export_is_a_spreadsheet_excel_reads_in_chinese(audit, case):
     assert (await client.post("/api/v1/accountability", json=body, headers=INSPECTOR)).status_code == 201
     await _listed(client, body["staff_id"])
     resp = await client.get("/api/v1/accountability/export", params={"staff_id": body["staff_id"]}, headers=ADMIN)
-    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
-    text = resp.content.decode("utf-8")
-    assert text.startswith("\ufeff责任追究台账") and "处理方式" in text and "诫勉谈话" in text
-    assert "'=HYPERLINK" in text and body["staff_id"] in text
+    assert resp.status_code == 200 and resp.headers["content-type"] == workbook.MEDIA_TYPE
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["责任追究台账"] and "处理方式" in rows[3]
+    [entry] = rows[4:]
+    assert "诫勉谈话" in entry and body["staff_id"] in entry
+    # The note stays text: a cell the inspector typed as "=…" is not a formula Excel would run.
+    cell = next(c for c in sheet[5] if isinstance(c.value, str) and c.value.startswith("=HYPERLINK"))
+    assert cell.data_type == "s"

@@ -13,6 +13,7 @@ import pytest
 from contracts.envelope import Actor
 from contracts.events import DeadlinePayload, DeadlineWarning
 from contracts.inspection_events import ACCESS_LOG_ID
+from services.audit import commands, merkle, store
 from services.audit.app import create_app
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import DEADLINE, T0, _envelope, assigned, completed, submitted
@@ -206,3 +207,27 @@ async def test_dossier_is_refused_to_staff_other_townships_and_unknown_cases(aud
         assert (resp.status_code, resp.json()["code"]) == (status, code)
     missing = await client.get(f"/api/v1/cases/{uuid4()}/dossier.pdf", headers=INSPECTOR)
     assert missing.status_code == 404 and missing.json()["message"] == "未找到该办件的审计记录"
+
+
+async def test_the_dossier_carries_each_records_inclusion_proof_against_the_signed_tree_head(audit, case):
+    client, runtime = audit
+    case_id, events = case
+    head = await commands.append_checkpoint(runtime.pool, runtime.deps.signing_key, now=runtime.clock.now(), chunk=500)
+    if head is None:  # nothing new since the last head: it covers the case already
+        async with runtime.pool.acquire() as conn:
+            head = await store.last_checkpoint(conn)
+    assert head is not None and head.payload.root_hash is not None
+    resp = await client.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=INSPECTOR)
+    assert resp.status_code == 200
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(resp.content)).pages).replace("\n", "")
+    assert head.payload.root_hash in text
+    # Each proof printed is the one the API serves, and it verifies against the signed root.
+    for event in events:
+        served = await client.get("/api/v1/proofs/inclusion", params={"event_id": str(event.event_id),
+                                                                      "checkpoint": head.stream_version},
+                                  headers=INSPECTOR)
+        proof = served.json()
+        assert merkle.verify_inclusion(proof["leaf_index"], proof["tree_size"], bytes.fromhex(proof["leaf_hash"]),
+                                       [bytes.fromhex(h) for h in proof["audit_path"]],
+                                       bytes.fromhex(head.payload.root_hash))
+        assert all(h in text for h in proof["audit_path"])
