@@ -38,7 +38,7 @@ class AuditQueriedPayload(Payload):
                        examples=["case_timeline"])
     parameters: dict[str, str] = Field(default_factory=dict, max_length=32,
                                        description="The query's parameters as given (each value at most 200 characters).",
-                                       examples=[{"township_id": "qingshui", "period_from": "2026-11-01"}])
+                                       examples=[{"township_id": "qingshui", "from": "2026-11-01"}])
     viewer_township_id: str | None = Field(default=None, max_length=32,
                                            description="The viewer's own township; none for county-wide roles.",
                                            examples=["qingshui"])

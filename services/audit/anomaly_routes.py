@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from contracts.workdays import default_calendar
-from services.audit import anomaly_store, queries
+from services.audit import anomaly_store, periods, queries
 from services.audit.anomalies import LABELS, RULES, AnomalyKind, Finding, Limits
 from services.audit.inspection_schemas import AnomalyItem, AnomalyPage, Evidence
 from services.audit.query_routes import (
@@ -62,9 +62,9 @@ async def inspect_anomalies(
 ) -> Any:
     rt = runtime_of(request)
     township = queries.scope_township(grant, township_id)
-    window, limit = queries.period(period_from, period_to), limit_of(page_size, format)
+    window, limit = periods.period(period_from, period_to), limit_of(page_size, format)
     now, limits, calendar = rt.clock.now(), limits_of(rt.settings), default_calendar()
-    parameters = {"kind": kind, "township_id": township, "period_from": period_from, "period_to": period_to,
+    parameters = {"kind": kind, "township_id": township, "from": period_from, "to": period_to,
                   "cursor": cursor}
     async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         if kind == "top_breaching_staff":

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from services.audit.anomalies import Limits
-from services.audit.queries import Period
+from services.audit.periods import Period
 
 
 @dataclass(frozen=True)

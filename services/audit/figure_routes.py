@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.audit import figure_store, queries
+from services.audit import figure_store, periods, queries
 from services.audit.figures import Dimension, PeriodUnit, combine
 from services.audit.inspection_schemas import FigureRow, FigureTable
 from services.audit.query_routes import XLSX, FormatParam, FromParam, ToParam, TownshipParam, excel, query_name, runtime_of
@@ -30,9 +30,9 @@ async def inspect_figures(
 ) -> Any:
     rt = runtime_of(request)
     township = queries.scope_township(grant, township_id)
-    window, now = queries.period(period_from, period_to), rt.clock.now()
-    parameters = {"by": by, "period": period, "township_id": township, "period_from": period_from,
-                  "period_to": period_to}
+    window, now = periods.period(period_from, period_to), rt.clock.now()
+    parameters = {"by": by, "period": period, "township_id": township, "from": period_from,
+                  "to": period_to}
     async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         figures = combine(await figure_store.counts(conn, by=by, unit=period, township_id=township, period=window))
         await queries.record(conn, grant, query=query_name("figures", format), parameters=parameters, case_ids=(),

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.audit.figures import COLUMNS, Dimension, PeriodUnit
-from services.audit.queries import Period
+from services.audit.periods import Period
 
 # the moment a measure counts at -> {measure: the condition}
 _MEASURES: dict[str, dict[str, str]] = {

@@ -8,24 +8,19 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from contracts.errors import DomainError
-from contracts.workdays import SHANGHAI
 from services.audit import access_log
+from services.audit.periods import Period
 from services.kit.access import ALL, Grant
 
 MAX_PAGE_SIZE = 200
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 EXPORT_LIMIT = 10_000  # rows in one Excel export; the sheet header says when there were more
-
-
-class PeriodReversed(DomainError):
-    status, code, message = 422, "PERIOD_REVERSED", "查询期间不正确：结束日期早于开始日期"
 
 
 class PageSizeTooLarge(DomainError):
@@ -38,24 +33,6 @@ class CursorInvalid(DomainError):
 
 class CaseNoNotFound(DomainError):
     status, code, message = 404, "CASE_NO_NOT_FOUND", "未找到该办件编号的审计记录"
-
-
-@dataclass(frozen=True)
-class Period:
-    """Dates in Asia/Shanghai as UTC bounds: [start, end)."""
-
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-def period(first: date | None, last: date | None) -> Period:
-    if first and last and last < first:
-        raise PeriodReversed()
-
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
-
-    return Period(start=midnight(first) if first else None, end=midnight(last + timedelta(days=1)) if last else None)
 
 
 def page_size(size: int) -> int:
@@ -131,7 +108,7 @@ class EventFilter:
     department_code: str | None = None
     staff_id: str | None = None
     event_type: str | None = None
-    period: Period = Period()
+    period: Period = Period(None, None)
 
 
 async def case_ids_of(conn: asyncpg.Connection, case_no: str) -> list[UUID]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.audit import queries, workbook
+from services.audit import periods, queries, workbook
 from services.audit.deps import AuditRuntime
 from services.audit.inspection_schemas import CaseFactsView, CaseLookup, CaseNo, EventPage, EventType, InspectionEvent
 from services.kit.access import Grant, permit
@@ -24,9 +24,9 @@ TownshipParam = Annotated[Code | None, Query(description="Township; centre heads
 DepartmentParam = Annotated[Code | None, Query(description="Department code.")]
 StaffParam = Annotated[StaffId | None, Query(description="Staff id.")]
 # Dates a county's log can hold; beyond them the bounds would overflow a timestamp.
-FromParam = Annotated[date | None, Query(ge=queries.FIRST_DAY, le=queries.LAST_DAY,
+FromParam = Annotated[date | None, Query(alias="from", ge=periods.EARLIEST_DAY, le=periods.LATEST_DAY,
                                          description="First day of the period (Asia/Shanghai), inclusive.")]
-ToParam = Annotated[date | None, Query(ge=queries.FIRST_DAY, le=queries.LAST_DAY,
+ToParam = Annotated[date | None, Query(alias="to", ge=periods.EARLIEST_DAY, le=periods.LATEST_DAY,
                                        description="Last day of the period (Asia/Shanghai), inclusive.")]
 CursorParam = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                           description="next_cursor of the previous page.")]
@@ -77,10 +77,10 @@ async def inspect_events(
 ) -> Any:
     rt = runtime_of(request)
     township = queries.scope_township(grant, township_id)
-    window, limit, after = queries.period(period_from, period_to), limit_of(page_size, format), queries.seq_cursor(cursor)
+    window, limit, after = periods.period(period_from, period_to), limit_of(page_size, format), queries.seq_cursor(cursor)
     parameters = {"case_no": case_no, "township_id": township, "department_code": department_code,
-                  "staff_id": staff_id, "event_type": event_type, "period_from": period_from,
-                  "period_to": period_to, "cursor": cursor}
+                  "staff_id": staff_id, "event_type": event_type, "from": period_from,
+                  "to": period_to, "cursor": cursor}
     now = rt.clock.now()
     async with rt.pool.acquire() as conn, conn.transaction():
         case_ids, asked_about = None, township

@@ -80,7 +80,7 @@ async def test_events_by_case_number_type_department_staff_and_period_in_pages(a
     assert of(by_department) == [("CaseTransferred", str(t.cases["A"])), ("CaseCompleted", str(t.cases["A"]))]
     by_staff = of(await client.get(EVENTS, params={"staff_id": t.second}, headers=INSPECTOR))
     assert by_staff == [("CaseCompleted", str(t.cases["A"]))]
-    one_day = await client.get(EVENTS, params={"township_id": t.id, "period_from": "2026-10-13", "period_to": "2026-10-13",
+    one_day = await client.get(EVENTS, params={"township_id": t.id, "from": "2026-10-13", "to": "2026-10-13",
                                                "event_type": "CaseCompleted"}, headers=INSPECTOR)
     assert of(one_day) == [("CaseCompleted", str(t.cases["A"]))]
 
@@ -104,11 +104,11 @@ async def test_case_lookup_by_number(audit, township):
 
 
 @pytest.mark.parametrize(("params", "code"), [
-    ({"period_from": "2026-10-20", "period_to": "2026-10-01"}, "PERIOD_REVERSED"),
+    ({"from": "2026-10-20", "to": "2026-10-01"}, "PERIOD_REVERSED"),
     ({"page_size": 201}, "PAGE_SIZE_TOO_LARGE"),
     ({"cursor": "bm90LWEtY3Vyc29y"}, "CURSOR_INVALID"),
     ({"page_size": 0}, "VALIDATION_FAILED"),
-    ({"period_from": "2026-13-01"}, "VALIDATION_FAILED"),
+    ({"from": "2026-13-01"}, "VALIDATION_FAILED"),
 ])
 async def test_bad_input_is_refused_with_a_stable_code(audit, params, code):
     client, _ = audit
@@ -182,7 +182,7 @@ async def test_each_anomaly_with_its_evidence(audit, township):
     assert sorted(evidence_types(worst)) == ["CaseCompleted", "DeadlineBreached", "StaffAbsenceRecorded"]
 
     outside = await client.get("/api/v1/inspections/anomalies/overdue_case", headers=INSPECTOR,
-                               params={"township_id": t.id, "period_from": "2026-11-01"})
+                               params={"township_id": t.id, "from": "2026-11-01"})
     assert outside.json()["items"] == []
 
 
@@ -258,5 +258,5 @@ async def test_a_forged_cursor_is_refused(audit, cursor):
 async def test_dates_outside_the_logs_years_are_refused(audit):
     client, _ = audit
     for day in ("1999-12-31", "9999-12-31"):
-        resp = await client.get(EVENTS, params={"period_to": day}, headers=INSPECTOR)
+        resp = await client.get(EVENTS, params={"to": day}, headers=INSPECTOR)
         assert resp.status_code == 422 and resp.json()["code"] == "VALIDATION_FAILED"

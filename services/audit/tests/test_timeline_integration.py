@@ -177,7 +177,7 @@ async def test_access_log_is_refused_to_centre_heads_and_staff_and_checks_the_pe
         resp = await client.get("/api/v1/access-log", headers=headers)
         assert resp.status_code == 403 and resp.json()["code"] == "ROLE_FORBIDDEN"
     bad = await client.get("/api/v1/access-log", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=INSPECTOR)
-    assert bad.status_code == 422 and bad.json()["code"] == "PERIOD_INVALID" and "期间" in bad.json()["message"]
+    assert bad.status_code == 422 and bad.json()["code"] == "PERIOD_REVERSED" and "期间" in bad.json()["message"]
 
 
 async def test_dossier_pdf_opens_with_chinese_text_and_its_read_is_recorded(audit, case):
