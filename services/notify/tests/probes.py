@@ -33,11 +33,11 @@ def skip_other_suites_cases(inbox: Inbox) -> None:
     """
     process = inbox.process
 
-    async def ours_only(msg, apply) -> None:
+    async def ours_only(msg, *args, **kwargs) -> None:
         if (msg.raw_message.key or b"").decode(errors="replace") not in CASES:
             await msg.ack()
             return
-        await process(msg, apply)
+        await process(msg, *args, **kwargs)
 
     inbox.process = ours_only
 
