@@ -29,8 +29,8 @@ class AuditSettings(ServiceSettings):
 
     # The inspectors' read model and its anomaly rules (ADR 33).
     read_model_chunk: int = Field(default=2000, gt=0)  # AUDIT_READ_MODEL_CHUNK: records folded per catch-up step
-    follow_up_working_days: int = Field(default=3, ge=1)  # AUDIT_FOLLOW_UP_WORKING_DAYS: a bad rating's 回访 limit
-    rectification_working_days: int = Field(default=15, ge=1)  # AUDIT_RECTIFICATION_WORKING_DAYS: its 整改 limit
+    follow_up_working_days: int = Field(default=1, ge=1, le=5)  # AUDIT_FOLLOW_UP_WORKING_DAYS: a bad rating's 回访 limit
+    rectification_working_days: int = Field(default=5, ge=5, le=15)  # AUDIT_RECTIFICATION_WORKING_DAYS: its 整改 limit
     resident_told_hours: int = Field(default=24, ge=1)  # AUDIT_RESIDENT_TOLD_HOURS: to text the resident a result
     # AUDIT_TARGET_WAIT_MINUTES: the expected wait the hall figures' staffing suggestion keeps under
     target_wait_minutes: float = Field(default=15.0, gt=0, le=240)
