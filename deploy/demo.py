@@ -240,16 +240,32 @@ async def day(client: httpx.AsyncClient) -> None:
     say(f"  {second['case_no']} 申请人的手机号码已按本人要求删除，办件记录完整保留" if resp.status_code == 200
         else f"  × {second['case_no']} 删除失败：{resp.json().get('message')}")
 
-    say("== 纪检监察：办件轨迹与完整性 ==")
-    async def full_history():
-        resp = await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/history", headers=INSPECTOR)
+    say("== 纪检监察：办件时间线、异常清单与完整性 ==")
+    async def full_timeline():
+        resp = await client.get(f"{URL['audit']}/api/v1/cases/{third['case_id']}/timeline", headers=INSPECTOR)
         events = resp.json().get("events", []) if resp.status_code == 200 else []
         return events if {"CaseRated", "CaseCompleted", "CaseTransferred"} <= {e["event_type"] for e in events} else None
-    for e in await wait_for(full_history, "审计记录", timeout=120):
-        at = datetime.fromisoformat(e["occurred_at"]).astimezone(SHANGHAI)
-        say(f"  {at:%m-%d %H:%M:%S}  {e['source']:<8} {e['event_type']}")
+    for e in await wait_for(full_timeline, "审计记录", timeout=120):
+        at = datetime.fromisoformat(e["occurred_at"])
+        say(f"  {at:%m-%d %H:%M:%S}  {e['label']:<8} {e['actor']['label']} {e['actor']['id']}："
+            f"{e['summary']}（{e['deadline_state_label']}）")
+    for kind in ("overdue_case", "ping_pong", "second_notice"):
+        page = (await client.get(f"{URL['audit']}/api/v1/inspections/anomalies/{kind}",
+                                 params={"township_id": "qingshui"}, headers=INSPECTOR)).json()
+        say(f"  异常清单【{page['label']}】：{len(page['items'])} 件"
+            + "".join(f"；{i['case_no']} {i['summary']}" for i in page["items"][:3]))
+    figures = (await client.get(f"{URL['audit']}/api/v1/inspections/figures",
+                                params={"by": "township", "period": "month"}, headers=INSPECTOR)).json()
+    for row in figures.get("rows", [])[:3]:
+        say(f"  {row['key']} {row.get('period_start', '')}：受理 {row['cases']} 件，"
+            f"按期办结率 {_rate(row['on_time_rate'])}，满意率 {_rate(row['satisfaction_rate'])}")
     integrity = (await client.get(f"{URL['audit']}/api/v1/integrity", headers=INSPECTOR)).json()
-    say(f"  审计链校验：{'通过' if integrity['valid'] else '发现异常'}，共 {integrity['records']} 条记录")
+    say(f"  审计链校验：{'通过' if integrity['valid'] else '发现异常'}，共 {integrity['records']} 条记录；"
+        "每次查询均已留痕（GET /api/v1/access-log）")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 async def main() -> int:
