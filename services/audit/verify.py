@@ -79,9 +79,22 @@ async def integrity_at(client: httpx.AsyncClient, token: str, checkpoint: AuditC
     return resp.json()
 
 
+def forged_replay_lines(report: dict, *, acknowledged: int) -> list[str]:
+    """Forged replays the service refused beyond the `acknowledged` ones an inspector has looked into: the log
+    is intact (they were refused), but somebody with write access to Kafka tried to change history."""
+    refused = int(report.get("refused_replays") or 0)
+    if refused <= acknowledged:
+        return []
+    latest = report.get("latest_refused_replay") or {}
+    return [f"问题：审计服务已拒收伪造重放事件 {refused} 条（已核查 {acknowledged} 条）；最近一条：事件 "
+            f"{latest.get('event_id')}，{latest.get('topic')} 分区 {latest.get('partition')} 偏移 "
+            f"{latest.get('offset')}。日志未被改动，但有人向 Kafka 写入了伪造事件，请核查来源"]
+
+
 async def inspect(events: Sequence[AuditCheckpointed], *, public_key: Ed25519PublicKey, client: httpx.AsyncClient,
-                  token: str, unreadable: Sequence[str] = ()) -> Verdict:
-    """The verdict on `events` (everything read from the topic) and on the log behind `client`."""
+                  token: str, unreadable: Sequence[str] = (), acknowledged_replays: int = 0) -> Verdict:
+    """The verdict on `events` (everything read from the topic) and on the log behind `client`; forged replays
+    refused beyond `acknowledged_replays` fail it too."""
     judgement = checkpoints.judge(events, public_key)
     problems = [*unreadable, *judgement.problems]
     latest = judgement.latest
@@ -99,19 +112,23 @@ async def inspect(events: Sequence[AuditCheckpointed], *, public_key: Ed25519Pub
     # The service's other reasons (a lost event past the grace period); the two above are printed already.
     lines += [f"问题：{p}" for p in report.get("problems", [])
               if p != check.get("message") and not p.startswith("哈希链在序号")]
-    intact = not problems and report.get("valid") is True and check.get("matches") is True
+    forged = forged_replay_lines(report, acknowledged=acknowledged_replays)
+    lines += forged
+    intact = not problems and not forged and report.get("valid") is True and check.get("matches") is True
     lines.append("结论：审计日志完整，与已签名的检查点一致" if intact else "结论：发现篡改或签名问题，请立即核查")
     return Verdict(OK if intact else TAMPERED, lines)
 
 
-async def run(*, bootstrap: str, audit_url: str, public_key_pem: bytes, token: str, timeout: float) -> Verdict:
+async def run(*, bootstrap: str, audit_url: str, public_key_pem: bytes, token: str, timeout: float,
+              acknowledged_replays: int = 0) -> Verdict:
     try:
         public_key = checkpoints.load_public_pem(public_key_pem)
     except ValueError as exc:
         raise Unusable(f"公钥文件不是 Ed25519 公钥（PEM）：{exc}") from exc
     events, unreadable = await read_checkpoints(bootstrap, timeout=timeout)
     async with httpx.AsyncClient(base_url=audit_url, timeout=timeout) as client:
-        return await inspect(events, public_key=public_key, client=client, token=token, unreadable=unreadable)
+        return await inspect(events, public_key=public_key, client=client, token=token, unreadable=unreadable,
+                             acknowledged_replays=acknowledged_replays)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--public-key", required=True, help="PEM file of the pinned Ed25519 public key")
     parser.add_argument("--token", required=True, help="inspector's bearer token (JWT)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds for Kafka and HTTP")
+    parser.add_argument("--acknowledged-replays", type=int, default=0,
+                        help="forged replays already looked into; only more than these fail the check")
     args = parser.parse_args(argv)
     try:
         with open(args.public_key, "rb") as f:
@@ -131,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNUSABLE
     try:
         verdict = asyncio.run(run(bootstrap=args.bootstrap_servers, audit_url=args.audit_url, public_key_pem=pem,
-                                  token=args.token, timeout=args.timeout))
+                                  token=args.token, timeout=args.timeout,
+                                  acknowledged_replays=args.acknowledged_replays))
     except Unusable as exc:
         verdict = Verdict(UNUSABLE, [str(exc)])
     except OSError as exc:

@@ -19,18 +19,19 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
-from services.audit import kafka_scan, reconcile
+from services.audit import commands, kafka_scan, merkle_store, reconcile, verify
 from services.audit.app import create_app
 from services.audit.domain import audit_envelope
 from services.audit.gaps import OVERDUE_MESSAGE
 from services.audit.settings import AuditSettings
 from services.audit.tests.builders import assigned, completed, rated, transferred
-from services.audit.tests.probes import history_of, integrity, only, publish
+from services.audit.tests.probes import INSPECTOR, history_of, integrity, only, publish
 from services.audit.tests.tamper import delete_record, rewrite_township
 from services.kit.testing import FixedClock, eventually, publish_events, running_app, start_group_at_end
 
 pytestmark = pytest.mark.integration
 GRACE = 3600.0
+INSPECTOR_TOKEN = INSPECTOR["Authorization"].removeprefix("Bearer ")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,19 @@ async def test_forged_replay_is_refused_recorded_counted_and_reported(audit, inf
     assert report["latest_refused_replay"]["event_id"] == str(first.event_id)
     assert report["latest_refused_replay"]["offset"] == sent[2].offset
     assert report["valid"] is True  # refused before it changed anything: reported, the log is intact
+
+    # The inspector's verifier, against the real service and a head signed now, names it and fails...
+    await commands.append_checkpoint(runtime.pool, runtime.deps.signing_key, now=runtime.clock.now(), chunk=500)
+    async with runtime.pool.acquire() as conn:
+        heads = await merkle_store.signed_heads(conn, after=0, limit=1000)  # as read from the topic
+    verdict = await verify.inspect(heads, public_key=runtime.deps.signing_key.public_key(), client=client,
+                                   token=INSPECTOR_TOKEN)
+    assert verdict.code == verify.TAMPERED
+    assert any(f"事件 {first.event_id}" in line and f"偏移 {sent[2].offset}" in line for line in verdict.lines)
+    # ... until the inspectors state they have looked into it.
+    verdict = await verify.inspect(heads, public_key=runtime.deps.signing_key.public_key(), client=client,
+                                   token=INSPECTOR_TOKEN, acknowledged_replays=1)
+    assert verdict.code == verify.OK, verdict.lines
 
 
 async def test_a_gap_is_listed_with_its_age_invalidates_after_the_grace_and_closes_late(audit, infra):

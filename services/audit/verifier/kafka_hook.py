@@ -14,4 +14,5 @@ async def reconcile_with_kafka(bootstrap: str, logged: Mapping[UUID, str]) -> Ve
     """`logged`: event_id → sha256 hex of the exported record's canonical envelope text."""
     with kafka_scan.progress_bar("对账 Kafka") as progress:
         report = await reconcile.reconcile(bootstrap, logged, progress=progress)
-    return Verdict(OK if report.agrees else TAMPERED, reconcile.report_lines(report))
+    # A forged copy beside the logged one was refused by audit, yet somebody wrote it to Kafka: a finding.
+    return Verdict(OK if report.agrees and not report.forged_copies else TAMPERED, reconcile.report_lines(report))
