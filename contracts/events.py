@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Envelope, Payload
 from contracts.inspection_events import INSPECTION_EVENT_TYPES
+from contracts.rating_events import RATING_LOOP_EVENT_TYPES
 from contracts.routing_events import (  # noqa: F401  (re-exported: every event type is importable from here)
     ROUTING_EVENT_TYPES,
     AssignmentReason,
@@ -345,13 +346,18 @@ class CaseRatedPayload(Payload):
         default=None, description="Where the resident rated: the window pad, the SMS link, through their village "
         "agent, or on the status page. The rater is never named.", examples=["window_pad"])
     dimensions: RatingDimensions | None = Field(default=None, description="For ratings given in person.")
+    rating_round: int = Field(default=1, ge=1, le=2, description="1: the rating of the completed case; 2: the "
+                              "rating asked for again after a rectification (整改后再评价), recorded beside the first, "
+                              "never replacing it.", examples=[1])
+    follows_rating_id: UUID | None = Field(default=None, description="For round 2: event_id of the first rating.",
+                                           examples=[None])
 
 
 class CaseRated(Envelope):
-    """The resident rated a completed case (好差评)."""
+    """The resident rated a completed case (好差评), or rated it again after a rectification (round 2)."""
 
     TOPIC: ClassVar[str] = INTAKE_CASES
-    SCHEMA_VERSION: ClassVar[str] = "1.1"
+    SCHEMA_VERSION: ClassVar[str] = "1.2"
     event_type: Literal["CaseRated"] = "CaseRated"
     payload: CaseRatedPayload
 
@@ -548,7 +554,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     CaseSubmitted, ApplicationReceived, MaterialsRequested, MaterialsSupplied, ToleratedMaterialDue,
     CaseRejectedAtIntake, CaseReferred, ConsultationLogged, ComplaintRegistered, MaterialsHandedOver,
     ResultDelivered, CaseRated, ContactErased,
-    *ROUTING_EVENT_TYPES,
+    *ROUTING_EVENT_TYPES, *RATING_LOOP_EVENT_TYPES,
     TicketIssued, TicketCalled, ServiceStarted, ServiceEnded,
     NotificationSent, NotificationDelivered, NotificationFailed, AuditCheckpointed, *STAFF_EVENT_TYPES,
     *INSPECTION_EVENT_TYPES,
