@@ -96,6 +96,16 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "routing.presence_board": ("routing GET /api/v1/townships/{township_id}/presence-board", _ANYONE),
     "routing.list_absences": ("routing GET /api/v1/townships/{township_id}/absences",
                               {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    # The bad-rating loop (ADR 35): staff act on follow-ups they own (谁办理谁负责), checked per follow-up.
+    "routing.record_follow_up_visit": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/visit",
+                                       _CENTRE_STAFF),
+    "routing.record_rectification": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/rectification",
+                                     _CENTRE_STAFF),
+    "routing.appeal_rating": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/appeal", _CENTRE_STAFF),
+    "routing.decide_rating_appeal": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/appeal-decision",
+                                     {"centre_head": TOWNSHIP}),
+    "routing.list_follow_ups": ("routing GET /api/v1/follow-ups", _CENTRE_STAFF),
+    "routing.read_case_follow_ups": ("routing GET /api/v1/cases/{id}/follow-ups", _DEPARTMENT_READERS),
     "notify.list_messages": ("notify GET /api/v1/messages", _DEPARTMENT_READERS),
     # SMS providers push receipts: no bianmin role, the route checks the shared receipts secret itself.
     "notify.sms_receipts": ("notify POST /api/v1/sms/receipts/{provider}", _ANYONE),

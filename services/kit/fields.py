@@ -170,3 +170,4 @@ ComplaintText = text(2000, multiline=True)  # a complaint and its answer may be 
 StaffId = code(64)  # a staff member, e.g. qs-social_security-01
 ItemCode = code(16)  # an item of the service catalogue, e.g. SB-002
 StaffName = text(40, min_length=1)  # a staff member's name as the presence board shows it
+EvidenceRef = text(200, min_length=1)  # where evidence is kept: a document number, a photo, minutes

@@ -11,7 +11,15 @@ from contracts.events import EVENTS_BY_TOPIC
 from contracts.topics import ROUTING_CASES, ROUTING_STAFF
 from contracts.workdays import default_calendar
 from services.kit.service import create_service, new_runtime
-from services.routing import casework_routes, commands, complaints_routes, handlers, staff_commands, staff_routes
+from services.routing import (
+    casework_routes,
+    commands,
+    complaints_routes,
+    follow_up_routes,
+    handlers,
+    staff_commands,
+    staff_routes,
+)
 from services.routing.absences import AbsenceScanner
 from services.routing.alerts import AlertPolicy
 from services.routing.deadlines import DeadlineScanner
@@ -51,7 +59,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         name=NAME, settings=settings, version="0.1.0", service_dir=Path(__file__).parent, runtime=runtime,
         description="便民 routing: assignment, transfers, completion and deadlines of cases, for department staff.",
         publishes=[*EVENTS_BY_TOPIC[ROUTING_CASES], *EVENTS_BY_TOPIC[ROUTING_STAFF]],
-        routers=[handlers.router, casework_routes.router, complaints_routes.router, staff_routes.router],
+        routers=[handlers.router, casework_routes.router, complaints_routes.router, staff_routes.router,
+                 follow_up_routes.router],
         on_start=[seed, recount_deadlines],
         background=[scanner.scan_deadlines, absences.scan_absences, staff_contact_loop],
         metrics_refresh=[refresh_open_breached],

@@ -1,4 +1,4 @@
-"""The timer loop (黄灯 / 红灯): fires every due warning and breach of cases and complaints.
+"""The timer loop (黄灯 / 红灯): fires every due warning and breach of cases, complaints and follow-ups.
 
 Exactly once per deadline rests on the database (the timer row, fired in the transaction that appends
 the event, and the case's fired keys), not on this object, so restarts and several instances are safe:
@@ -12,7 +12,7 @@ import logging
 
 from services.kit.loops import Backoff, LoopStats, run_forever
 from services.kit.service import Runtime
-from services.routing import commands, complaints_commands
+from services.routing import commands, complaints_commands, follow_up_commands
 from services.routing.metrics import record_alert
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class DeadlineScanner:
 
     async def scan_once(self, runtime: Runtime) -> int:
         fired = 0
-        for fire in (commands.fire_next_timer, complaints_commands.fire_next_timer):
+        for fire in (commands.fire_next_timer, complaints_commands.fire_next_timer, follow_up_commands.fire_next_timer):
             while fired < self.max_per_scan and (event_type := await fire(runtime.pool, runtime.clock)) is not None:
                 record_alert(event_type)
                 fired += 1

@@ -12,14 +12,15 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
-from contracts.events import CaseSubmitted, ComplaintRegistered, MaterialsSupplied, ToleratedMaterialDue
+from contracts.events import CaseRated, CaseSubmitted, ComplaintRegistered, MaterialsSupplied, ToleratedMaterialDue
 from contracts.topics import INTAKE_CASES
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
 from services.kit.fields import Code
-from services.routing import commands, complaints_commands, domain, store
+from services.routing import commands, complaints_commands, domain, follow_up_commands, store
 from services.routing.deps import RoutingRuntime, runtime_of
 from services.routing.domain import CaseState
+from services.routing.follow_up import FollowUpLimits
 from services.routing.schemas import CaseList, CaseView, CompleteCaseRequest, TransferCaseRequest
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
@@ -109,8 +110,14 @@ def subscribe(runtime: RoutingRuntime) -> None:
     async def on_supplied(conn: asyncpg.Connection, event: MaterialsSupplied) -> None:
         await commands.materials_brought(conn, event=event)
 
+    limits = FollowUpLimits(runtime.settings.follow_up_visit_days, runtime.settings.follow_up_rectification_days)
+
+    async def on_rated(conn: asyncpg.Connection, event: CaseRated) -> None:
+        await follow_up_commands.open_on_rating(conn, runtime.clock, policy, limits, event)
+
     runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted, ComplaintRegistered: on_complaint,
                                            ToleratedMaterialDue: on_tolerated,
-                                           MaterialsSupplied: on_supplied}, start="earliest",
+                                           MaterialsSupplied: on_supplied, CaseRated: on_rated}, start="earliest",
                             description="Assigns each case taken in to its department and a staff member (分办), "
-                            "holds each complaint for investigation, and watches tolerated materials owed.")
+                            "holds each complaint for investigation, watches tolerated materials owed, and opens "
+                            "a follow-up on each bad rating (差评回访).")

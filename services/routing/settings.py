@@ -53,3 +53,9 @@ class RoutingSettings(ServiceSettings):
 
     def hours_of(self, township_id: str) -> DutyHours:
         return parse_duty_hours(self.duty_hours_by_township.get(township_id, self.duty_hours))
+
+    # The bad-rating loop (follow_up.py): working days for the visit (回访) and the rectification (整改), by county rule.
+    follow_up_visit_days: int = Field(default=1, ge=1, le=5, description="Working days from a bad rating to the "
+                                      "verification visit (回访核实); local rules range from 1 to 5.")
+    follow_up_rectification_days: int = Field(default=5, ge=5, le=15, description="Working days from a bad rating "
+                                              "to the rectification (整改); local rules range from 5 to 15.")

@@ -57,7 +57,7 @@ async def lock_next_due_case_timer(conn: asyncpg.Connection, *, now: datetime) -
     row = await conn.fetchrow(
         "SELECT t.* FROM deadline_timers t JOIN cases c ON c.case_id = t.case_id"
         " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED", now)
-    return _due(row)
+    return due_from_row(row)
 
 
 async def lock_next_due_complaint_timer(conn: asyncpg.Connection, *, now: datetime) -> DueTimer | None:
@@ -65,7 +65,7 @@ async def lock_next_due_complaint_timer(conn: asyncpg.Connection, *, now: dateti
     row = await conn.fetchrow(
         "SELECT t.* FROM deadline_timers t JOIN complaints c ON c.complaint_id = t.case_id"
         " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED", now)
-    return _due(row)
+    return due_from_row(row)
 
 
 async def mark_fired(conn: asyncpg.Connection, due: DueTimer, *, now: datetime) -> None:
@@ -77,7 +77,7 @@ async def next_due_at(conn: asyncpg.Connection) -> datetime | None:
     return await conn.fetchval("SELECT min(due_at) FROM deadline_timers WHERE fired_at IS NULL")
 
 
-def _due(row: asyncpg.Record | None) -> DueTimer | None:
+def due_from_row(row: asyncpg.Record | None) -> DueTimer | None:
     if row is None:
         return None
     return DueTimer(row["case_id"], Timer(row["deadline_key"], row["kind"], row["due_at"], row["deadline"],

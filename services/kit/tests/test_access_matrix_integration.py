@@ -462,6 +462,54 @@ INSPECTION_CALLS: dict[str, tuple[Call, int]] = {
                                                 **{"from": "2026-11-01", "to": "2026-11-30"}), 200),
 }
 CALLS |= INSPECTION_CALLS
+
+
+async def _bad_rating(county: County) -> dict:
+    """A completed case rated 1 (非常不满意) through its link, and the follow-up routing opened for it."""
+    view = await county.completed_at_intake()
+    link = await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/rating-link", headers=HEAD)
+    rated = await county.clients["intake"].post(link.json()["path"], json={"score": 1, "comment": "材料反复提交"})
+    assert rated.status_code == 201, rated.text
+
+    async def opened():
+        resp = await county.clients["routing"].get(f"/api/v1/cases/{view['case_id']}/follow-ups", headers=HEAD)
+        return resp.json()["follow_ups"] if resp.status_code == 200 else None
+    [follow_up] = await eventually(opened, what="routing to open the follow-up")
+    return follow_up
+
+
+async def _follow_up(county: County, role: str, allowed: bool, verb: str, body: dict,
+                     first: tuple[str, dict] | None = None) -> httpx.Response:
+    """The role's `verb` on a fresh follow-up (staff as its owner), after the owner's `first`."""
+    if not allowed:  # a refused role is refused before any read
+        return await county.clients["routing"].post(f"/api/v1/cases/{_case(county)}/follow-ups/{uuid4()}/{verb}",
+                                                    json=body, headers=token(role))
+    follow_up = await _bad_rating(county)
+    url = f"/api/v1/cases/{follow_up['case_id']}/follow-ups/{follow_up['rating_event_id']}"
+    owner = auth_header("staff", "qingshui", sub=follow_up["owner_staff_id"], department_code="social_security")
+    if first:
+        done = await county.clients["routing"].post(f"{url}/{first[0]}", json=first[1], headers=owner)
+        assert done.status_code == 200, done.text
+    # Only the owner appeals: the centre head who completed the case (HEAD) owns it; another head decides.
+    headers = {"staff": owner, "centre_head": HEAD if verb == "appeal" else token(role)}[role]
+    return await county.clients["routing"].post(f"{url}/{verb}", json=body, headers=headers)
+
+
+VISIT = {"reached": True, "means": "phone", "resident_said": "反映材料被要求重复提交", "complaint_holds": True}
+RATING_APPEAL = {"ground": "about_the_law", "reason": "对政策标准本身不满"}
+# The bad-rating loop (差评回访与整改): staff act on the follow-ups they own, the centre head on the township's.
+FOLLOW_UP_CALLS: dict[str, tuple[Call, int]] = {
+    "routing.record_follow_up_visit": (lambda c, r, a: _follow_up(c, r, a, "visit", VISIT), 200),
+    "routing.record_rectification": (lambda c, r, a: _follow_up(c, r, a, "rectification", {
+        "measures": "公示材料清单", "answer_to_resident": "已整改，感谢监督"}, first=("visit", VISIT)), 200),
+    "routing.appeal_rating": (lambda c, r, a: _follow_up(c, r, a, "appeal", RATING_APPEAL), 200),
+    "routing.decide_rating_appeal": (lambda c, r, a: _follow_up(c, r, a, "appeal-decision", {
+        "upheld": False, "reason": "投诉属实"}, first=("appeal", RATING_APPEAL)), 200),
+    "routing.list_follow_ups": (lambda c, r, a: _get(c, "routing", "/api/v1/follow-ups", token(r)), 200),
+    "routing.read_case_follow_ups": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}/follow-ups",
+                                                          token(r)), 200),
+}
+CALLS |= FOLLOW_UP_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
