@@ -1,7 +1,8 @@
 """Warnings (黄灯) and breaches (红灯) of a case's deadlines: when each falls due, and whether it still fires.
 
 A case has several deadlines, each with a key: the case itself (`case`), each tolerated material owed
-(`material:<code>`), a complaint's answer (`complaint`), a follow-up (`follow_up`). Each gets at most
+(`material:<code>`), a complaint's answer (`complaint`), a bad rating's visit and rectification
+(`follow_up:visit`, `follow_up:rectification`: follow_up.py). Each gets at most
 one DeadlineWarning and one DeadlineBreached, ever: the keys already fired are part of the case's
 state, and the timers that make them fire on time live in PostgreSQL (timers_store.py).
 """

@@ -53,12 +53,14 @@ async def routing(infra, make_database):
         yield client, app.state.runtime
 
 
-def rated(submitted: CaseSubmitted, score: int, *, at: datetime | None = None) -> CaseRated:
-    """A CaseRated as intake would publish it."""
-    return CaseRated(event_id=new_event_id(), schema_version="1.2", occurred_at=at or datetime.now(UTC),
+def rated(submitted: CaseSubmitted, score: int, *, follows: CaseRated | None = None) -> CaseRated:
+    """A CaseRated as intake would publish it; the second round when it `follows` a first rating."""
+    return CaseRated(event_id=new_event_id(), schema_version="1.2", occurred_at=datetime.now(UTC),
                      source="intake", case_id=submitted.case_id, stream_version=5, township_id=submitted.township_id,
                      actor=Actor(kind="resident", id="rating-link"), correlation_id=submitted.case_id,
-                     payload=CaseRatedPayload(score=score, bad_rating=score <= 2, comment="材料反复提交"))
+                     payload=CaseRatedPayload(score=score, bad_rating=score <= 2, comment="材料反复提交",
+                                              rating_round=2 if follows else 1,
+                                              follows_rating_id=follows.event_id if follows else None))
 
 
 async def completed_case(client, bootstrap: str) -> CaseSubmitted:
@@ -162,6 +164,26 @@ async def test_visit_then_rectification_with_every_bad_input_refused(routing, in
     assert left == 0
     assert str(bad.event_id) not in {f["rating_event_id"] for f in
                                      (await client.get("/api/v1/follow-ups", headers=OWNER)).json()["follow_ups"]}
+
+
+async def test_a_bad_second_rating_after_the_rectification_opens_its_own_follow_up(routing, infra):
+    client, runtime = routing
+    submitted = await completed_case(client, infra.kafka_bootstrap)
+    first = rated(submitted, 2)
+    await publish(infra.kafka_bootstrap, first)
+    await follow_ups_of(client, submitted)
+    url = f"/api/v1/cases/{submitted.case_id}/follow-ups/{first.event_id}"
+    assert (await client.post(f"{url}/visit", json=VISIT, headers=OWNER)).status_code == 200
+    assert (await client.post(f"{url}/rectification", json=FIX, headers=OWNER)).status_code == 200
+    second = rated(submitted, 1, follows=first)
+    await publish(infra.kafka_bootstrap, second)
+    views = await follow_ups_of(client, submitted, count=2)
+    assert [(v["rating_event_id"], v["rating_round"], v["stage"]) for v in views] == [
+        (str(first.event_id), 1, "done"), (str(second.event_id), 2, "visit")]
+    async with runtime.pool.acquire() as conn:
+        armed = await conn.fetchval("SELECT count(*) FROM deadline_timers WHERE case_id = $1 AND fired_at IS NULL",
+                                    second.event_id)
+    assert armed >= 2  # at least each step's breach; a warning too unless its time is already past
 
 
 async def test_an_appeal_once_by_the_owner_decided_once_by_another_centre_head(routing, infra):

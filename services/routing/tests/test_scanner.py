@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.kit.testing import eventually
-from services.routing import commands, complaints_commands
+from services.routing import commands, complaints_commands, follow_up_commands
 from services.routing.deadlines import DeadlineScanner
 
 pytestmark = pytest.mark.unit
@@ -27,6 +27,7 @@ async def test_scanner_keeps_running_after_a_failed_scan(monkeypatch):
 
     monkeypatch.setattr(commands, "fire_next_timer", fire_next_timer)
     monkeypatch.setattr(complaints_commands, "fire_next_timer", _nothing_due)
+    monkeypatch.setattr(follow_up_commands, "fire_next_timer", _nothing_due)
     scanner = DeadlineScanner(interval=0.01)
     task = asyncio.create_task(scanner.scan_deadlines(SimpleNamespace(name="routing", pool=None, clock=None)))
     try:
@@ -53,5 +54,6 @@ async def test_one_scan_stops_at_its_limit():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(commands, "fire_next_timer", always_one_more)
         mp.setattr(complaints_commands, "fire_next_timer", always_one_more)
+        mp.setattr(follow_up_commands, "fire_next_timer", always_one_more)
         assert await scanner.scan_once(SimpleNamespace(pool=None, clock=None)) == 3
     assert len(calls) == 3
