@@ -11,6 +11,7 @@ import pytest
 
 from contracts.workdays import default_calendar
 from services.audit import bad_ratings as br
+from services.audit import labels
 from services.audit import read_model as rm
 from services.audit.anomalies import RULES, Limits
 from services.audit.tests.bad_rating_builders import Loop
@@ -125,3 +126,11 @@ def test_rates_count_what_was_due_and_an_upheld_appeal_only_as_upheld():
     assert november.counts["visits_due"] == 0 and november.follow_up_rate is None
     [week] = br.ledger_figures([done], now=NOW, unit="week", limits=LIMITS, calendar=CAL)
     assert week.period_start == date(2026, 10, 12)
+
+
+def test_the_loops_events_read_in_chinese_on_the_timeline():
+    loop = (Loop("q", "s", RATED).opened().visited(after=timedelta(hours=1), holds=False)
+            .appealed(after=timedelta(hours=2)).decided(after=timedelta(hours=3), upheld=True, head="h"))
+    lines = [labels.summary(e.event_type, e.payload.model_dump(mode="json")) for e in loop.events[1:]]
+    assert lines == ["2分差评，责任人s，回访1个工作日、整改5个工作日内完成", "电话回访，反映不属实",
+                     "对法律政策本身不满：对政策标准本身不满", "申诉成立（经核实，差评针对政策标准）"]
