@@ -2,8 +2,9 @@
 with its Chinese summary and the audit records it rests on, or into nothing.
 
 The SQL (anomaly_store) selects candidates; each rule decides. For most kinds the SQL condition is
-already exact; the follow-up and rectification limits are in working days on the official calendar,
-which only the rule counts (the SQL keeps ratings older than that many calendar days, a superset).
+already exact; a bad rating's visit and rectification are due by the county's dates from FollowUpOpened
+(ADR 37), else by audit's limits in working days on the official calendar, which only the rule counts
+(the SQL keeps ratings older than that many calendar days, a superset).
 """
 
 from __future__ import annotations
@@ -117,28 +118,30 @@ def refusal_without_centre_head(row: Row, now: datetime, limits: Limits, calenda
                  row["rejected_at"], staff=row["rejection_proposed_by"] or approver)
 
 
-def _rating_unanswered(row: Row, now: datetime, calendar: WorkingCalendar, *, days: int, done_column: str,
-                       what: str) -> Finding | None:
+def _rating_unanswered(row: Row, now: datetime, calendar: WorkingCalendar, *, days: int, due_column: str,
+                       done_column: str, what: str) -> Finding | None:
     rated = row["rated_at"]
     if rated is None or row["rating_score"] is None or row["rating_score"] > 2 or row["rating_excluded"]:
         return None
-    due = calendar.deadline_for(rated, days)
+    due = row.get(due_column) or calendar.deadline_for(rated, days)  # the county's, else audit's limit
     done = row[done_column]
     if due >= now or (done is not None and done <= due):
         return None
     late = f"，{_day(done)} 才{what}" if done else f"，至今未{what}"
     return _case(row, f"{_day(rated)} 差评（{row['rating_score']} 分），应于 {_day(due)} 前{what}{late}",
-                 _ids(row["rating_event_id"]), rated)
+                 _ids(row["rating_event_id"], row.get("opened_event_id")), rated)
 
 
 def bad_rating_without_follow_up(row: Row, now: datetime, limits: Limits, calendar: WorkingCalendar) -> Finding | None:
-    return _rating_unanswered(row, now, calendar, days=limits.follow_up_working_days, done_column="followed_up_at",
-                              what="回访")
+    return _rating_unanswered(row, now, calendar, days=limits.follow_up_working_days, due_column="visit_due",
+                              done_column="followed_up_at", what="回访")
 
 
 def rectification_overdue(row: Row, now: datetime, limits: Limits, calendar: WorkingCalendar) -> Finding | None:
-    return _rating_unanswered(row, now, calendar, days=limits.rectification_working_days, done_column="rectified_at",
-                              what="整改")
+    if row.get("complaint_holds") is False:  # the visit found the complaint unfounded: nothing to rectify
+        return None
+    return _rating_unanswered(row, now, calendar, days=limits.rectification_working_days,
+                              due_column="rectification_due", done_column="rectified_at", what="整改")
 
 
 def completed_without_resident_told(row: Row, now: datetime, limits: Limits,

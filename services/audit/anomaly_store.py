@@ -27,6 +27,16 @@ class Spec:
 
 
 _CASES = Spec(select="c.*", source="audit_cases c", where="", at="", id="c.case_id::text", township="c.township_id")
+# A bad rating (ADR 37) under the names the rating rules read; the case's department and holder until
+# FollowUpOpened names the owner.
+_BAD_RATINGS = Spec(
+    select="b.rating_event_id, b.case_id, coalesce(b.case_no, c.case_no) AS case_no, b.township_id,"
+           " coalesce(b.department_code, c.department_code) AS department_code,"
+           " coalesce(b.owner_staff_id, c.staff_id) AS staff_id, b.score AS rating_score, b.rated_at,"
+           " coalesce(b.appeal_upheld, false) AS rating_excluded, b.visited_at AS followed_up_at, b.rectified_at,"
+           " b.visit_due, b.rectification_due, b.complaint_holds, b.opened_event_id",
+    source="audit_bad_ratings b LEFT JOIN audit_cases c ON c.case_id = b.case_id", where="", at="b.rated_at",
+    id="b.rating_event_id::text", township="b.township_id")
 SPECS: dict[str, Spec] = {
     "overdue_case": Spec(**{**_CASES.__dict__, "at": "coalesce(c.promised_deadline, c.breached_at)", "where": (
         "(c.breached_at IS NOT NULL OR c.on_time = false"
@@ -39,10 +49,12 @@ SPECS: dict[str, Spec] = {
         where="c.rejected_at IS NOT NULL AND (s.role IS DISTINCT FROM 'centre_head'"
               " OR s.township_id IS DISTINCT FROM c.township_id)",
         at="c.rejected_at", id="c.case_id::text", township="c.township_id"),
-    "bad_rating_without_follow_up": Spec(**{**_CASES.__dict__, "at": "c.rated_at", "where": (
-        "c.rating_score <= 2 AND NOT c.rating_excluded AND c.rated_at < :follow_up_cutoff")}),
-    "rectification_overdue": Spec(**{**_CASES.__dict__, "at": "c.rated_at", "where": (
-        "c.rating_score <= 2 AND NOT c.rating_excluded AND c.rated_at < :rectification_cutoff")}),
+    "bad_rating_without_follow_up": Spec(**{**_BAD_RATINGS.__dict__, "where": (
+        "b.score IS NOT NULL AND b.appeal_upheld IS NOT TRUE"
+        " AND (b.visit_due < :now OR (b.visit_due IS NULL AND b.rated_at < :follow_up_cutoff))")}),
+    "rectification_overdue": Spec(**{**_BAD_RATINGS.__dict__, "where": (
+        "b.score IS NOT NULL AND b.appeal_upheld IS NOT TRUE AND b.complaint_holds IS NOT FALSE"
+        " AND (b.rectification_due < :now OR (b.rectification_due IS NULL AND b.rated_at < :rectification_cutoff))")}),
     "completed_without_resident_told": Spec(**{**_CASES.__dict__, "at": "c.completed_at", "where": (
         "c.completed_at < :told_cutoff AND c.resident_told_at IS NULL")}),
     "absent_on_market_day": Spec(

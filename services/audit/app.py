@@ -12,6 +12,7 @@ from contracts.inspection_events import AccountabilityRecorded, AuditQueried
 from services.audit import (
     access_log_routes,
     anomaly_routes,
+    bad_rating_routes,
     checkpoints,
     dossier_routes,
     export_routes,
@@ -65,7 +66,8 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         publishes=[AuditCheckpointed, AuditQueried, AccountabilityRecorded],
         routers=[handlers.router, proof_routes.router, export_routes.router, query_routes.router,
                  anomaly_routes.router, figure_routes.router, timeline_routes.router, access_log_routes.router,
-                 ledger_routes.router, hall_figures_routes.router, dossier_routes.router],
+                 ledger_routes.router, hall_figures_routes.router, dossier_routes.router,
+                 bad_rating_routes.router],
         on_start=[load_signing_key, catch_up_tree],
         background=[handlers.publish_checkpoints, check_chain, catch_up_read_model],
         runtime_database=runtime_database, metrics_refresh=[gaps.refresh_metrics],

@@ -23,6 +23,9 @@ EVENT_LABELS: dict[str, str] = {
     "NotificationFailed": "短信发送失败", "AuditCheckpointed": "审计检查点签名", "StaffRecorded": "工作人员登记",
     "StaffPresenceChanged": "在岗状态变更", "StaffAbsenceRecorded": "缺岗记录", "RosterSet": "排班",
     "AuditQueried": "审计查询留痕", "AccountabilityRecorded": "责任追究记录",
+    # The bad-rating loop (差评闭环, ADR 37)
+    "FollowUpOpened": "差评回访立项", "FollowUpRecorded": "差评回访核实", "RectificationRecorded": "差评整改",
+    "RatingAppealed": "差评申诉", "RatingAppealDecided": "差评申诉复核决定",
 }
 
 ROLE_LABELS: dict[str, str] = {
@@ -34,6 +37,10 @@ _RESULTS = {"granted": "准予", "refused": "不予"}
 _PAUSES = {"materials": "补正材料", "hearing": "听证", "inspection": "现场核查", "testing": "检验检测",
            "appraisal": "鉴定", "expert_review": "专家评审"}
 _OUTCOMES = {"served": "已办理", "no_show": "过号"}
+_MEANS = {"phone": "电话", "home_visit": "上门", "at_the_centre": "到中心", "sms": "短信", "wechat": "微信",
+          "other": "其他方式"}
+_GROUNDS = {"wrong_case": "评价对象错误", "about_the_law": "对法律政策本身不满", "malicious": "恶意差评",
+            "mistaken": "误操作", "other": "其他"}
 _DEADLINE_KINDS = {"case": "办件", "tolerated_material": "容缺材料", "complaint": "投诉", "follow_up": "回访"}
 
 
@@ -90,6 +97,14 @@ _SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "AuditCheckpointed": lambda p: f"签至第{p['head_seq']}条",
     "AuditQueried": lambda p: f"查询{p['query']}，{p['result_count']}条结果",
     "AccountabilityRecorded": lambda p: f"{MEASURE_LABELS.get(p['measure'], p['measure'])}：{p['description']}",
+    "FollowUpOpened": lambda p: f"{p['score']}分差评，责任人{p.get('owner_staff_id') or '中心负责人'}，"
+                                f"回访{p['visit_limit_days']}个工作日、整改{p['rectification_limit_days']}个工作日内完成",
+    "FollowUpRecorded": lambda p: (f"{_MEANS.get(p['means'], p['means'])}回访，" + (
+        ("反映属实" if p["complaint_holds"] else "反映不属实") if p["reached"] else "未联系上群众")
+        + ("" if p["on_time"] else "（超期）")),
+    "RectificationRecorded": lambda p: f"整改：{p['measures']}" + ("" if p["on_time"] else "（超期）"),
+    "RatingAppealed": lambda p: f"{_GROUNDS.get(p['ground'], p['ground'])}：{p['reason']}",
+    "RatingAppealDecided": lambda p: ("申诉成立" if p["upheld"] else "申诉不成立") + f"（{p['reason']}）",
 }
 
 

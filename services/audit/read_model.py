@@ -4,16 +4,16 @@ staff member, roster or absence (ADR 33).
 Events of one case come on several topics in any order, so every rule gives the same facts whatever
 the order: a moment is the earliest seen, a flag once set stays, a count is a maximum of counts the
 events carry, and what changes over time (holder, deadline in force) is taken from the event with the
-highest routing stream_version (intake's values rank below any of routing's). Event types that come
-later (FollowUpRecorded, RectificationRecorded, RatingAppealDecided) are matched by name, so their
-facts fill in once the types exist, without a change here.
+highest routing stream_version (intake's values rank below any of routing's). A case's rating is its
+first (round 1); a second rating after a rectification, and the bad-rating loop, are kept beside it in
+audit_bad_ratings (bad_ratings.py, ADR 37).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -25,7 +25,6 @@ APPLICATION_EVENTS = frozenset({"CaseSubmitted", "ApplicationReceived", "Materia
 HOLDER_EVENTS = frozenset({"CaseAssigned", "CaseTransferred"})
 DEADLINE_EVENTS = frozenset({"CaseAssigned", "ClockResumed", "DeadlineExtended", "DeadlineRecalculated",
                              "CaseCompleted"})
-# Not yet published by any service: matched by name (their payloads are read defensively).
 FOLLOW_UP, RECTIFICATION, RATING_APPEAL = "FollowUpRecorded", "RectificationRecorded", "RatingAppealDecided"
 CASE_EVENTS = APPLICATION_EVENTS | HOLDER_EVENTS | DEADLINE_EVENTS | frozenset({
     "CaseRejectedAtIntake", "CaseRated", "CaseFlagged", "DeadlineBreached", "NotificationSent",
@@ -122,6 +121,8 @@ class CaseFacts:
     rating_excluded: bool = False
     followed_up_at: datetime | None = None
     rectified_at: datetime | None = None
+    # Ratings of the case removed by an upheld appeal, whichever came first: the rating or the decision.
+    excluded_rating_ids: list[UUID] = field(default_factory=list)
 
 
 CASE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CaseFacts))
@@ -163,10 +164,13 @@ def fold_case(facts: CaseFacts | None, event: LoggedEvent) -> CaseFacts:
                     "rejection_approved_by": p.get("approved_by"), "rejection_proposed_by": p.get("proposed_by")}
     if kind == "NotificationSent" and _earliest(f.resident_told_at, at):
         changes |= {"resident_told_at": at, "resident_told_event_id": event.event_id}
-    if kind == "CaseRated" and _earliest(f.rated_at, at):
+    if kind == "CaseRated" and int(p.get("rating_round", 1)) == 1 and _earliest(f.rated_at, at):
         changes |= {"rating_score": int(p.get("score", 0)), "rated_at": at, "rating_event_id": event.event_id}
-    if kind == RATING_APPEAL and p.get("upheld") is True:
-        changes["rating_excluded"] = True
+    if kind == RATING_APPEAL and p.get("upheld") is True and p.get("rating_event_id"):
+        changes["excluded_rating_ids"] = sorted({*f.excluded_rating_ids, UUID(str(p["rating_event_id"]))}, key=str)
+    rating = changes.get("rating_event_id", f.rating_event_id)
+    changes["rating_excluded"] = rating is not None and rating in changes.get("excluded_rating_ids",
+                                                                                 f.excluded_rating_ids)
     if kind == FOLLOW_UP and _earliest(f.followed_up_at, at):
         changes["followed_up_at"] = at
     if kind == RECTIFICATION and _earliest(f.rectified_at, at):

@@ -1,5 +1,5 @@
 """The read model's SQL: folding audit records into audit_cases, audit_event_index, audit_staff,
-audit_roster_days, audit_absences and audit_complaints, live and in catch-up chunks.
+audit_roster_days, audit_absences, audit_complaints and audit_bad_ratings, live and in catch-up chunks.
 
 The watermark (audit_read_model_state.folded_seq) says how far the log is folded. Both ways of folding
 hold the append lock, so a record is folded exactly once: live, by the transaction that appends it,
@@ -15,8 +15,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.audit import bad_rating_store, store
 from services.audit import read_model as rm
-from services.audit import store
 from services.audit.domain import AuditRecord
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ async def fold(conn: asyncpg.Connection, events: Sequence[rm.LoggedEvent]) -> No
     for sql, rows in ((_STAFF_UPSERT, staff), (_ROSTER_UPSERT, roster), (_ABSENCE_INSERT, absences)):
         if rows:
             await conn.executemany(sql, rows)
+    await bad_rating_store.fold(conn, events)  # the bad-rating ledger (ADR 37)
 
 
 async def _load(conn: asyncpg.Connection, table: str, key: str, columns: Sequence[str], ids: list[UUID],

@@ -37,6 +37,7 @@ GRANTS: dict[str, str] = {
     "audit_roster_days": "SELECT, INSERT, UPDATE",
     "audit_absences": "SELECT, INSERT",
     "audit_complaints": "SELECT, INSERT, UPDATE",
+    "audit_bad_ratings": "SELECT, INSERT, UPDATE",  # the bad-rating ledger (ADR 37)
     # The hall's visits: a read model of the chain, kept as tickets move.
     "hall_visits": "SELECT, INSERT, UPDATE, DELETE",
     # Idempotency-Keys of ledger entries: what was recorded stays recorded.

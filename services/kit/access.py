@@ -133,6 +133,11 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
                                     {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.hall_figures": ("audit GET /api/v1/hall-figures", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "audit.case_dossier": ("audit GET /api/v1/cases/{id}/dossier.pdf", {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    # The bad-rating ledger (差评台账, ADR 37): a centre head watches their own township's; staff see none.
+    "audit.inspect_bad_ratings": ("audit GET /api/v1/inspections/bad-ratings",
+                                  {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
+    "audit.inspect_bad_rating_figures": ("audit GET /api/v1/inspections/bad-ratings/figures",
+                                         {"centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "admin.redrive_dead_letters": ("every POST /api/v1/admin/dead-letters/redrive", {"admin": ALL}),
 }
 

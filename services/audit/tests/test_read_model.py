@@ -113,14 +113,22 @@ def test_breach_ping_pong_second_notice_rejection_and_resident_told():
     assert not rm.touches_case(events[1]) and not rm.touches_case(staff_text)
 
 
-def test_events_to_come_are_matched_by_name():
+def test_the_loop_marks_the_case_and_an_upheld_appeal_removes_only_its_own_rating():
     case_id = uuid4()
     [base] = logged([rated(case_id, version=1)])
-    follow_up = replace(base, event_type=rm.FOLLOW_UP, occurred_at=T0 + timedelta(days=1), payload={})
-    appeal = replace(base, event_type=rm.RATING_APPEAL, payload={"upheld": True})
-    facts = fold_all([follow_up, base, appeal])
-    assert facts.followed_up_at == T0 + timedelta(days=1) and facts.rating_excluded is True
-    assert fold_all([base, replace(appeal, payload={"upheld": False})]).rating_excluded is False
+    follow_up = replace(base, event_id=uuid4(), event_type=rm.FOLLOW_UP, occurred_at=T0 + timedelta(days=1),
+                        payload={"rating_event_id": str(base.event_id)})
+    appeal = replace(base, event_id=uuid4(), event_type=rm.RATING_APPEAL,
+                     payload={"upheld": True, "rating_event_id": str(base.event_id)})
+    for order in ([follow_up, base, appeal], [appeal, follow_up, base]):
+        facts = fold_all(order)
+        assert facts.followed_up_at == T0 + timedelta(days=1) and facts.rating_excluded is True
+    assert fold_all([base, replace(appeal, payload={**appeal.payload, "upheld": False})]).rating_excluded is False
+    other = replace(appeal, payload={**appeal.payload, "rating_event_id": str(uuid4())})
+    assert fold_all([other, base]).rating_excluded is False
+    second = replace(base, event_id=uuid4(), occurred_at=T0 + timedelta(days=9),
+                     payload={**base.payload, "score": 5, "rating_round": 2, "follows_rating_id": str(base.event_id)})
+    assert fold_all([second, base]).rating_event_id == base.event_id  # the second rating stays beside the first
 
 
 def test_index_row_names_the_acting_staff_member_and_the_department():

@@ -14,7 +14,7 @@ from services.kit.db import apply_migrations, create_pool
 
 pytestmark = pytest.mark.integration
 READ_MODEL = ("audit_cases", "audit_event_index", "audit_staff", "audit_roster_days", "audit_absences",
-              "audit_complaints")
+              "audit_complaints", "audit_bad_ratings")
 
 
 @pytest.fixture

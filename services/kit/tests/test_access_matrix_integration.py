@@ -510,6 +510,14 @@ FOLLOW_UP_CALLS: dict[str, tuple[Call, int]] = {
                                                           token(r)), 200),
 }
 CALLS |= FOLLOW_UP_CALLS
+# The bad-rating ledger and its figures (ADR 37).
+BAD_RATING_CALLS: dict[str, tuple[Call, int]] = {
+    "audit.inspect_bad_ratings": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/bad-ratings", token(r),
+                                                       township_id="qingshui"), 200),
+    "audit.inspect_bad_rating_figures": (lambda c, r, a: _get(c, "audit", "/api/v1/inspections/bad-ratings/figures",
+                                                              token(r), township_id="qingshui"), 200),
+}
+CALLS |= BAD_RATING_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
 
