@@ -68,6 +68,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.rate_by_link": ("intake POST /api/v1/rate/{token}", _ANYONE),
     "intake.case_status": ("intake GET /api/v1/cases/{case_no}/status", _ANYONE),
     "intake.rate_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating", _ANYONE),
+    "intake.rate_again_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating-again", _ANYONE),
     "intake.print_receipt": ("intake GET /api/v1/cases/{id}/documents/receipt.pdf", _DOCUMENT_READERS),
     "intake.print_notice": ("intake GET /api/v1/cases/{id}/documents/notice-{notice_no}.pdf", _DOCUMENT_READERS),
     "intake.print_rejection": ("intake GET /api/v1/cases/{id}/documents/rejection.pdf", _DOCUMENT_READERS),

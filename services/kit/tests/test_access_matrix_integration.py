@@ -186,6 +186,18 @@ async def _status(county: County, role: str, verb: str) -> httpx.Response:
                       else client.get(path, headers=headers))
 
 
+async def _status_rate_again(county: County, role: str) -> httpx.Response:
+    """Rating again from the status page: public, so every role reaches the rule, which finds no rectification
+    asking for it (409 RATING_AGAIN_NOT_ASKED); the second round itself is in intake's own tests. A case of its
+    own each time: the status page's limit per case number would otherwise answer 429."""
+    view = await county.take_in()
+    async with client_from(county.apps["intake"], f"198.51.100.{next(SEEDS) % 250}") as client:
+        resp = await client.post(f"/api/v1/cases/{view['case_no']}/status/rating-again", json={"score": 4},
+                                 headers=token(role) | {"X-Applicant-Phone": "13912345678"})
+    assert resp.status_code != 409 or resp.json()["code"] == "RATING_AGAIN_NOT_ASKED", resp.text
+    return resp
+
+
 async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
     view = await county.take_in() if allowed else county.case  # each erasure needs a contact not yet erased
     return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/contact-erasure",
@@ -314,6 +326,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.rate_by_link": (lambda c, r, a: _use_link(c, r), 201),
     "intake.case_status": (lambda c, r, a: _status(c, r, "read"), 200),
     "intake.rate_by_status": (lambda c, r, a: _status(c, r, "rate"), 201),
+    "intake.rate_again_by_status": (lambda c, r, a: _status_rate_again(c, r), 409),
     "intake.print_receipt": (lambda c, r, a: _print(c, r, a, "receipt.pdf"), 200),
     "intake.print_notice": (lambda c, r, a: _print(c, r, a, "notice-1.pdf"), 200),
     "intake.print_rejection": (lambda c, r, a: _print(c, r, a, "rejection.pdf"), 200),
