@@ -90,6 +90,19 @@ async def rate_by_status(pool: asyncpg.Pool, clock: Clock, *, case_no: str, phon
         return await _rate(conn, case_id, rating, "status_page", now=clock.now())
 
 
+async def rate_again_in_person(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, rating: ratings.Rating, role: str,
+                               may_see: Callable[[str], None]) -> CaseRated:
+    """The second rating (整改后再评价) at the window pad, or by the village agent as the resident tells them."""
+    channel = ratings.channel_of(role)
+    ratings.check_rating(rating, channel)
+    async with pool.acquire() as conn, conn.transaction():
+        township_id = await conn.fetchval("SELECT township_id FROM cases WHERE case_id = $1", case_id)
+        if township_id is None:
+            raise CaseNotFound()
+        may_see(township_id)
+        return await second_rating_commands.rate_again(conn, case_id, rating, channel, now=clock.now())
+
+
 async def rate_again_by_status(pool: asyncpg.Pool, clock: Clock, *, case_no: str, phone: str,
                                rating: ratings.Rating) -> CaseRated:
     """The second rating (整改后再评价) from the status page, once a rectification asked for it."""

@@ -67,6 +67,16 @@ def rater(principal: CurrentPrincipal) -> Grant:
 rater.access_action = "intake.rate_case"  # type: ignore[attr-defined]  # for the guard test over the routes
 
 
+def rater_again(principal: CurrentPrincipal) -> Grant:
+    """As `rater`, for the second rating (整改后再评价) given in person."""
+    if principal.role in ratings.RATED_ROLES:
+        raise ratings.StaffCannotRate()
+    return grant(principal, "intake.rate_case_again")
+
+
+rater_again.access_action = "intake.rate_case_again"  # type: ignore[attr-defined]
+
+
 def applicant_phone(x_applicant_phone: Annotated[str, Header(
         max_length=25, description="The applicant's mobile number as given at the window; a header, so it stays "
         "out of access logs.", examples=["13800138000"])]) -> str:
@@ -209,3 +219,14 @@ async def post_rating_again_by_status(case_no: CaseNo, body: RatingBody, request
     event = await rating_commands.rate_again_by_status(rt.pool, rt.clock, case_no=case_no, phone=phone,
                                                        rating=body.rating())
     return _recorded(event)
+
+
+@router.post("/cases/{case_id}/rating-again", status_code=201, response_model=InPersonRatingRecorded,
+             summary="Second rating given in person after a rectification asked for it (整改后再评价)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_in_person_rating_again(case_id: UUID, body: RatingBody, request: Request,
+                                      rights: Annotated[Grant, Depends(rater_again)]) -> InPersonRatingRecorded:
+    rt = runtime_of(request)
+    event = await rating_commands.rate_again_in_person(rt.pool, rt.clock, case_id=case_id, rating=body.rating(),
+                                                       role=rights.principal.role, may_see=rights.township)
+    return InPersonRatingRecorded(case_id=case_id, **_recorded(event).model_dump())

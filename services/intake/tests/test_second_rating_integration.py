@@ -30,6 +30,7 @@ from services.kit.testing import (
 
 pytestmark = pytest.mark.integration
 STAFF = auth_header("staff", "qingshui", sub="qs-social_security-01")
+PAD = auth_header("window_pad", "qingshui", sub="pad-qs-window-3")
 SECRET = "s" * 40
 APPLICANT = {"X-Applicant-Phone": "13800138000"}  # case_body's number
 
@@ -155,3 +156,26 @@ async def test_the_status_page_rates_again_once_and_a_rectification_not_asking_o
     first_again = await client.post(f"/api/v1/cases/{case['case_no']}/status/rating", json={"score": 3},
                                     headers=APPLICANT)
     assert (first_again.status_code, first_again.json()["code"]) == (409, "CASE_ALREADY_RATED")
+
+
+async def test_the_window_pad_takes_the_second_rating_in_person_and_staff_cannot_give_it(intake, infra):
+    client, _ = intake
+    case, first_id = await _rated_badly(client, infra)
+    url = f"/api/v1/cases/{case['case_id']}/rating-again"
+    early = await client.post(url, json={"score": 4}, headers=PAD)
+    assert (early.status_code, early.json()["code"]) == (409, "RATING_AGAIN_NOT_ASKED")
+    await _rectified(infra, case)
+
+    async def asked():
+        return (await client.get(f"/api/v1/cases/{case['case_no']}/status", headers=APPLICANT)).json()["can_rate_again"]
+    await eventually(asked, what="the second round to open")
+    refused = await client.post(url, json={"score": 5}, headers=STAFF)
+    assert (refused.status_code, refused.json()["code"]) == (403, "STAFF_CANNOT_RATE")
+    dimensions = {"overall": 5, "efficiency": 5, "competence": 4, "attitude": 5}
+    rated = await client.post(url, json={"score": 5, "dimensions": dimensions}, headers=PAD)
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["channel"] == "window_pad"
+    second = await _rated_on_kafka(infra, case["case_id"], rating_round=2)
+    assert second["payload"]["follows_rating_id"] == first_id and second["payload"]["dimensions"] == dimensions
+    twice = await client.post(url, json={"score": 5}, headers=PAD)
+    assert (twice.status_code, twice.json()["code"]) == (409, "ALREADY_RATED_AGAIN")
