@@ -42,6 +42,10 @@ class CaseContact(BaseModel):
         examples=[None])
     rating_link_expires_at: AwareDatetime | None = Field(default=None, description="When the link stops working, UTC.",
                                                          examples=[None])
+    # Absent for the first link, so a reader that predates it still reads every first-round record.
+    rating_round: int | None = Field(default=None, ge=2, le=2, description="2 when the link is for rating again "
+                                     "after a rectification asked for it (整改后再评价); absent for the first.",
+                                     examples=[None])
 
     @model_validator(mode="after")
     def _link_with_expiry(self) -> CaseContact:

@@ -55,6 +55,16 @@ class StatusFacts:
     deadline_provisional: bool = False
     clock_paused_reason: str | None = None
     clock_paused_note: str | None = None
+    # Both ratings, the second beside the first (整改后再评价): scores and when they were given.
+    rating_score: int | None = None
+    rated_at: datetime | None = None
+    rate_again_asked: bool = False
+    second_rating_score: int | None = None
+    rated_again_at: datetime | None = None
+
+    @property
+    def can_rate_again(self) -> bool:
+        return self.rated and self.rate_again_asked and self.rated_again_at is None
 
 
 def local_date(at: datetime | None) -> date | None:
@@ -110,7 +120,11 @@ def summary(facts: StatusFacts) -> str:
     return "；".join(parts) + "。"
 
 
-def rating_text(*, status: str, rated: bool) -> str:
+def rating_text(*, status: str, rated: bool, asked_again: bool = False, rated_again: bool = False) -> str:
+    if rated_again:
+        return "您已再次评价，两次评价均已记录，感谢您的监督"
+    if rated and asked_again:
+        return "您反映的问题已整改答复，欢迎您再次评价"
     if rated:
         return "您已评价，感谢您的评价"
     if status == "completed":

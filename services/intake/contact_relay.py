@@ -26,7 +26,8 @@ def record_of(row: dict[str, Any], *, link_secret: bytes | None = None) -> Recor
         path, expires = PATH_PREFIX + make_token(link_secret, claims), claims.expires_at
     contact = CaseContact(case_id=row["case_id"], township_id=row["township_id"], version=row["version"],
                           recorded_at=row["recorded_at"], applicant_phone=row["phone"], agent_id=row.get("agent_id"),
-                          rating_link=path, rating_link_expires_at=expires)
+                          rating_link=path, rating_link_expires_at=expires,
+                          rating_round=2 if path and row.get("rating_link_round") == 2 else None)
     return str(row["case_id"]).encode(), contact.to_json_bytes()
 
 

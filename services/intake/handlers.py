@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -21,8 +22,18 @@ from contracts.events import (
     DeadlineRecalculated,
 )
 from contracts.personal_data import mask_id_number
+from contracts.rating_events import RectificationRecorded
 from contracts.topics import ROUTING_CASES
-from services.intake import agent_contact, application, case_view, commands, matters_commands, rating_commands, store
+from services.intake import (
+    agent_contact,
+    application,
+    case_view,
+    commands,
+    matters_commands,
+    rating_commands,
+    second_rating_commands,
+    store,
+)
 from services.intake.deps import IntakeRuntime, runtime_of
 from services.intake.schemas import (
     ApplicationResponse,
@@ -205,11 +216,15 @@ async def post_contact_erasure(case_id: UUID, body: EraseContactRequest, request
 def subscribe(runtime: IntakeRuntime) -> None:
     apply = commands.apply_routing_event
     # A completion also issues the rating link, in the same transaction.
-    completed = rating_commands.with_link_on_completion(apply, rating_commands.link_policy(runtime.settings), runtime.clock)
+    links = rating_commands.link_policy(runtime.settings)
+    completed = rating_commands.with_link_on_completion(apply, links, runtime.clock)
     runtime.inbox.subscribe(
         ROUTING_CASES, {CaseAssigned: apply, CaseTransferred: apply, CaseCompleted: completed, DeadlineBreached: apply,
                         ComplaintAnswered: matters_commands.apply_complaint_answered,
                         # The deadline clock: the status page shows a pause, and the deadline as it moves.
-                        ClockPaused: apply, ClockResumed: apply, DeadlineExtended: apply, DeadlineRecalculated: apply},
+                        ClockPaused: apply, ClockResumed: apply, DeadlineExtended: apply, DeadlineRecalculated: apply,
+                        # A rectification asking the resident to rate again opens the second round (ADR 36).
+                        RectificationRecorded: second_rating_commands.on_rectification(
+                            links.secret, timedelta(days=runtime.settings.rating_again_link_ttl_days), runtime.clock)},
         start="earliest", description="Keeps the resident-facing status of each case, and of each complaint, current.",
     )

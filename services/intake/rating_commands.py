@@ -13,7 +13,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, Source
 from contracts.events import CaseCompleted, CaseRated, RatingChannel
-from services.intake import rating_links, rating_store, ratings
+from services.intake import rating_links, rating_store, ratings, second_rating, second_rating_commands
 from services.intake.case_status import StatusFacts
 from services.intake.domain import CaseNotFound
 from services.intake.settings import IntakeSettings
@@ -66,8 +66,8 @@ async def _rate(conn: asyncpg.Connection, case_id: UUID, rating: ratings.Rating,
     events = ratings.decide_rating(case, rating, channel)
     [rated] = await append(conn, source=SOURCE, case_id=case_id, township_id=township_id,
                            origin=Origin(actor=ratings.ANONYMOUS_RATER), events=events, now=now)
-    await rating_store.mark_rated(conn, case_id, score=rating.score, channel=channel, at=now)
     assert isinstance(rated, CaseRated)
+    await rating_store.mark_rated(conn, case_id, score=rating.score, channel=channel, at=now, event_id=rated.event_id)
     return rated
 
 
@@ -88,6 +88,30 @@ async def rate_by_status(pool: asyncpg.Pool, clock: Clock, *, case_no: str, phon
         if case_id is None:
             raise ApplicantCaseNotFound()
         return await _rate(conn, case_id, rating, "status_page", now=clock.now())
+
+
+async def rate_again_in_person(pool: asyncpg.Pool, clock: Clock, *, case_id: UUID, rating: ratings.Rating, role: str,
+                               may_see: Callable[[str], None]) -> CaseRated:
+    """The second rating (整改后再评价) at the window pad, or by the village agent as the resident tells them."""
+    channel = ratings.channel_of(role)
+    ratings.check_rating(rating, channel)
+    async with pool.acquire() as conn, conn.transaction():
+        township_id = await conn.fetchval("SELECT township_id FROM cases WHERE case_id = $1", case_id)
+        if township_id is None:
+            raise CaseNotFound()
+        may_see(township_id)
+        return await second_rating_commands.rate_again(conn, case_id, rating, channel, now=clock.now())
+
+
+async def rate_again_by_status(pool: asyncpg.Pool, clock: Clock, *, case_no: str, phone: str,
+                               rating: ratings.Rating) -> CaseRated:
+    """The second rating (整改后再评价) from the status page, once a rectification asked for it."""
+    ratings.check_rating(rating, "status_page")
+    async with pool.acquire() as conn, conn.transaction():
+        case_id = await rating_store.case_of_applicant(conn, case_no, phone)
+        if case_id is None:
+            raise ApplicantCaseNotFound()
+        return await second_rating_commands.rate_again(conn, case_id, rating, "status_page", now=clock.now())
 
 
 async def case_status(pool: asyncpg.Pool, *, case_no: str, phone: str) -> StatusFacts:
@@ -140,7 +164,10 @@ async def rate_by_link(pool: asyncpg.Pool, clock: Clock, links: LinkPolicy, *, t
         await rating_store.lock_rated_case(conn, case_id)
         link = await rating_store.lock_link(conn, digest)
         _check_link(link, now)
-        rated = await _rate(conn, case_id, rating, "sms_link", now=now)
+        assert link is not None
+        rated = (await second_rating_commands.rate_again(conn, case_id, rating, "sms_link", now=now)
+                 if link["rating_round"] == second_rating.SECOND_ROUND
+                 else await _rate(conn, case_id, rating, "sms_link", now=now))
         await rating_store.mark_link_used(conn, case_id, at=now)
     return rated
 

@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from contracts.events import CaseRated
-from services.intake import rating_commands, ratings
+from services.intake import rating_commands, ratings, second_rating
 from services.intake.case_status import (
     PROBLEM_TEXT,
     RESULT_TEXT,
+    StatusFacts,
     deadline_text,
     due_text,
     local_date,
@@ -26,6 +27,7 @@ from services.intake.case_status import (
 from services.intake.deps import runtime_of
 from services.intake.rating_links import path_of
 from services.intake.rating_schemas import (
+    LEVELS,
     CaseStatusView,
     InPersonRatingRecorded,
     OwedMaterialView,
@@ -33,6 +35,7 @@ from services.intake.rating_schemas import (
     RatingLinkIssued,
     RatingLinkView,
     RatingRecorded,
+    RatingShownView,
 )
 from services.intake.settings import IntakeSettings
 from services.kit.access import Grant, grant, permit, public
@@ -62,6 +65,16 @@ def rater(principal: CurrentPrincipal) -> Grant:
 
 
 rater.access_action = "intake.rate_case"  # type: ignore[attr-defined]  # for the guard test over the routes
+
+
+def rater_again(principal: CurrentPrincipal) -> Grant:
+    """As `rater`, for the second rating (整改后再评价) given in person."""
+    if principal.role in ratings.RATED_ROLES:
+        raise ratings.StaffCannotRate()
+    return grant(principal, "intake.rate_case_again")
+
+
+rater_again.access_action = "intake.rate_case_again"  # type: ignore[attr-defined]
 
 
 def applicant_phone(x_applicant_phone: Annotated[str, Header(
@@ -133,7 +146,10 @@ async def get_rating_link(token: Token, request: Request,
                           _: Annotated[None, Depends(public("intake.read_rating_link"))]) -> RatingLinkView:
     rt = runtime_of(request)
     facts = await rating_commands.link_facts(rt.pool, rt.clock, _links(request), token=token)
-    if facts["rated"]:
+    if facts["rating_round"] == second_rating.SECOND_ROUND:
+        if facts["rated_again"]:
+            raise second_rating.AlreadyRatedAgain()
+    elif facts["rated"]:
         raise ratings.CaseAlreadyRated()
     return RatingLinkView(item_name=facts["item_name"], centre_name=facts["centre_name"],
                           completed_on=local_date(facts["completed_at"]), expires_at=facts["expires_at"])
@@ -167,7 +183,16 @@ async def get_case_status(case_no: CaseNo, request: Request, phone: Annotated[st
         owed_materials=[OwedMaterialView(name=m.name, problem_text=PROBLEM_TEXT.get(m.problem, m.problem), note=m.note,
                                          due_on=local_date(m.due), due_provisional=m.due_provisional,
                                          due_text=due_text(m)) for m in facts.owed],
-        can_rate=rateable, rating_text=rating_text(status=facts.status, rated=facts.rated))
+        can_rate=rateable, rating_text=rating_text(status=facts.status, rated=facts.rated,
+                                                   asked_again=facts.rate_again_asked,
+                                                   rated_again=facts.rated_again_at is not None),
+        ratings=_ratings_shown(facts), can_rate_again=facts.can_rate_again)
+
+
+def _ratings_shown(facts: StatusFacts) -> list[RatingShownView]:
+    given = [(1, facts.rating_score, facts.rated_at), (2, facts.second_rating_score, facts.rated_again_at)]
+    return [RatingShownView(rating_round=n, score=score, level=LEVELS[score], rated_on=local_date(at))
+            for n, score, at in given if score is not None]
 
 
 @router.post("/cases/{case_no}/status/rating", status_code=201, response_model=RatingRecorded,
@@ -180,3 +205,28 @@ async def post_rating_by_status(case_no: CaseNo, body: RatingBody, request: Requ
     rt = runtime_of(request)
     event = await rating_commands.rate_by_status(rt.pool, rt.clock, case_no=case_no, phone=phone, rating=body.rating())
     return _recorded(event)
+
+
+@router.post("/cases/{case_no}/status/rating-again", status_code=201, response_model=RatingRecorded,
+             summary="Rate again from the status page after a rectification asked for it (整改后再评价; no login)",
+             responses=error_responses(404, 409, body=True))
+async def post_rating_again_by_status(case_no: CaseNo, body: RatingBody, request: Request,
+                                      phone: Annotated[str, Depends(applicant_phone)],
+                                      _: Annotated[None, Depends(public("intake.rate_again_by_status"))]
+                                      ) -> RatingRecorded:
+    _limit(request, case_no)
+    rt = runtime_of(request)
+    event = await rating_commands.rate_again_by_status(rt.pool, rt.clock, case_no=case_no, phone=phone,
+                                                       rating=body.rating())
+    return _recorded(event)
+
+
+@router.post("/cases/{case_id}/rating-again", status_code=201, response_model=InPersonRatingRecorded,
+             summary="Second rating given in person after a rectification asked for it (整改后再评价)",
+             responses=error_responses(401, 403, 404, 409, body=True))
+async def post_in_person_rating_again(case_id: UUID, body: RatingBody, request: Request,
+                                      rights: Annotated[Grant, Depends(rater_again)]) -> InPersonRatingRecorded:
+    rt = runtime_of(request)
+    event = await rating_commands.rate_again_in_person(rt.pool, rt.clock, case_id=case_id, rating=body.rating(),
+                                                       role=rights.principal.role, may_see=rights.township)
+    return InPersonRatingRecorded(case_id=case_id, **_recorded(event).model_dump())

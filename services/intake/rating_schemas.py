@@ -71,6 +71,16 @@ class OwedMaterialView(BaseModel):
     due_text: str | None = Field(default=None, examples=["2027年01月05日前补交（暂定，待国家公布节假日安排后确认）"])
 
 
+class RatingShownView(BaseModel):
+    """One rating of the case as the resident gave it; the second stands beside the first."""
+
+    rating_round: int = Field(description="1: the rating of the completed case; 2: the one after a rectification.",
+                              examples=[1])
+    score: int = Field(examples=[2])
+    level: str = Field(description="The level in words.", examples=["不满意"])
+    rated_on: date | None = Field(description="Day given (Asia/Shanghai).")
+
+
 class CaseStatusView(BaseModel):
     """Where a case stands, for the resident (Simplified Chinese texts)."""
 
@@ -94,3 +104,6 @@ class CaseStatusView(BaseModel):
     owed_materials: list[OwedMaterialView]
     can_rate: bool
     rating_text: str
+    ratings: list[RatingShownView] = Field(default_factory=list, description="The ratings given, first and second.")
+    can_rate_again: bool = Field(default=False, description="A rectification asked the resident to rate again "
+                                 "(整改后再评价) and they have not yet: POST …/status/rating-again.")

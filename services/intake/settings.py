@@ -24,6 +24,8 @@ class IntakeSettings(ServiceSettings):
     rating_link_secret: SecretStr | None = Field(
         default=None, description="Signs SMS rating links (at least 32 characters); unset, no links are issued.")
     rating_link_ttl_days: float = Field(default=7.0, gt=0, le=365, description="Days an SMS rating link stays valid.")
+    rating_again_link_ttl_days: float = Field(default=7.0, gt=0, le=365, description="Days the link to rate again "
+                                              "after a rectification (整改后再评价) stays valid, from the rectification.")
     status_limit_window_seconds: float = Field(default=600.0, gt=0,
                                                description="Window of the status page's request limits.")
     status_limit_per_address: int = Field(default=60, ge=1,

@@ -45,6 +45,8 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.list_cases": ("intake GET /api/v1/cases", {"staff": TOWNSHIP, "centre_head": TOWNSHIP, **_COUNTY_READERS}),
     "intake.read_case": ("intake GET /api/v1/cases/{id}", {**_TAKERS, **_COUNTY_READERS}),
     "intake.rate_case": ("intake POST /api/v1/cases/{id}/rating", {"village_agent": TOWNSHIP, "window_pad": TOWNSHIP}),
+    "intake.rate_case_again": ("intake POST /api/v1/cases/{id}/rating-again",
+                               {"village_agent": TOWNSHIP, "window_pad": TOWNSHIP}),
     "intake.erase_contact": ("intake POST /api/v1/cases/{id}/contact-erasure", {"centre_head": TOWNSHIP, "admin": ALL}),
     # The hall's queue: the ticket kiosk and the windows act with a staff token of their township;
     # the display board shows ticket numbers only, to anyone.
@@ -68,6 +70,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "intake.rate_by_link": ("intake POST /api/v1/rate/{token}", _ANYONE),
     "intake.case_status": ("intake GET /api/v1/cases/{case_no}/status", _ANYONE),
     "intake.rate_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating", _ANYONE),
+    "intake.rate_again_by_status": ("intake POST /api/v1/cases/{case_no}/status/rating-again", _ANYONE),
     "intake.print_receipt": ("intake GET /api/v1/cases/{id}/documents/receipt.pdf", _DOCUMENT_READERS),
     "intake.print_notice": ("intake GET /api/v1/cases/{id}/documents/notice-{notice_no}.pdf", _DOCUMENT_READERS),
     "intake.print_rejection": ("intake GET /api/v1/cases/{id}/documents/rejection.pdf", _DOCUMENT_READERS),

@@ -32,7 +32,7 @@ from contracts.events import (
 from contracts.personal_data import mask_phone
 from contracts.topics import INTAKE_CONTACTS, ROUTING_STAFF_CONTACTS
 from services.kit.deadletters import forget_value
-from services.notify import domain, outcome_store, resident_notices, store, templates, via_agent
+from services.notify import domain, follow_up_notices, outcome_store, resident_notices, store, templates, via_agent
 from services.notify.metrics import record_unreachable
 from services.notify.recipients import Notice, Reach, Unreachable
 
@@ -118,7 +118,7 @@ async def _invite_to_rate(conn: asyncpg.Connection, contact: CaseContact, case: 
         return
     for notice in via_agent.relayed(resident_notices.rating_invitation(
             via_agent.reaching(case).phone, case_no=case.case_no, link=contact.rating_link,
-            expires_at=contact.rating_link_expires_at), case):
+            expires_at=contact.rating_link_expires_at, again=contact.rating_round == 2), case):
         if isinstance(notice, Unreachable):
             log.warning("village agent not reachable: no number known; rating link not texted", extra=extra)
             continue
@@ -180,7 +180,8 @@ async def _queue(conn: asyncpg.Connection, notice: Notice, *, case_id: UUID, tow
 async def _reach(conn: asyncpg.Connection, event: Envelope) -> Reach:
     """The holder the event names, as notify knows them, and the township's centre heads."""
     staff_id = (event.payload.staff_id if isinstance(event, DeadlineWarning | DeadlineBreached | CaseAssigned)
-                else event.payload.to_staff_id if isinstance(event, CaseTransferred) else None)
+                else event.payload.to_staff_id if isinstance(event, CaseTransferred)
+                else follow_up_notices.named_staff(event))
     holder = await store.load_staff(conn, staff_id) if staff_id else None
     return Reach(holder=holder, heads=await store.load_centre_heads(conn, event.township_id))
 

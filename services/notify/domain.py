@@ -9,6 +9,8 @@
     DeadlineWarning, DeadlineBreached, CaseFlagged -> staff (services/notify/staff_notices.py)
     MaterialsRequested, a tolerated material's DeadlineWarning -> resident (services/notify/resident_notices.py)
     CaseAssigned, CaseTransferred, CaseRated, ComplaintRegistered -> staff (services/notify/staff_notices.py)
+    FollowUpOpened, RectificationRecorded, RatingAppealed, RatingAppealDecided -> the bad-rating loop's
+        resident and staff (services/notify/follow_up_notices.py)
 
 Nothing is sent about an event older than the configured age, and nothing to a resident whose
 number was erased.
@@ -43,7 +45,7 @@ from contracts.events import (
 )
 from contracts.personal_data import mask_phone
 from contracts.workdays import chinese_date
-from services.notify import resident_notices, staff_notices
+from services.notify import follow_up_notices, resident_notices, staff_notices
 from services.notify.recipients import Notice, Reach, Unreachable
 
 MessageStatus = Literal["queued", "sent", "failed"]
@@ -52,7 +54,8 @@ Outcome = Notice | Unreachable
 # What a deadline event says on its own (case number, subject, holder): it waits for no CaseSubmitted,
 # so a complaint's deadline, which has none, reaches staff too.
 SELF_CONTAINED = (DeadlineWarning, DeadlineBreached, ComplaintRegistered)
-STAFF_FACING = (*SELF_CONTAINED, CaseFlagged, CaseAssigned, CaseTransferred, CaseRated)
+STAFF_FACING = (*SELF_CONTAINED, CaseFlagged, CaseAssigned, CaseTransferred, CaseRated,
+                *follow_up_notices.STAFF_FACING)
 # Events that make notify know a case (ApplicationFields): the one-time notice comes before acceptance.
 OPENS_CASE = (CaseSubmitted, MaterialsRequested)
 NOBODY = Reach()  # no staff known: what resident-facing events are given
@@ -134,6 +137,9 @@ def notices_for(event: Envelope, contact: Contact | None = None, reach: Reach = 
             return staff_notices.complaint(event, reach)
     if contact is None:
         raise TypeError(f"{event.event_type} needs its case and contact")
+    if isinstance(event, follow_up_notices.EVENTS):
+        return follow_up_notices.notices_for(event, phone=contact.phone, applicant_name=contact.applicant_name,
+                                             case_no=contact.case_no, item_name=contact.item_name, reach=reach)
     match event:
         case CaseFlagged():
             return staff_notices.flag(event, reach, case_no=contact.case_no, item_name=contact.item_name)

@@ -32,7 +32,7 @@ from contracts.topics import INTAKE_CASES, INTAKE_CONTACTS, ROUTING_CASES, ROUTI
 from services.kit.access import Grant, permit
 from services.kit.errors import error_responses
 from services.kit.inbox import RecordRoute
-from services.notify import commands, store
+from services.notify import commands, follow_up_notices, store
 from services.notify.deps import NotifyRuntime
 from services.notify.schemas import MessageView
 
@@ -80,14 +80,16 @@ def subscribe(runtime: NotifyRuntime) -> None:
     async def on_staff_contact(conn: asyncpg.Connection, record: tuple[str, StaffContact | None]) -> None:
         await commands.on_staff_contact(conn, *record, now=runtime.clock.now())
 
+    # The bad-rating loop (docs/adr/0036-rating-loop-messages.md) waits for its case like the case's own events.
     case_events = (CaseCompleted, CaseFlagged, DeadlineExtended, DeadlineRecalculated, ClockPaused, ClockResumed,
-                   CaseAssigned, CaseTransferred)
+                   CaseAssigned, CaseTransferred, *follow_up_notices.EVENTS)
     runtime.inbox.subscribe(ROUTING_CASES, {**dict.fromkeys(case_events, on_routing_event),
                                             DeadlineWarning: on_deadline_event, DeadlineBreached: on_deadline_event},
                             start="earliest",
                             description="Tells the resident the result of the case and any change of its deadline; "
                                         "tells the holder and the centre head of warnings and breaches, and the centre "
-                                        "head of a case passed back and forth.")
+                                        "head of a case passed back and forth; carries a bad rating's follow-up to "
+                                        "the resident, its owner and the centre head.")
     # Intake's events (docs/adr/0029-sms-templates.md): the case, the one-time notice, a bad rating, a complaint.
     runtime.inbox.subscribe(INTAKE_CASES, {CaseSubmitted: on_case_submitted, MaterialsRequested: on_case_submitted,
                                            CaseRated: on_routing_event, ComplaintRegistered: on_deadline_event},

@@ -186,6 +186,27 @@ async def _status(county: County, role: str, verb: str) -> httpx.Response:
                       else client.get(path, headers=headers))
 
 
+async def _status_rate_again(county: County, role: str) -> httpx.Response:
+    """Rating again from the status page: public, so every role reaches the rule, which finds no rectification
+    asking for it (409 RATING_AGAIN_NOT_ASKED); the second round itself is in intake's own tests. A case of its
+    own each time: the status page's limit per case number would otherwise answer 429."""
+    view = await county.take_in()
+    async with client_from(county.apps["intake"], f"198.51.100.{next(SEEDS) % 250}") as client:
+        resp = await client.post(f"/api/v1/cases/{view['case_no']}/status/rating-again", json={"score": 4},
+                                 headers=token(role) | {"X-Applicant-Phone": "13912345678"})
+    assert resp.status_code != 409 or resp.json()["code"] == "RATING_AGAIN_NOT_ASKED", resp.text
+    return resp
+
+
+async def _rate_again(county: County, role: str, allowed: bool) -> httpx.Response:
+    """In person, a case no rectification asked about: an allowed role reaches the rule (409)."""
+    view = await county.take_in() if allowed else county.case
+    resp = await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/rating-again", json={"score": 4},
+                                               headers=token(role))
+    assert resp.status_code != 409 or resp.json()["code"] == "RATING_AGAIN_NOT_ASKED", resp.text
+    return resp
+
+
 async def _erase(county: County, role: str, allowed: bool) -> httpx.Response:
     view = await county.take_in() if allowed else county.case  # each erasure needs a contact not yet erased
     return await county.clients["intake"].post(f"/api/v1/cases/{view['case_id']}/contact-erasure",
@@ -296,6 +317,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.list_cases": (lambda c, r, a: _get(c, "intake", "/api/v1/cases", token(r), township_id="qingshui"), 200),
     "intake.read_case": (lambda c, r, a: _get(c, "intake", f"/api/v1/cases/{_case(c)}", token(r)), 200),
     "intake.rate_case": (_rate, 201),
+    "intake.rate_case_again": (_rate_again, 409),
     "intake.erase_contact": (_erase, 200),
     "intake.log_consultation": (lambda c, r, a: c.clients["intake"].post(
         "/api/v1/consultations", json={"township_id": "qingshui", "question": "几点下班？", "answer": "17点"},
@@ -314,6 +336,7 @@ CALLS: dict[str, tuple[Call, int]] = {
     "intake.rate_by_link": (lambda c, r, a: _use_link(c, r), 201),
     "intake.case_status": (lambda c, r, a: _status(c, r, "read"), 200),
     "intake.rate_by_status": (lambda c, r, a: _status(c, r, "rate"), 201),
+    "intake.rate_again_by_status": (lambda c, r, a: _status_rate_again(c, r), 409),
     "intake.print_receipt": (lambda c, r, a: _print(c, r, a, "receipt.pdf"), 200),
     "intake.print_notice": (lambda c, r, a: _print(c, r, a, "notice-1.pdf"), 200),
     "intake.print_rejection": (lambda c, r, a: _print(c, r, a, "rejection.pdf"), 200),
@@ -520,6 +543,8 @@ BAD_RATING_CALLS: dict[str, tuple[Call, int]] = {
 CALLS |= BAD_RATING_CALLS
 # The rated side asking to rate gets its own code: they may never rate on a resident's behalf.
 REFUSED_WITH = {("intake.rate_case", "staff"): "STAFF_CANNOT_RATE", ("intake.rate_case", "centre_head"): "STAFF_CANNOT_RATE"}
+REFUSED_WITH |= {("intake.rate_case_again", "staff"): "STAFF_CANNOT_RATE",
+                 ("intake.rate_case_again", "centre_head"): "STAFF_CANNOT_RATE"}
 
 
 def test_every_rule_has_a_call_here():

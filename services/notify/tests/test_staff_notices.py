@@ -55,7 +55,7 @@ def test_a_centre_head_holding_the_case_is_told_once():
 
 
 @pytest.mark.parametrize(("kind", "said"), [("case", "的办件期限"), ("tolerated_material", "的容缺材料期限"),
-                                            ("complaint", "的投诉答复期限"), ("follow_up", "的回访期限")])
+                                            ("complaint", "的投诉答复期限"), ("follow_up", "差评的回访整改期限")])
 def test_what_is_late_is_in_the_text(kind, said):
     event = breached(case_id=uuid4(), staff_id=HOLDER.staff_id, kind=kind, subject="户口簿")
     [holder, _] = domain.notices_for(event, None, Reach(holder=HOLDER, heads=(HEAD,)))

@@ -14,7 +14,9 @@ CASE = {"applicant_name": "张三", "item_name": "城乡居民养老保险待遇
 SAMPLE = {**CASE, "deadline": DEADLINE, "previous": DEADLINE - timedelta(days=2), "years": [2027], "days": 10,
           "reason": "hearing", "note": "", "materials": ["户口簿"], "subject": "户口簿", "link": "https://x.gov.cn/r/a",
           "expires": DEADLINE, "staff_name": "王芳", "kind": "case", "late": timedelta(hours=5), "path": "医保站→社保站",
-          "transfer_count": 2, "score": 1, "complaint_no": "QS-T-1", "complaint_kind": "complaint"}
+          "transfer_count": 2, "score": 1, "complaint_no": "QS-T-1", "complaint_kind": "complaint",
+          "answer": "已公示材料清单", "visit_due": DEADLINE, "rectification_due": DEADLINE, "step": "follow_up:visit",
+          "ground": "malicious", "appellant": "社保站王芳"}
 
 
 def test_case_submitted_matches_the_agreed_wording_and_the_township_signs_it():
