@@ -92,7 +92,7 @@ def test_a_bad_rating_goes_to_the_centre_head_and_a_good_one_to_nobody():
     [notice] = domain.notices_for(event, _contact(case), Reach(heads=(HEAD,)))
     assert (notice.recipient_id, notice.template_code) == (HEAD.staff_id, "bad_rating")
     assert _text(notice) == ("【清水镇便民服务中心】赵主任：办件QS-20261123-0001（城乡居民养老保险待遇申领）收到差评（1分），"
-                             "评价：等了两个小时 差评。请于5个工作日内回访整改。")
+                             "评价：等了两个小时 差评。回访整改责任人和期限随后告知。")
     assert domain.notices_for(rated(case_id=case.case_id, score=4), _contact(case), Reach(heads=(HEAD,))) == []
     [nobody] = domain.notices_for(event, _contact(case), Reach())
     assert nobody == Unreachable(CENTRE_HEAD, "bad_rating")

@@ -96,7 +96,7 @@ def test_staff_templates():
     to_hold = templates.render("case_to_hold", {"staff_name": "王芳", **CASE, "transferred_from": "医保站"})
     assert to_hold == "【便民服务】王芳：办件QS-20261123-0001（城乡居民养老保险待遇申领）已由您承办（由医保站转来），请及时办理。"
     bad = templates.render("bad_rating", {"staff_name": "赵主任", **CASE, "score": 1, "comment": "等了\n两小时www.x.cn"})
-    assert bad.endswith("收到差评（1分），评价：等了 两小时。请于5个工作日内回访整改。")
+    assert bad.endswith("收到差评（1分），评价：等了 两小时。回访整改责任人和期限随后告知。")
     complaint = templates.render("complaint_registered", {"staff_name": "赵主任", "complaint_kind": "report",
                                                           "complaint_no": "QS-T-1", "subject": "窗口无人",
                                                           "deadline": DEADLINE, "about_staff": True})
