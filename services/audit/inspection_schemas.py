@@ -111,7 +111,9 @@ class FigureRow(BaseModel):
     satisfaction_rate: float | None = Field(title="满意率", description="satisfied / ratings.")
     bad_ratings: int = Field(title="差评数")
     followed_up: int = Field(title="已回访差评数")
-    follow_up_rate: float | None = Field(title="差评回访率", description="followed_up / bad_ratings.")
+    follow_up_rate: float | None = Field(title="差评已回访比例", description="followed_up / bad_ratings, visited at any "
+                                         "time, by department and staff too; the ledger's 回访率 (visited in time ÷ "
+                                         "due, per township) is at /inspections/bad-ratings/figures.")
 
 
 class FigureTable(BaseModel):
