@@ -107,7 +107,7 @@ POLICY: dict[str, tuple[str, dict[str, str]]] = {
     "routing.appeal_rating": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/appeal", _CENTRE_STAFF),
     "routing.decide_rating_appeal": ("routing POST /api/v1/cases/{id}/follow-ups/{rating_event_id}/appeal-decision",
                                      {"centre_head": TOWNSHIP}),
-    "routing.list_follow_ups": ("routing GET /api/v1/follow-ups", _CENTRE_STAFF),
+    "routing.list_follow_ups": ("routing GET /api/v1/follow-ups", _DEPARTMENT_READERS),
     "routing.read_case_follow_ups": ("routing GET /api/v1/cases/{id}/follow-ups", _DEPARTMENT_READERS),
     "notify.list_messages": ("notify GET /api/v1/messages", _DEPARTMENT_READERS),
     # SMS providers push receipts: no bianmin role, the route checks the shared receipts secret itself.

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.envelope import Actor
 from services.kit.access import Grant, permit
 from services.kit.errors import ApiError, error_responses
+from services.kit.fields import Code
 from services.routing import follow_up, follow_up_commands, store
 from services.routing import follow_up_store as fstore
 from services.routing.deps import RoutingRuntime, runtime_of
@@ -103,13 +104,14 @@ async def post_appeal_decision(case_id: UUID, rating_event_id: UUID, body: Appea
             summary="Open follow-ups of bad ratings: the staff member's own, the centre head's township's; "
             "most urgent first")
 async def list_follow_ups(request: Request, grant: Annotated[Grant, Depends(permit("routing.list_follow_ups"))],
+                          township_id: Annotated[Code | None, Query(description="Needed by county-wide roles.")] = None,
                           ) -> FollowUpList:
-    township = grant.listing_township(None)
+    township = grant.listing_township(township_id)
     me = grant.principal
     rt = runtime_of(request)
-    async with rt.pool.acquire() as conn:
+    async with rt.pool.acquire() as conn:  # staff see what they own; heads and county-wide readers, the township's
         states = await fstore.open_in_township(conn, township_id=township, limit=LIST_LIMIT,
-                                               owner_staff_id=None if me.role == "centre_head" else me.sub)
+                                               owner_staff_id=me.sub if me.role == "staff" else None)
     now, policy = rt.clock.now(), rt.deps.alert_policy
     states.sort(key=lambda s: follow_up.urgency(s, now=now, calendar=policy.calendar,
                                                 warning_days=policy.warning_days_for(s.township_id)))

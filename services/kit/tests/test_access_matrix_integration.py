@@ -528,7 +528,8 @@ FOLLOW_UP_CALLS: dict[str, tuple[Call, int]] = {
     "routing.appeal_rating": (lambda c, r, a: _follow_up(c, r, a, "appeal", RATING_APPEAL), 200),
     "routing.decide_rating_appeal": (lambda c, r, a: _follow_up(c, r, a, "appeal-decision", {
         "upheld": False, "reason": "投诉属实"}, first=("appeal", RATING_APPEAL)), 200),
-    "routing.list_follow_ups": (lambda c, r, a: _get(c, "routing", "/api/v1/follow-ups", token(r)), 200),
+    "routing.list_follow_ups": (lambda c, r, a: _get(c, "routing", "/api/v1/follow-ups", token(r),
+                                                     township_id="qingshui"), 200),
     "routing.read_case_follow_ups": (lambda c, r, a: _get(c, "routing", f"/api/v1/cases/{_case(c)}/follow-ups",
                                                           token(r)), 200),
 }
