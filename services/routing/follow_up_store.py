@@ -90,5 +90,5 @@ async def lock_next_due_timer(conn: asyncpg.Connection, *, now: datetime) -> Due
     with the follow-up's row locked; those another scan holds are skipped."""
     row = await conn.fetchrow(
         "SELECT t.* FROM deadline_timers t JOIN follow_ups f ON f.rating_event_id = t.case_id"
-        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF f SKIP LOCKED", now)
+        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF t, f SKIP LOCKED", now)
     return due_from_row(row)

@@ -53,10 +53,11 @@ async def replace_key(conn: asyncpg.Connection, case_id: UUID, key: str, timers:
 
 
 async def lock_next_due_case_timer(conn: asyncpg.Connection, *, now: datetime) -> DueTimer | None:
-    """The earliest due timer of a case, with the case's row locked; cases another scan holds are skipped."""
+    """The earliest due timer of a case, with the timer's and the case's rows locked; what another scan holds is
+    skipped. Locking the timer too makes a scan that waited re-read it, so it never takes one just fired."""
     row = await conn.fetchrow(
         "SELECT t.* FROM deadline_timers t JOIN cases c ON c.case_id = t.case_id"
-        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED", now)
+        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF t, c SKIP LOCKED", now)
     return due_from_row(row)
 
 
@@ -64,7 +65,7 @@ async def lock_next_due_complaint_timer(conn: asyncpg.Connection, *, now: dateti
     """The same for complaints, whose row is in `complaints`."""
     row = await conn.fetchrow(
         "SELECT t.* FROM deadline_timers t JOIN complaints c ON c.complaint_id = t.case_id"
-        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED", now)
+        " WHERE t.fired_at IS NULL AND t.due_at <= $1 ORDER BY t.due_at LIMIT 1 FOR UPDATE OF t, c SKIP LOCKED", now)
     return due_from_row(row)
 
 
