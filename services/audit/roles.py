@@ -24,6 +24,7 @@ DEVELOPMENT_ROLE = "bianmin_audit_writer"
 GRANTS: dict[str, str] = {
     "audit_log": "SELECT, INSERT",
     "events": "SELECT, INSERT, UPDATE",
+    "event_streams": "SELECT, INSERT, UPDATE",  # each case stream's head: append bumps it (ADR 38)
     "processed_events": "SELECT, INSERT",
     "dead_letters": "SELECT, INSERT, UPDATE",
     "merkle_nodes": "SELECT, INSERT",  # evidence, like audit_log: append-only

@@ -18,7 +18,7 @@ from services.kit.metrics import record_loop_success, record_published
 from services.kit.telemetry import continued_from
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 500  # rows per pass: one SELECT and one UPDATE for up to this many Kafka sends
 LOOP = "outbox-relay"  # the loop's name in logs and metrics
 
 

@@ -116,12 +116,13 @@ def create_service(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         eventstore.set_max_event_bytes(settings.max_event_bytes)
+        eventstore.set_notify_interval(settings.outbox_notify_seconds)
         dsn = await _open_database(runtime, service_dir, runtime_database)
         runtime.inbox.pool = runtime.pool
         for hook in on_start:
             await hook(runtime)
         kafka = await _start_kafka(runtime, settings)
-        runtime.relay = OutboxRelay(dsn=dsn, schema=name, publish=publish)
+        runtime.relay = OutboxRelay(dsn=dsn, schema=name, publish=publish, poll_interval=settings.relay_poll_seconds)
         runtime.relay.start()
         probe.relay = runtime.relay
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(task(runtime), name=f"{name}-{task.__name__}")

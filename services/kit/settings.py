@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL
+from services.kit.eventstore import DEFAULT_NOTIFY_INTERVAL
 from services.kit.kafka_security import KafkaSecurity
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES
 
@@ -53,6 +54,11 @@ class ServiceSettings(BaseSettings):
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, validation_alias=AliasChoices("BIANMIN_METRICS_REFRESH_SECONDS"))
     # Largest request body accepted; anything bigger is a 413 before it is read (services.kit.edge).
     max_body_bytes: int = Field(default=64 * 1024, ge=1, validation_alias=AliasChoices("BIANMIN_MAX_BODY_BYTES"))
+    # The outbox's wake-ups (ADR 38): at most one NOTIFY per this many seconds from a process (0: one per
+    # append), and the relay's idle poll, which finds rows appended inside that interval.
+    outbox_notify_seconds: float = Field(default=DEFAULT_NOTIFY_INTERVAL, ge=0,
+                                         validation_alias=AliasChoices("BIANMIN_OUTBOX_NOTIFY_SECONDS"))
+    relay_poll_seconds: float = Field(default=0.05, gt=0, validation_alias=AliasChoices("BIANMIN_RELAY_POLL_SECONDS"))
 
     @property
     def kafka_servers(self) -> list[str]:
