@@ -91,6 +91,7 @@ bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.audit_ingest
 	$(PY) -m bench.audit_queries
 	$(PY) -m bench.inspector_reads
+	$(PY) -m bench.event_store
 
 partner: .venv/.synced ## Give a partner system read access to the case topics on the local Kafka: make partner NAME=county-gis
 	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner>" >&2; exit 2; }
