@@ -83,6 +83,7 @@ test-e2e: install ## Services as processes, public interfaces only
 	$(PYTEST) -m e2e
 
 bench: install ## Benchmarks: throughput and latency percentiles, printed
+	$(PY) -m bench.summary --clear
 	$(PY) -m bench.submit_to_audit
 	$(PY) -m bench.deadline_timers
 	$(PY) -m bench.sms_providers
@@ -92,6 +93,7 @@ bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.audit_queries
 	$(PY) -m bench.inspector_reads
 	$(PY) -m bench.event_store
+	$(PY) -m bench.summary
 
 partner: .venv/.synced ## Give a partner system read access to the case topics on the local Kafka: make partner NAME=county-gis
 	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner>" >&2; exit 2; }

@@ -31,7 +31,8 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.submit_to_audit import fresh_database, pct, rss_mb  # noqa: E402
+from bench.process_cpu import rss_mib  # noqa: E402
+from bench.submit_to_audit import fresh_database, pct  # noqa: E402
 from contracts.contacts import CaseContact  # noqa: E402
 from contracts.envelope import Actor, new_event_id  # noqa: E402
 from contracts.events import CaseSubmitted, CaseSubmittedPayload  # noqa: E402
@@ -173,7 +174,7 @@ def bench_provider(infra, work: Path, *, cases: int, rates: list[float], extra_e
         asyncio.run(run_load(infra.kafka_bootstrap, database_url, cases=20, rate=50))  # warm-up, not reported
         runs = [asyncio.run(run_load(infra.kafka_bootstrap, database_url, cases=cases, rate=r)) for r in rates]
         runs.append(asyncio.run(run_load(infra.kafka_bootstrap, database_url, cases=cases)))
-        MEMORY[extra_env.get("NOTIFY_SMS_PROVIDER", "dev")] = rss_mb(system["notify"].pid)
+        MEMORY[extra_env.get("NOTIFY_SMS_PROVIDER", "dev")] = rss_mib(system["notify"].pid)
     finally:
         system.stop()
     return runs

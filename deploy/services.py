@@ -37,6 +37,7 @@ class ServiceProcess:
     pid_path: Path
     proc: subprocess.Popen | None = None
     pid: int | None = None
+    module: str = ""  # services.<module>; a second instance of a service has its own name, the same module
 
     @property
     def url(self) -> str:
@@ -46,7 +47,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.pid_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.module or self.name}"], cwd=ROOT, env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid = self.proc.pid
         self.pid_path.write_text(str(self.pid))
@@ -127,9 +128,12 @@ class System:
 
 def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_env: dict[str, str] | None = None,
                  log_dir: Path = LOG_DIR, run_dir: Path = RUN_DIR,
-                 kafka_user_env: Callable[[str], dict[str, str]] | None = None) -> System:
+                 kafka_user_env: Callable[[str], dict[str, str]] | None = None,
+                 instances: dict[str, int] | None = None) -> System:
     """`kafka_user_env(service)` gives each service the KAFKA_* variables of its own Kafka user
-    (deploy.kafka_passwords.local_env on the local broker); without it they inherit the caller's."""
+    (deploy.kafka_passwords.local_env on the local broker); without it they inherit the caller's.
+    `instances` starts more than one process of a service (same consumer group, ports 100 apart),
+    named e.g. "routing-2"."""
     from services.kit.local_secret import generated_secret, install_secret
 
     base = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": database_url,
@@ -141,6 +145,11 @@ def build_system(*, kafka: str, database_url: str, port_offset: int = 0, extra_e
         env = {**base, **(kafka_user_env(name) if kafka_user_env else {}), f"{name.upper()}_PORT": str(port + port_offset)}
         system.services[name] = ServiceProcess(name=name, port=port + port_offset, env=env,
                                                log_path=log_dir / f"{name}.log", pid_path=run_dir / f"{name}.pid")
+        for n in range(2, (instances or {}).get(name, 1) + 1):
+            extra, extra_port = f"{name}-{n}", port + port_offset + 100 * (n - 1)
+            system.services[extra] = ServiceProcess(
+                name=extra, module=name, port=extra_port, env={**env, f"{name.upper()}_PORT": str(extra_port)},
+                log_path=log_dir / f"{extra}.log", pid_path=run_dir / f"{extra}.pid")
     return system
 
 
