@@ -30,7 +30,7 @@ class Payload(BaseModel):
 
 def new_event_id() -> UUID:
     """Time-ordered UUID (v7), so ids sort roughly by creation time."""
-    return UUID(str(uuid6.uuid7()))
+    return UUID(int=uuid6.uuid7().int)  # a plain UUID; via int, not its text (cheaper)
 
 
 class Envelope(BaseModel):

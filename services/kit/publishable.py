@@ -46,13 +46,19 @@ def unaccepted_text_at(value: Any) -> str | None:
 
 
 def publishable_body(envelope: Envelope, *, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> str:
-    """The JSON text to store and publish, or a 422 domain error naming the field (never its value)."""
-    if where := unaccepted_text_at(envelope.model_dump(mode="python")):
-        raise TextNotAccepted(details={"field": where.lstrip(".")})
+    """The JSON text to store and publish, or a 422 domain error naming the field (never its value).
+
+    Serialising first is the cheap check: a NUL comes out escaped as \\u0000 and a lone surrogate
+    cannot be serialised at all. Only then is the envelope walked, to name the field (a text that
+    merely spells a backslash-u0000 is found clean by the walk and goes through).
+    """
     try:
         body = envelope.model_dump_json()
-    except PydanticSerializationError as exc:  # e.g. a surrogate inside a type the walk does not open
-        raise TextNotAccepted(details={"field": "(unknown)"}) from exc
+    except PydanticSerializationError as exc:
+        where = unaccepted_text_at(envelope.model_dump(mode="python"))
+        raise TextNotAccepted(details={"field": where.lstrip(".") if where else "(unknown)"}) from exc
+    if "\\u0000" in body and (where := unaccepted_text_at(envelope.model_dump(mode="python"))):
+        raise TextNotAccepted(details={"field": where.lstrip(".")})
     size = len(body.encode("utf-8"))
     if size > max_bytes:
         raise EventTooLarge(details={"bytes": size, "limit": max_bytes})
