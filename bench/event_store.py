@@ -203,6 +203,9 @@ def main() -> int:
             ratio = figures[f"{case}_ours_events_per_s"] / figures[f"{case}_{other}_events_per_s"]
             figures[f"{case}_ours_vs_{other}_ratio"] = round(ratio, 2)
             print(f"  {case}: ours / {other} = {ratio:.2f}×")
+        # The goal is stated against the library: measured against its faster setting, to be strict.
+        best = max(figures[f"{case}_lib_default_events_per_s"], figures[f"{case}_lib_functions_events_per_s"])
+        figures[f"{case}_ours_vs_lib_best_ratio"] = round(figures[f"{case}_ours_events_per_s"] / best, 2)
     p50, p99 = asyncio.run(history_latency(dsn, stored=stored, reads=reads))
     print(f"  one case's history (20 events) among {stored:,} stored: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     figures |= {"history_stored_events": stored, "history_p50_ms": round(p50, 2), "history_p99_ms": round(p99, 2)}

@@ -38,15 +38,15 @@ def below(goal: float) -> Callable[[Any], bool]:
 ROWS = [
     Row("cases/s HTTP submit → audit-visible, 32 clients", "submit_to_audit", "cases_s", "≥ 1000", at_least(1000)),
     Row("  audit-visible p99 at that load", "submit_to_audit", "visible_p99_ms", "< 1000 ms", below(1000), " ms"),
-    Row("event-store appends, batches of 100", "event_store", "append_batch100_events_s", "", None, " ev/s"),
-    Row("  ratio to eventsourcing", "event_store", "append_batch100_ratio", "≥ 2×", at_least(2), "×"),
-    Row("8 writers, one event per transaction", "event_store", "writers8_events_s", "", None, " ev/s"),
-    Row("  ratio to eventsourcing at its fastest", "event_store", "writers8_ratio_fastest", "≥ 2×", at_least(2), "×"),
+    Row("event-store appends, batches of 100", "event_store", "batch100_ours_events_per_s", "", None, " ev/s"),
+    Row("  ratio to eventsourcing (faster setting)", "event_store", "batch100_ours_vs_lib_best_ratio", "≥ 2×", at_least(2), "×"),
+    Row("8 writers, one event per transaction", "event_store", "writers8_ours_events_per_s", "", None, " ev/s"),
+    Row("  ratio to eventsourcing at its fastest", "event_store", "writers8_ours_vs_lib_best_ratio", "≥ 2×", at_least(2), "×"),
     Row("audit ingest, keeping the chain", "audit_ingest", "batch_events_s", "≥ 20000 ev/s", at_least(20_000),
         " ev/s"),
     Row("projection rebuild / audit refill from Kafka", "audit_ingest", "rebuild_events_s", "≥ 20000 ev/s",
         at_least(20_000), " ev/s"),
-    Row("one case's history at 1,000,000 events, p99", "event_store", "history_p99_ms_1m", "< 10 ms", below(10), " ms"),
+    Row("one case's history at 1,000,000 events, p99", "event_store", "history_p99_ms", "< 10 ms", below(10), " ms"),
 ]
 RSS_GOAL_MIB = 200
 
