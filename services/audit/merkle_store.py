@@ -89,10 +89,20 @@ async def append_leaves(conn: asyncpg.Connection, records: list[AuditRecord]) ->
     made: dict[merkle.Node, bytes] = {}
     wanted = {s for i in range(first, first + len(records)) for s in merkle.left_siblings(i)}
     known = await fetch(conn, {n for n in wanted if n[1] < first >> n[0]})
+    nodes = dict(known)  # one mapping grown in place: a batch of n leaves stays O(n log n)
     for offset, record in enumerate(records):
-        for level, idx, h in merkle.appended_nodes(first + offset, record_leaf(record), {**known, **made}):
-            made[(level, idx)] = h
+        for level, idx, h in merkle.appended_nodes(first + offset, record_leaf(record), nodes):
+            made[(level, idx)] = nodes[(level, idx)] = h
     await _insert(conn, [(level, idx, h) for (level, idx), h in made.items()])
+
+
+async def append_batch(conn: asyncpg.Connection, records: list[AuditRecord]) -> None:
+    """append_record for consecutive records, under the append lock: records the tree does not hold
+    yet are added first; a leaf that exists already fails loudly (TreeDiverged)."""
+    held, first = await size(conn), records[0].seq - 1
+    if held < first:
+        await _catch_up_locked(conn, held, first)
+    await append_leaves(conn, records)
 
 
 async def append_record(conn: asyncpg.Connection, record: AuditRecord) -> None:
