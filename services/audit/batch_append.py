@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import Envelope
-from services.audit import domain, gaps, hall_figures_store, merkle_store, read_model_store, store
+from services.audit import domain, gaps, hall_figures_store, merkle, merkle_store, read_model_store, store
 from services.audit import read_model as rm
 
 COPY_FROM = 50  # rows from which COPY beats one multi-row INSERT
@@ -42,17 +42,19 @@ class GapWrites:
 
 
 def chain(items: Sequence[Item], fresh: Sequence[bool], *, seq: int, prev_hash: str,
-          now: datetime) -> list[domain.AuditRecord]:
-    """The records of the fresh items, chained after (seq, prev_hash), as record_event makes them one by one."""
-    records = []
+          now: datetime) -> tuple[list[domain.AuditRecord], list[bytes]]:
+    """The records of the fresh items, chained after (seq, prev_hash), as record_event makes them one by
+    one, and their Merkle leaves (from the same hashed text, made once)."""
+    records, leaves = [], []
     for item, is_fresh in zip(items, fresh, strict=True):
         if is_fresh:
             seq += 1
-            record = domain.new_record(item.event, topic=type(item.event).TOPIC, seq=seq, prev_hash=prev_hash,
-                                       recorded_at=now, trace_id=item.trace_id)
+            record, text = domain.chained(item.event, topic=type(item.event).TOPIC, seq=seq, prev_hash=prev_hash,
+                                          recorded_at=now, trace_id=item.trace_id)
             records.append(record)
+            leaves.append(merkle.leaf_hash(text.encode()))
             prev_hash = record.hash
-    return records
+    return records, leaves
 
 
 def freshness(event_ids: Sequence[UUID], logged: set[UUID]) -> list[bool]:
@@ -93,12 +95,12 @@ async def record_events(conn: asyncpg.Connection, items: Sequence[Item], *, now:
     ids = [i.event.event_id for i in items]
     logged = await conn.fetch("SELECT event_id FROM audit_log WHERE event_id = ANY($1::uuid[])", ids)
     fresh = freshness(ids, {r["event_id"] for r in logged})
-    records = chain(items, fresh, seq=seq, prev_hash=prev_hash, now=now)
+    records, leaves = chain(items, fresh, seq=seq, prev_hash=prev_hash, now=now)
     if not records:
         return fresh
     highest = await _highest_versions(conn, {(r.case_id, r.source) for r in records})
     await _insert_records(conn, records)
-    await merkle_store.append_batch(conn, records)
+    await merkle_store.append_batch(conn, records, leaves)
     await _write_gaps(conn, gap_writes(records, highest), now=now)
     await _follow(conn, records)
     await hall_figures_store.project_many(conn, [i.event for i, f in zip(items, fresh, strict=True) if f])
