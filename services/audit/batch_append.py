@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -41,20 +42,28 @@ class GapWrites:
     closed: list[tuple[UUID, str, int]]
 
 
-def chain(items: Sequence[Item], fresh: Sequence[bool], *, seq: int, prev_hash: str,
-          now: datetime) -> tuple[list[domain.AuditRecord], list[bytes]]:
+@dataclass(frozen=True)
+class Chained:
+    records: list[domain.AuditRecord]
+    leaves: list[bytes]  # each record's Merkle leaf hash
+    envelopes: list[dict[str, Any]]  # each record's envelope as JSON values, for the read model's fold
+
+
+def chain(items: Sequence[Item], fresh: Sequence[bool], *, seq: int, prev_hash: str, now: datetime) -> Chained:
     """The records of the fresh items, chained after (seq, prev_hash), as record_event makes them one by
-    one, and their Merkle leaves (from the same hashed text, made once)."""
-    records, leaves = [], []
+    one, with their Merkle leaves (from the same hashed text) and dumped envelopes, each made once."""
+    made = Chained(records=[], leaves=[], envelopes=[])
     for item, is_fresh in zip(items, fresh, strict=True):
         if is_fresh:
             seq += 1
+            dumped = item.event.model_dump(mode="json")
             record, text = domain.chained(item.event, topic=type(item.event).TOPIC, seq=seq, prev_hash=prev_hash,
-                                          recorded_at=now, trace_id=item.trace_id)
-            records.append(record)
-            leaves.append(merkle.leaf_hash(text.encode()))
+                                          recorded_at=now, trace_id=item.trace_id, dumped=dumped)
+            made.records.append(record)
+            made.leaves.append(merkle.leaf_hash(text.encode()))
+            made.envelopes.append(dumped)
             prev_hash = record.hash
-    return records, leaves
+    return made
 
 
 def freshness(event_ids: Sequence[UUID], logged: set[UUID]) -> list[bool]:
@@ -95,14 +104,15 @@ async def record_events(conn: asyncpg.Connection, items: Sequence[Item], *, now:
     ids = [i.event.event_id for i in items]
     logged = await conn.fetch("SELECT event_id FROM audit_log WHERE event_id = ANY($1::uuid[])", ids)
     fresh = freshness(ids, {r["event_id"] for r in logged})
-    records, leaves = chain(items, fresh, seq=seq, prev_hash=prev_hash, now=now)
+    made = chain(items, fresh, seq=seq, prev_hash=prev_hash, now=now)
+    records = made.records
     if not records:
         return fresh
     highest = await _highest_versions(conn, {(r.case_id, r.source) for r in records})
     await _insert_records(conn, records)
-    await merkle_store.append_batch(conn, records, leaves)
+    await merkle_store.append_batch(conn, records, made.leaves)
     await _write_gaps(conn, gap_writes(records, highest), now=now)
-    await _follow(conn, records)
+    await _follow(conn, made)
     await hall_figures_store.project_many(conn, [i.event for i, f in zip(items, fresh, strict=True) if f])
     return fresh
 
@@ -138,9 +148,10 @@ async def _write_gaps(conn: asyncpg.Connection, writes: GapWrites, *, now: datet
             *(list(column) for column in zip(*writes.closed, strict=True)), now)
 
 
-async def _follow(conn: asyncpg.Connection, records: list[domain.AuditRecord]) -> None:
+async def _follow(conn: asyncpg.Connection, made: Chained) -> None:
     """read_model_store.follow for each record: all folded when the model is at the head, none otherwise."""
+    records = made.records
     moved = await conn.fetchval("UPDATE audit_read_model_state SET folded_seq = $1"
                                 " WHERE id = 1 AND folded_seq = $2 RETURNING true", records[-1].seq, records[0].seq - 1)
     if moved:
-        await read_model_store.fold(conn, [rm.logged_event(r) for r in records])
+        await read_model_store.fold(conn, [rm.logged_event(r, e) for r, e in zip(records, made.envelopes, strict=True)])

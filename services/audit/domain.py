@@ -128,14 +128,16 @@ def new_record(event: Envelope, *, topic: str, seq: int, prev_hash: str, recorde
 
 
 def chained(event: Envelope, *, topic: str, seq: int, prev_hash: str, recorded_at: datetime,
-            trace_id: str | None) -> tuple[AuditRecord, str]:
+            trace_id: str | None, dumped: dict[str, Any] | None = None) -> tuple[AuditRecord, str]:
     """The record and its hashed text (what the hash covers after prev_hash, and what its Merkle leaf
-    hashes), made once: a batch of thousands spends most of its time here."""
+    hashes), made once: a batch of thousands spends most of its time here. `dumped`: the event's
+    model_dump(mode="json"), when the caller keeps it."""
     fields: dict[str, Any] = {
         "seq": seq, "event_id": event.event_id, "topic": topic, "event_type": event.event_type,
         "case_id": event.case_id, "township_id": event.township_id, "source": event.source,
         "stream_version": event.stream_version, "occurred_at": event.occurred_at.astimezone(UTC),
-        "recorded_at": recorded_at.astimezone(UTC), "trace_id": trace_id, "envelope": audit_envelope(event),
+        "recorded_at": recorded_at.astimezone(UTC), "trace_id": trace_id,
+        "envelope": audit_envelope(event) if dumped is None else canonical_json(dumped),
         "prev_hash": prev_hash}
     text = canonical_json(hashed_fields(AuditRecord(**fields, hash="")))
     return AuditRecord(**fields, hash=hashlib.sha256((prev_hash + text).encode()).hexdigest()), text

@@ -50,8 +50,9 @@ class LoggedEvent:
     payload: Mapping[str, Any]
 
 
-def logged_event(record: AuditRecord) -> LoggedEvent:
-    envelope = json.loads(record.envelope)
+def logged_event(record: AuditRecord, envelope: Mapping[str, Any] | None = None) -> LoggedEvent:
+    """`envelope`: the record's envelope as JSON values, when the caller has it already (a batch append)."""
+    envelope = json.loads(record.envelope) if envelope is None else envelope
     actor = envelope.get("actor") or {}
     return LoggedEvent(seq=record.seq, event_id=record.event_id, event_type=record.event_type, case_id=record.case_id,
                        township_id=record.township_id, source=record.source, stream_version=record.stream_version,
