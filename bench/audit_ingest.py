@@ -11,8 +11,8 @@
    one by one (commands.record_event, one transaction each: BENCH_AUDIT_DIRECT_ONE_EVENTS) and in batches of
    500 and 5,000 (batch_append.record_events, one transaction per batch: BENCH_AUDIT_DIRECT_EVENTS each), side
    by side in this run; each chain verified after. BENCH_AUDIT_PROFILE=1 prints the batch path's cProfile top.
-Run: make bench   (BENCH_AUDIT_EVENTS=10000 drained by the consumer, BENCH_AUDIT_REBUILD_EVENTS=100000,
-BENCH_AUDIT_DIRECT_EVENTS=50000, BENCH_AUDIT_DIRECT_ONE_EVENTS=2000)
+Run: make bench   (BENCH_AUDIT_EVENTS=10000 drained by the consumer, BENCH_AUDIT_REBUILD_EVENTS=50000,
+BENCH_AUDIT_DIRECT_EVENTS=20000, BENCH_AUDIT_DIRECT_ONE_EVENTS=2000)
 """
 
 from __future__ import annotations
@@ -195,8 +195,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_AUDIT_EVENTS", "10000")))
     parser.add_argument("--rebuild-events", type=int,
-                        default=int(os.environ.get("BENCH_AUDIT_REBUILD_EVENTS", "100000")))
-    parser.add_argument("--direct-events", type=int, default=int(os.environ.get("BENCH_AUDIT_DIRECT_EVENTS", "50000")))
+                        default=int(os.environ.get("BENCH_AUDIT_REBUILD_EVENTS", "50000")))
+    parser.add_argument("--direct-events", type=int, default=int(os.environ.get("BENCH_AUDIT_DIRECT_EVENTS", "20000")))
     parser.add_argument("--direct-one-events", type=int,
                         default=int(os.environ.get("BENCH_AUDIT_DIRECT_ONE_EVENTS", "2000")))
     parser.add_argument("--profile", action="store_true", default=os.environ.get("BENCH_AUDIT_PROFILE") == "1")
