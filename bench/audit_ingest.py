@@ -7,14 +7,21 @@
 2. Produces more events until this run has sent BENCH_AUDIT_REBUILD_EVENTS, then rebuilds the log from
    Kafka into another schema (services.audit.rebuild: the same append path, in batches), which reads
    every event topic from the beginning, so every event the local Kafka ever got; printed with the rate.
-Run: make bench   (BENCH_AUDIT_EVENTS=10000 drained by the consumer, BENCH_AUDIT_REBUILD_EVENTS=100000)
+3. Appends prepared events directly (no Kafka), each way into its own fresh schema, chain and tree kept:
+   one by one (commands.record_event, one transaction each: BENCH_AUDIT_DIRECT_ONE_EVENTS) and in batches of
+   500 and 5,000 (batch_append.record_events, one transaction per batch: BENCH_AUDIT_DIRECT_EVENTS each), side
+   by side in this run; each chain verified after. BENCH_AUDIT_PROFILE=1 prints the batch path's cProfile top.
+Run: make bench   (BENCH_AUDIT_EVENTS=10000 drained by the consumer, BENCH_AUDIT_REBUILD_EVENTS=50000,
+BENCH_AUDIT_DIRECT_EVENTS=20000, BENCH_AUDIT_DIRECT_ONE_EVENTS=2000)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
+import pstats
 import sys
 import time
 import uuid
@@ -26,13 +33,16 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record  # noqa: E402
 from bench.submit_to_audit import fresh_database, pct  # noqa: E402
 from contracts.envelope import Actor, Envelope, new_event_id  # noqa: E402
 from contracts.events import CaseAssigned, CaseAssignedPayload, NotificationSent, NotificationSentPayload  # noqa: E402
 from deploy import local  # noqa: E402
-from services.audit import rebuild  # noqa: E402
+from services.audit import batch_append, commands, rebuild  # noqa: E402
 from services.audit.app import create_app  # noqa: E402
 from services.audit.settings import AuditSettings  # noqa: E402
+from services.kit.clock import SystemClock  # noqa: E402
+from services.kit.db import apply_migrations, create_pool  # noqa: E402
 from services.kit.kafka_security import kafka_client_options  # noqa: E402
 from services.kit.testing import running_app  # noqa: E402
 from services.kit.topics import start_group_at_end  # noqa: E402
@@ -116,12 +126,64 @@ async def ingest(bootstrap: str, database_url: str, n: int) -> None:
     print(f"audit ingest: {n} events in {wall:.1f} s (start included) = {n / wall:.0f} events/s; "
           f"between appends p50 {pct(gaps_ms, 50):.2f} ms, p99 {pct(gaps_ms, 99):.2f} ms, max {max(gaps_ms):.1f} ms",
           flush=True)
+    record("audit_ingest", consumer_drain_events=n, consumer_drain_events_per_s=round(n / wall),
+           consumer_between_appends_p99_ms=round(pct(gaps_ms, 99), 2))
+
+
+def prepared(n: int) -> list[batch_append.Item]:
+    return [batch_append.Item(e, None) for i in range(0, n, 5) for e in case_events(uuid.uuid4())[: n - i]]
+
+
+async def _direct(database_url: str, schema: str, items: list[batch_append.Item], batch: int | None,
+                  profile: bool) -> float:
+    """Events/s appending `items` into a fresh schema: one transaction per event (batch None) or per batch."""
+    pool = await create_pool(database_url, schema, min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, schema, Path(commands.__file__).parent)
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        async with pool.acquire() as conn:
+            if profiler:
+                profiler.enable()
+            if batch is None:
+                for item in items:
+                    async with conn.transaction():
+                        await commands.record_event(conn, item.event, now=datetime.now(UTC))
+            else:
+                for i in range(0, len(items), batch):
+                    async with conn.transaction():
+                        await batch_append.record_events(conn, items[i:i + batch], now=datetime.now(UTC))
+            if profiler:
+                profiler.disable()
+        seconds = time.perf_counter() - started
+        integrity = await commands.verify_integrity(pool, SystemClock(), chunk=5000)
+        if integrity.chain.first_bad is not None or integrity.chain.records != len(items):
+            raise SystemExit(f"{schema}: chain broken or incomplete ({integrity.chain})")
+    finally:
+        await pool.close()
+    if profiler:
+        print(f"cProfile of {schema} (cumulative, top 25):", flush=True)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return len(items) / seconds
+
+
+async def direct_rates(database_url: str, n_batch: int, n_one: int, profile: bool) -> None:
+    one = await _direct(database_url, "direct_one", prepared(n_one), None, False)
+    rates = {size: await _direct(database_url, f"direct_{size}", prepared(n_batch), size, profile and size == 5000)
+             for size in (500, 5000)}
+    print(f"direct append, chain kept and verified: one by one {one:.0f} events/s ({n_one} events); "
+          f"batches of 500 {rates[500]:.0f} events/s, of 5000 {rates[5000]:.0f} events/s ({n_batch} events each) = "
+          f"{rates[5000] / one:.0f}x", flush=True)
+    record("audit_ingest", direct_one_by_one_events_per_s=round(one), direct_batch_500_events_per_s=round(rates[500]),
+           direct_batch_5000_events_per_s=round(rates[5000]), direct_batch_events=n_batch)
 
 
 async def rebuild_rate(bootstrap: str, database_url: str) -> None:
     outcome = await rebuild.rebuild(bootstrap=bootstrap, database_url=database_url, schema="audit_rebuild",
-                                    quiet=not sys.stderr.isatty(), batch=2000)
+                                    quiet=not sys.stderr.isatty(), batch=5000)
     r = outcome.replayed
+    record("audit_ingest", rebuild_events=r.read, rebuild_events_per_s=round(r.rate),
+           rebuild_chain_valid=outcome.integrity.chain.first_bad is None)
     print(f"rebuild from Kafka: {r.read} events read ({r.appended} appended) in {r.seconds:.1f} s = {r.rate:.0f} "
           f"events/s; chain {'valid' if outcome.integrity.chain.first_bad is None else 'BROKEN'}; "
           f"{len(outcome.comparison.only_rebuilt)} events on Kafka that this bench's log never took "
@@ -133,7 +195,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_AUDIT_EVENTS", "10000")))
     parser.add_argument("--rebuild-events", type=int,
-                        default=int(os.environ.get("BENCH_AUDIT_REBUILD_EVENTS", "100000")))
+                        default=int(os.environ.get("BENCH_AUDIT_REBUILD_EVENTS", "50000")))
+    parser.add_argument("--direct-events", type=int, default=int(os.environ.get("BENCH_AUDIT_DIRECT_EVENTS", "20000")))
+    parser.add_argument("--direct-one-events", type=int,
+                        default=int(os.environ.get("BENCH_AUDIT_DIRECT_ONE_EVENTS", "2000")))
+    parser.add_argument("--profile", action="store_true", default=os.environ.get("BENCH_AUDIT_PROFILE") == "1")
+    parser.add_argument("--only-direct", action="store_true", help="only the direct append figures (no Kafka)")
     args = parser.parse_args()
     infra = local.ensure_infra()
     os.environ.update(infra.kafka_admin_env)  # the bench's clients connect as admin
@@ -141,6 +208,9 @@ def main() -> int:
     database_url = asyncio.run(fresh_database(infra.database_url))
     print(f"audit ingest bench: {args.events} events drained by the consumer, rebuild after "
           f"{max(args.rebuild_events, args.events)} sent", flush=True)
+    asyncio.run(direct_rates(database_url, args.direct_events, args.direct_one_events, args.profile))
+    if args.only_direct:
+        return 0
     asyncio.run(ingest(infra.kafka_bootstrap, database_url, args.events))
     if more := args.rebuild_events - args.events:
         seconds = asyncio.run(produce(infra.kafka_bootstrap, more))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
@@ -15,24 +17,49 @@ _UPSERT = ("INSERT INTO hall_visits (ticket_id, township_id, {columns}) VALUES (
 
 
 async def _upsert(conn: asyncpg.Connection, event: Envelope, **columns: object) -> None:
-    names = list(columns)
+    await _upsert_rows(conn, list(columns), [(event.case_id, event.township_id, *columns.values())])
+
+
+async def _upsert_rows(conn: asyncpg.Connection, names: list[str], rows: list[tuple[object, ...]]) -> None:
     sql = _UPSERT.format(columns=", ".join(names), values=", ".join(f"${i}" for i in range(3, 3 + len(names))),
                          updates=", ".join(f"{n} = EXCLUDED.{n}" for n in names))
-    await conn.execute(sql, event.case_id, event.township_id, *columns.values())
+    await conn.executemany(sql, rows)
+
+
+def columns_of(event: Envelope) -> dict[str, object] | None:
+    """The hall_visits columns `event` sets on its ticket's row, or None when it is no ticket event."""
+    match event:
+        case TicketIssued():
+            return {"queue": event.payload.queue, "issued_at": event.payload.issued_at}
+        case TicketCalled():
+            return {"called": True}
+        case ServiceStarted():
+            return {"called": True, "wait_seconds": event.payload.wait_seconds}
+        case ServiceEnded():
+            return {"outcome": event.payload.outcome,
+                    "service_seconds": event.payload.service_seconds if event.payload.outcome == "served" else None}
+    return None
 
 
 async def project(conn: asyncpg.Connection, event: Envelope) -> None:
     """Keeps the ticket's row in step; any order of arrival, and a redelivery, give the same row."""
-    match event:
-        case TicketIssued():
-            await _upsert(conn, event, queue=event.payload.queue, issued_at=event.payload.issued_at)
-        case TicketCalled():
-            await _upsert(conn, event, called=True)
-        case ServiceStarted():
-            await _upsert(conn, event, called=True, wait_seconds=event.payload.wait_seconds)
-        case ServiceEnded():
-            await _upsert(conn, event, outcome=event.payload.outcome,
-                          service_seconds=event.payload.service_seconds if event.payload.outcome == "served" else None)
+    if (columns := columns_of(event)) is not None:
+        await _upsert(conn, event, **columns)
+
+
+async def project_many(conn: asyncpg.Connection, events: Sequence[Envelope]) -> None:
+    """What `project` on each event in order leaves, with one upsert per ticket: a later event's
+    columns override an earlier one's, the row is created with the first event's township."""
+    merged: dict[UUID, tuple[str, dict[str, object]]] = {}
+    for event in events:
+        if (columns := columns_of(event)) is not None:
+            _, kept = merged.setdefault(event.case_id, (event.township_id, {}))
+            kept.update(columns)
+    by_names: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    for ticket_id, (township, kept) in merged.items():
+        by_names.setdefault(tuple(kept), []).append((ticket_id, township, *kept.values()))
+    for names, rows in by_names.items():
+        await _upsert_rows(conn, list(names), rows)
 
 
 async def tickets(conn: asyncpg.Connection, *, township_id: str, start: datetime, end: datetime) -> list[TicketFigures]:

@@ -81,18 +81,30 @@ async def _insert(conn: asyncpg.Connection, made: list[tuple[int, int, bytes]]) 
         raise TreeDiverged(f"merkle leaf {made[0][1]} exists already: record number {made[0][1] + 1} reused") from exc
 
 
-async def append_leaves(conn: asyncpg.Connection, records: list[AuditRecord]) -> None:
-    """Leaves for consecutive records, and every parent they complete, in one insert."""
+async def append_leaves(conn: asyncpg.Connection, records: list[AuditRecord], leaves: list[bytes] | None = None) -> None:
+    """Leaves for consecutive records (`leaves`, when the caller has them already), and every parent
+    they complete, in one insert."""
     if not records:
         return
     first = records[0].seq - 1
     made: dict[merkle.Node, bytes] = {}
     wanted = {s for i in range(first, first + len(records)) for s in merkle.left_siblings(i)}
     known = await fetch(conn, {n for n in wanted if n[1] < first >> n[0]})
+    nodes = dict(known)  # one mapping grown in place: a batch of n leaves stays O(n log n)
     for offset, record in enumerate(records):
-        for level, idx, h in merkle.appended_nodes(first + offset, record_leaf(record), {**known, **made}):
-            made[(level, idx)] = h
+        leaf = leaves[offset] if leaves is not None else record_leaf(record)
+        for level, idx, h in merkle.appended_nodes(first + offset, leaf, nodes):
+            made[(level, idx)] = nodes[(level, idx)] = h
     await _insert(conn, [(level, idx, h) for (level, idx), h in made.items()])
+
+
+async def append_batch(conn: asyncpg.Connection, records: list[AuditRecord], leaves: list[bytes]) -> None:
+    """append_record for consecutive records, under the append lock: records the tree does not hold
+    yet are added first; a leaf that exists already fails loudly (TreeDiverged)."""
+    held, first = await size(conn), records[0].seq - 1
+    if held < first:
+        await _catch_up_locked(conn, held, first)
+    await append_leaves(conn, records, leaves)
 
 
 async def append_record(conn: asyncpg.Connection, record: AuditRecord) -> None:

@@ -4,9 +4,9 @@
         --database-url postgresql://owner@db/bianmin --schema audit_rebuild
 
 Creates the schema with audit's migrations, replays every event topic from the beginning through
-the consumer's own append path (commands.record_event; forged replays refused the same way) in
-batches of one transaction each, with a progress bar on stderr, and prints the rate. Then it
-verifies the new chain and compares it with the live schema, event by event: the same events,
+the consumer's append path in batches (batch_append.record_events: the same rows as one event at a
+time; forged replays refused the same way), one transaction each, with a progress bar on stderr, and
+prints the rate. Then it verifies the new chain and compares it with the live schema, event by event: the same events,
 the same envelopes and trace ids, so every case has the same history. `seq`, `recorded_at` and
 therefore the hashes differ by design: topics are read in another interleaving than the live
 consumer saw, at another time. Live events recorded after the rebuild started are left out.
@@ -32,10 +32,11 @@ from pydantic import ValidationError
 
 from contracts.events import parse_event
 from contracts.topics import EVENT_TOPICS
-from services.audit import commands, kafka_scan, replays
+from services.audit import batch_append, commands, kafka_scan, replays
 from services.kit.clock import Clock, SystemClock
 from services.kit.db import apply_migrations, create_pool
 from services.kit.inbox import Delivery
+from services.kit.telemetry import current_traceparent, trace_id_of
 
 OK, DIFFERENT, UNUSABLE = 0, 1, 2
 SERVICE_DIR = Path(__file__).parent
@@ -106,26 +107,38 @@ async def prepare(dsn: str, schema: str, *, live_schema: str, replace: bool) -> 
     return pool
 
 
+def _trace_id(record: ConsumerRecord) -> str | None:
+    """The producer's trace id, from the message's traceparent, as the consumer's telemetry reads it."""
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or () if k == "traceparent"}
+    if not headers:
+        return None
+    token = context.attach(propagate.extract(headers))
+    try:
+        return trace_id_of(current_traceparent())
+    finally:
+        context.detach(token)
+
+
 async def append_batch(conn: asyncpg.Connection, records: Sequence[ConsumerRecord], replayed: Replayed,
                        clock: Clock) -> None:
-    """One transaction per batch; each event appended as the consumer appends it, with its trace."""
+    """One transaction per batch, appended in one go (batch_append: the rows the consumer's one-by-one
+    appends make); an event already logged is a redelivery, or a forged replay refused as the consumer does."""
+    items: list[batch_append.Item] = []
+    deliveries: list[Delivery] = []
+    for record in records:
+        try:
+            event = parse_event(record.value or b"")
+        except (ValueError, ValidationError):
+            replayed.unreadable += 1
+            continue
+        items.append(batch_append.Item(event, _trace_id(record)))
+        deliveries.append(Delivery(record.topic, record.partition, record.offset))
     async with conn.transaction():
-        for record in records:
-            try:
-                event = parse_event(record.value or b"")
-            except (ValueError, ValidationError):
-                replayed.unreadable += 1
-                continue
-            token = context.attach(propagate.extract(
-                {k: v.decode(errors="replace") for k, v in record.headers or () if k == "traceparent"}))
-            try:
-                fresh = await commands.record_event(conn, event, now=clock.now())
-            finally:
-                context.detach(token)
-            if fresh:
+        fresh = await batch_append.record_events(conn, items, now=clock.now())
+        for item, delivery, is_fresh in zip(items, deliveries, fresh, strict=True):
+            if is_fresh:
                 replayed.appended += 1
-            elif await replays.check_duplicate(conn, event, Delivery(record.topic, record.partition, record.offset),
-                                               now=clock.now()):
+            elif await replays.check_duplicate(conn, item.event, delivery, now=clock.now()):
                 replayed.refused += 1
             else:
                 replayed.duplicates += 1
@@ -171,7 +184,7 @@ async def compare(conn: asyncpg.Connection, *, rebuilt: str, live: str, started_
 
 
 async def rebuild(*, bootstrap: str, database_url: str, schema: str, live_schema: str = "audit",
-                  replace: bool = False, batch: int = 2000, quiet: bool = False, clock: Clock | None = None,
+                  replace: bool = False, batch: int = 5000, quiet: bool = False, clock: Clock | None = None,
                   topics: Sequence[str] = EVENT_TOPICS, stall_timeout: float = 60.0,
                   start: Mapping[TopicPartition, int] | None = None) -> Outcome:
     """Rebuild into `schema` and compare with `live_schema`. `start` (offsets per partition) is for
@@ -213,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--schema", required=True, help="the new schema, e.g. audit_rebuild")
     parser.add_argument("--live-schema", default="audit", help="the schema to compare with (default: audit)")
     parser.add_argument("--replace", action="store_true", help="drop --schema first if it exists")
-    parser.add_argument("--batch", type=int, default=2000, help="events per transaction")
+    parser.add_argument("--batch", type=int, default=5000, help="events per transaction")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds without progress before giving up")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
