@@ -25,7 +25,13 @@ from contracts.events import parse_event
 from contracts.topics import dlq_of
 from services.kit.faults import FaultCounters, describe, is_transient
 from services.kit.inbox_batches import ApplyBatch, BatchItem, apply_batch_in, last_offsets, one_at_a_time
-from services.kit.metrics import RECORD_TYPE, record_dead_letter, record_event_handled, record_event_retry
+from services.kit.metrics import (
+    RECORD_TYPE,
+    record_batch,
+    record_dead_letter,
+    record_event_handled,
+    record_event_retry,
+)
 from services.kit.offsets import CommitOnRevoke, OffsetCommitter
 
 log = logging.getLogger(__name__)
@@ -202,6 +208,7 @@ class Inbox:
         """Handles a batch (a tuple of records, each partition's in offset order) as `process` handles
         one message, with the events to apply applied in one transaction."""
         records: tuple[ConsumerRecord, ...] = msg.raw_message
+        record_batch(self.service, records[0].topic, len(records))
         items: list[BatchItem] = []
         dead = False
         for record in records:
