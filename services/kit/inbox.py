@@ -33,6 +33,7 @@ from services.kit.metrics import (
     record_event_retry,
 )
 from services.kit.offsets import CommitOnRevoke, OffsetCommitter
+from services.kit.telemetry import continued_from
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    # The message's trace context: handlers of a batch run under the batch's span, so what they
+    # record of the trace (audit's trace id) comes from here.
+    traceparent: str | None = None
 
 
 # Called, in the transaction, with an event whose id was already processed (see Inbox.subscribe).
@@ -274,7 +278,9 @@ class Inbox:
     async def _apply_one_at_a_time(self, items: list[BatchItem], on_duplicate: OnDuplicate | None) -> bool:
         ok = True
         for item in items:
-            if not await self._apply_with_retries(item.record, item.event, item.apply, on_duplicate):
+            with continued_from(item.delivery.traceparent):
+                ok_one = await self._apply_with_retries(item.record, item.event, item.apply, on_duplicate)
+            if not ok_one:
                 record_event_handled(self.service, item.delivery.topic, item.event.event_type, "dead_lettered")
                 ok = False
         return ok
@@ -287,7 +293,7 @@ class Inbox:
                                   on_duplicate: OnDuplicate | None = None) -> bool:
         """True once applied (or found a duplicate); False when dead-lettered."""
         ids = {"event_id": str(event.event_id), "case_id": str(event.case_id)}
-        delivery = Delivery(topic=record.topic, partition=record.partition, offset=record.offset)
+        delivery = _delivery(record)
         return await self._with_retries(record, lambda: self._apply_once(delivery, event, apply, on_duplicate), ids)
 
     async def _with_retries(self, record: Any, run: Callable[[], Awaitable[None]], ids: dict[str, str], *,
@@ -383,7 +389,8 @@ async def apply_in(conn: asyncpg.Connection, topic: str, event: Envelope, apply:
 
 
 def _delivery(record: Any) -> Delivery:
-    return Delivery(topic=record.topic, partition=record.partition, offset=record.offset)
+    return Delivery(topic=record.topic, partition=record.partition, offset=record.offset,
+                    traceparent=_header(record, "traceparent"))
 
 
 async def _no_body(msg: Any) -> None:

@@ -13,6 +13,7 @@ import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
 
 from contracts.envelope import Envelope
+from services.kit.telemetry import continued_from
 
 if TYPE_CHECKING:
     from services.kit.inbox import Apply, Delivery, OnDuplicate
@@ -47,7 +48,8 @@ async def fresh_ids(conn: asyncpg.Connection, items: Sequence[BatchItem]) -> set
 async def apply_batch_in(conn: asyncpg.Connection, items: Sequence[BatchItem], *,
                          apply_batch: ApplyBatch | None, on_duplicate: OnDuplicate | None) -> list[bool]:
     """Applies the batch in the caller's transaction; for each item, True when applied now, False
-    when a duplicate (of an earlier batch, or of an item before it in this one)."""
+    when a duplicate (of an earlier batch, or of an item before it in this one). Each handler runs
+    in its own message's trace context; a batch handler finds it in `Delivery.traceparent`."""
     fresh = await fresh_ids(conn, items)
     flags = []
     for item in items:
@@ -55,10 +57,11 @@ async def apply_batch_in(conn: asyncpg.Connection, items: Sequence[BatchItem], *
         fresh.discard(item.event.event_id)  # a second copy in the same batch is a duplicate
     if apply_batch is None:
         for item, is_fresh in zip(items, flags, strict=True):
-            if is_fresh:
-                await item.apply(conn, item.event)
-            elif on_duplicate is not None:
-                await on_duplicate(conn, item.event, item.delivery)
+            with continued_from(item.delivery.traceparent):  # what the handler appends joins the event's trace
+                if is_fresh:
+                    await item.apply(conn, item.event)
+                elif on_duplicate is not None:
+                    await on_duplicate(conn, item.event, item.delivery)
         return flags
     applied = [(item.delivery, item.event) for item, is_fresh in zip(items, flags, strict=True) if is_fresh]
     if applied:
@@ -66,7 +69,8 @@ async def apply_batch_in(conn: asyncpg.Connection, items: Sequence[BatchItem], *
     if on_duplicate is not None:  # after the batch, so a copy of an event of this batch finds it applied
         for item, is_fresh in zip(items, flags, strict=True):
             if not is_fresh:
-                await on_duplicate(conn, item.event, item.delivery)
+                with continued_from(item.delivery.traceparent):
+                    await on_duplicate(conn, item.event, item.delivery)
     return flags
 
 

@@ -221,3 +221,27 @@ def _true(value):
     async def probe():
         return value()
     return probe
+
+
+async def test_each_handler_of_a_batch_runs_in_its_own_messages_trace(harness):
+    from services.kit.telemetry import current_traceparent, trace_id_of
+
+    h = harness
+    events = [_event(uuid4()) for _ in range(3)]
+    trace_ids = [uuid4().hex for _ in events]
+    seen: dict[UUID, str | None] = {}
+    apply = h.apply
+
+    async def traced(conn, event):
+        seen[event.event_id] = trace_id_of(current_traceparent())
+        await apply(conn, event)
+
+    h.apply = traced  # type: ignore[method-assign]
+    for event, trace_id in zip(events, trace_ids, strict=True):
+        await h.producer.send(TOPIC, event.to_json_bytes(), key=h.key,
+                              headers=[("traceparent", f"00-{trace_id}-{uuid4().hex[:16]}-01".encode())])
+    await h.producer.flush()
+    await h.start(100)
+    rows = await h.all_applied(events)
+    assert len({txids[0] for txids in rows.values()}) == 1  # one batch
+    assert [seen[e.event_id] for e in events] == trace_ids
