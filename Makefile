@@ -87,6 +87,7 @@ bench: install ## Benchmarks: throughput and latency percentiles, printed
 	$(PY) -m bench.submit_to_audit
 	$(PY) -m bench.deadline_timers
 	$(PY) -m bench.sms_providers
+	$(PY) -m bench.inbox_batches
 	$(PY) -m bench.notify_send
 	$(PY) -m bench.audit_proofs
 	$(PY) -m bench.audit_ingest

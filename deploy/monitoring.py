@@ -38,6 +38,11 @@ ROWS: list[tuple[str, list[Panel]]] = [
         ("事件处理/秒 Events handled", [(
             "sum by (service, topic, outcome) (rate(bianmin_events_handled_total[5m]))",
             "{{service}} {{topic}} {{outcome}}")], "ops"),
+        ("消费批大小 Consumer batch size", [(
+            "histogram_quantile(0.95, sum by (service, le) (rate(bianmin_consume_batch_size_bucket[5m])))",
+            "{{service}} p95"),
+            ("sum by (service) (rate(bianmin_consume_batch_size_sum[5m]))"
+             " / sum by (service) (rate(bianmin_consume_batch_size_count[5m]))", "{{service}} mean")], "short"),
         ("消费延迟 Consumer lag", [("sum by (service, topic) (bianmin_consumer_lag)", "{{service}} {{topic}}")], "short"),
         ("发件箱积压 Outbox backlog", [("max by (service) (bianmin_outbox_backlog)", "{{service}}"),
                                        ("max by (service) (bianmin_outbox_set_aside)", "{{service}} set aside")], "short"),

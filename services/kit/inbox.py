@@ -1,5 +1,8 @@
 """Consuming events exactly once in effect: apply + record the event id in one transaction,
-commit the offset after it, retry with a delay, and dead-letter what cannot be handled."""
+commit the offset after it, retry with a delay, and dead-letter what cannot be handled.
+
+Events are consumed in batches, one transaction per batch (services.kit.inbox_batches); a batch
+that fails is applied again one event at a time, so a bad event is isolated (docs/adr/0039)."""
 
 from __future__ import annotations
 
@@ -21,8 +24,16 @@ from contracts.envelope import Envelope
 from contracts.events import parse_event
 from contracts.topics import dlq_of
 from services.kit.faults import FaultCounters, describe, is_transient
-from services.kit.metrics import RECORD_TYPE, record_dead_letter, record_event_handled, record_event_retry
+from services.kit.inbox_batches import ApplyBatch, BatchItem, apply_batch_in, last_offsets, one_at_a_time
+from services.kit.metrics import (
+    RECORD_TYPE,
+    record_batch,
+    record_dead_letter,
+    record_event_handled,
+    record_event_retry,
+)
 from services.kit.offsets import CommitOnRevoke, OffsetCommitter
+from services.kit.telemetry import continued_from
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +45,9 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    # The message's trace context: handlers of a batch run under the batch's span, so what they
+    # record of the trace (audit's trace id) comes from here.
+    traceparent: str | None = None
 
 
 # Called, in the transaction, with an event whose id was already processed (see Inbox.subscribe).
@@ -64,12 +78,20 @@ class RetryPolicy:
         return min(self.first_delay * 2 ** (min(attempt, 30) - 1), self.max_delay)
 
 
+# Events consumed and applied per transaction unless a service says otherwise (BIANMIN_CONSUME_BATCH).
+DEFAULT_CONSUME_BATCH = 500
+# How long an idle consumer waits for the first message of a batch; a batch never waits to fill up.
+BATCH_WAIT_MS = 100
+
+
 class Inbox:
     """Registers subscribers whose handlers run inside the consumer's own transaction."""
 
     def __init__(self, *, broker: KafkaBroker, group_id: str, retry: RetryPolicy = RetryPolicy(),
-                 offsets: OffsetCommitter | None = None, service: str | None = None) -> None:
+                 offsets: OffsetCommitter | None = None, service: str | None = None,
+                 batch_size: int = DEFAULT_CONSUME_BATCH) -> None:
         self._broker, self._group_id, self._retry = broker, group_id, retry
+        self.batch_size = batch_size  # 1: one message, one transaction, as before batches
         self.service = service or group_id  # the metrics' service label
         self.pool: asyncpg.Pool | None = None  # set in lifespan, before the broker starts
         self.dead_lettered = 0
@@ -84,7 +106,8 @@ class Inbox:
         return self._group_id
 
     def subscribe(self, topics: str | tuple[str, ...], handlers: Mapping[type[Envelope], Apply], *,
-                  start: StartPolicy, description: str, on_duplicate: OnDuplicate | None = None) -> None:
+                  start: StartPolicy, description: str, on_duplicate: OnDuplicate | None = None,
+                  apply_batch: ApplyBatch | None = None) -> None:
         """One subscriber (one consumer) per call; each event goes to the handler of its type, others
         are passed over.
 
@@ -92,21 +115,35 @@ class Inbox:
         acts on; the rest only move the offset on. An event whose id was processed before is
         skipped; `on_duplicate`, if given, sees it first, in the same transaction (audit compares
         its content with what it logged).
+
+        `apply_batch`, if given, applies the fresh events of a batch in place of the per-event
+        handlers (which still decide the types taken, and re-drive dead letters); duplicates go to
+        `on_duplicate` after it.
         """
         topics = (topics,) if isinstance(topics, str) else topics
         routes = {cls.model_fields["event_type"].default: apply for cls, apply in handlers.items()}
         for topic in topics:
             self.routes.setdefault(topic, {}).update(routes)
 
-        async def handle(msg: KafkaMessage) -> None:
-            await self.process(msg, routes, on_duplicate)
+        name = f"{self._group_id}_{'_'.join(topics)}".replace(".", "_").replace("-", "_")
+        options: dict[str, Any] = {
+            "group_id": self._group_id, "ack_policy": AckPolicy.MANUAL, "auto_offset_reset": start,
+            "description": f"{description} Handles: {', '.join(routes)}.", "listener": CommitOnRevoke(self.offsets),
+            "decoder": _no_body}
+        if self.batch_size == 1:
+            async def handle(msg: KafkaMessage) -> None:
+                await self.process(msg, routes, on_duplicate, apply_batch)
 
-        handle.__name__ = f"{self._group_id}_{'_'.join(topics)}".replace(".", "_").replace("-", "_")
-        self._broker.subscriber(
-            *topics, group_id=self._group_id, ack_policy=AckPolicy.MANUAL, auto_offset_reset=start,
-            description=f"{description} Handles: {', '.join(routes)}.", max_poll_records=50,
-            listener=CommitOnRevoke(self.offsets),
-        )(handle)
+            handle.__name__ = name
+            self._broker.subscriber(*topics, max_poll_records=50, **options)(handle)
+            return
+
+        async def handle_batch(msg: KafkaMessage) -> None:
+            await self.process_batch(msg, routes, on_duplicate, apply_batch)
+
+        handle_batch.__name__ = name
+        self._broker.subscriber(*topics, batch=True, max_records=self.batch_size, batch_timeout_ms=BATCH_WAIT_MS,
+                                **options)(handle_batch)
 
     def subscribe_records(self, topic: str, route: RecordRoute, *, start: StartPolicy, description: str) -> None:
         """One consumer of a compacted topic of keyed records. A record carries a state, not a change:
@@ -146,8 +183,8 @@ class Inbox:
         return self.routes.get(topic, {}).get(event_type)
 
     async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply],
-                      on_duplicate: OnDuplicate | None = None) -> None:
-        record: ConsumerRecord = msg.raw_message  # one message: these subscribers are not batch ones
+                      on_duplicate: OnDuplicate | None = None, apply_batch: ApplyBatch | None = None) -> None:
+        record: ConsumerRecord = msg.raw_message  # one message: a subscriber of batches of one
         header_type = _header(record, "event_type")
         if header_type is not None and header_type not in routes:
             dead = False  # not for this consumer: no parse, no transaction
@@ -161,12 +198,92 @@ class Inbox:
                 dead = True
             else:
                 apply = routes.get(event.event_type)
+                if apply is not None and apply_batch is not None:
+                    apply = one_at_a_time(apply_batch, _delivery(record))
                 dead = apply is not None and not await self._apply_with_retries(record, event, apply, on_duplicate)
                 if apply is None or dead:
                     record_event_handled(self.service, record.topic, event.event_type,
                                          "dead_lettered" if dead else "passed_over")
         # Only now, after the transaction or the dead letter; a dead letter at once, so it is sent once.
         await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
+
+    async def process_batch(self, msg: KafkaMessage, routes: Mapping[str, Apply],
+                            on_duplicate: OnDuplicate | None = None, apply_batch: ApplyBatch | None = None) -> None:
+        """Handles a batch (a tuple of records, each partition's in offset order) as `process` handles
+        one message, with the events to apply applied in one transaction."""
+        records: tuple[ConsumerRecord, ...] = msg.raw_message
+        record_batch(self.service, records[0].topic, len(records))
+        items: list[BatchItem] = []
+        dead = False
+        for record in records:
+            header_type = _header(record, "event_type")
+            if header_type is not None and header_type not in routes:
+                record_event_handled(self.service, record.topic, header_type, "passed_over")
+                continue
+            try:
+                event = parse_event(record.value)
+            except (ValueError, ValidationError) as exc:
+                await self._dead_letter(record, f"unreadable: {describe(exc)}")
+                record_event_handled(self.service, record.topic, None, "dead_lettered")
+                dead = True
+                continue
+            apply = routes.get(event.event_type)
+            if apply is None:
+                record_event_handled(self.service, record.topic, event.event_type, "passed_over")
+                continue
+            delivery = _delivery(record)
+            if apply_batch is not None:
+                apply = one_at_a_time(apply_batch, delivery)
+            items.append(BatchItem(record=record, delivery=delivery, event=event, apply=apply))
+        if items:
+            dead = not await self._apply_batch(items, on_duplicate, apply_batch) or dead
+        # Only now, after the transaction or the dead letters; a dead letter at once, so it is sent once.
+        await self.offsets.handled_batch(msg.consumer, last_offsets(records), len(records), now=dead)
+
+    async def _apply_batch(self, items: list[BatchItem], on_duplicate: OnDuplicate | None,
+                           apply_batch: ApplyBatch | None) -> bool:
+        """True once the batch is applied in one transaction, or, after it failed, each event on its
+        own; False when one of them was dead-lettered.
+
+        An infrastructure fault retries the whole batch without limit, as `_with_retries` does for
+        one event (an outage stalls; a deadlock resolves in a new transaction). Any other failure
+        may come from one event: the batch is rolled back and its events go one at a time through
+        the path of a single message, retries and dead letter included.
+        """
+        assert self.pool is not None, "Inbox.pool is set in lifespan before consuming"
+        first = items[0]
+        failures = 0
+        while True:
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    flags = await apply_batch_in(conn, items, apply_batch=apply_batch, on_duplicate=on_duplicate)
+                break
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.warning("batch failed; applying its events one at a time",
+                                extra={"events": len(items), "error": describe(exc)})
+                    return await self._apply_one_at_a_time(items, on_duplicate)
+                failures += 1
+                kind = self.faults.record(exc)
+                record_event_retry(self.service, first.record.topic, transient=True)
+                log.warning("transient failure of a batch, will retry", extra={
+                    "events": len(items), "first_event_id": str(first.event.event_id), "fault": kind,
+                    "error": describe(exc)})
+                await asyncio.sleep(self._retry.delay(min(failures, 10)))
+        for item, fresh in zip(items, flags, strict=True):
+            record_event_handled(self.service, item.delivery.topic, item.event.event_type,
+                                 "applied" if fresh else "duplicate")
+        return True
+
+    async def _apply_one_at_a_time(self, items: list[BatchItem], on_duplicate: OnDuplicate | None) -> bool:
+        ok = True
+        for item in items:
+            with continued_from(item.delivery.traceparent):
+                ok_one = await self._apply_with_retries(item.record, item.event, item.apply, on_duplicate)
+            if not ok_one:
+                record_event_handled(self.service, item.delivery.topic, item.event.event_type, "dead_lettered")
+                ok = False
+        return ok
 
     async def close(self) -> None:
         """Commits what was handled; called before the broker stops its consumers."""
@@ -176,7 +293,7 @@ class Inbox:
                                   on_duplicate: OnDuplicate | None = None) -> bool:
         """True once applied (or found a duplicate); False when dead-lettered."""
         ids = {"event_id": str(event.event_id), "case_id": str(event.case_id)}
-        delivery = Delivery(topic=record.topic, partition=record.partition, offset=record.offset)
+        delivery = _delivery(record)
         return await self._with_retries(record, lambda: self._apply_once(delivery, event, apply, on_duplicate), ids)
 
     async def _with_retries(self, record: Any, run: Callable[[], Awaitable[None]], ids: dict[str, str], *,
@@ -269,6 +386,17 @@ async def apply_in(conn: asyncpg.Connection, topic: str, event: Envelope, apply:
     if fresh:
         await apply(conn, event)
     return bool(fresh)
+
+
+def _delivery(record: Any) -> Delivery:
+    return Delivery(topic=record.topic, partition=record.partition, offset=record.offset,
+                    traceparent=_header(record, "traceparent"))
+
+
+async def _no_body(msg: Any) -> None:
+    """The inbox parses each record itself (contracts.events): FastStream's JSON decoding of the
+    body would only cost time."""
+    return None
 
 
 def _header(record: Any, name: str) -> str | None:

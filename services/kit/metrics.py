@@ -35,6 +35,9 @@ EVENTS_HANDLED = Counter(
     "(a type this consumer does not handle), dead_lettered.", ["service", "topic", "event_type", "outcome"])
 EVENT_RETRIES = Counter("bianmin_event_retries", "Retries of a handler: transient (infrastructure fault, retried "
                         "without limit) or error (counts towards dead-lettering).", ["service", "topic", "kind"])
+CONSUME_BATCH_SIZE = Histogram("bianmin_consume_batch_size", "Messages per batch a consumer took (BIANMIN_CONSUME_BATCH "
+                               "at most): near 1 when it keeps up, near the maximum while it catches up.",
+                               ["service", "topic"], buckets=(1, 5, 25, 100, 250, 500, 1000, 2500))
 DEAD_LETTERS = Counter("bianmin_dead_letters", "Messages dead-lettered (kept and sent to <topic>.dlq).",
                        ["service", "topic"])
 DEAD_LETTERS_PENDING = Gauge("bianmin_dead_letters_pending", "Dead letters of this service's group not yet re-driven.",
@@ -75,6 +78,10 @@ def record_http(service: str, method: str, route: str, status: int, seconds: flo
 
 def record_event_handled(service: str, topic: str, event_type: str | None, outcome: str) -> None:
     EVENTS_HANDLED.labels(service, topic, event_type_label(event_type), outcome).inc()
+
+
+def record_batch(service: str, topic: str, size: int) -> None:
+    CONSUME_BATCH_SIZE.labels(service, topic).observe(size)
 
 
 def record_event_retry(service: str, topic: str, *, transient: bool) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -33,12 +34,18 @@ class OffsetCommitter:
         self.dropped = 0  # offsets of partitions revoked while their message was being handled
 
     async def handled(self, consumer: Any, topic: str, partition: int, offset: int, *, now: bool = False) -> None:
-        tp = TopicPartition(topic, partition)
-        if tp in self._revoked:  # its new owner starts from the last commit; the inbox drops the repeat
-            self.dropped += 1
-            return
-        self._pending.setdefault(consumer, {})[tp] = offset + 1
-        self._count += 1
+        await self.handled_batch(consumer, {TopicPartition(topic, partition): offset}, 1, now=now)
+
+    async def handled_batch(self, consumer: Any, last: Mapping[TopicPartition, int], count: int, *,
+                            now: bool = False) -> None:
+        """`count` messages handled as a whole; `last` holds the last offset of each partition among them."""
+        pending = self._pending.setdefault(consumer, {})
+        for tp, offset in last.items():
+            if tp in self._revoked:  # its new owner starts from the last commit; the inbox drops the repeat
+                self.dropped += 1
+                continue
+            pending[tp] = offset + 1
+        self._count += count
         if now or self._count >= self._every or time.monotonic() - self._last >= self._interval:
             await self.flush()
         elif self._flusher is None:

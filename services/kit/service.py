@@ -247,4 +247,5 @@ def new_runtime(name: str, settings: S, deps: D, *, retry: RetryPolicy | None = 
     broker = make_broker(settings, name)
     return Runtime(name=name, settings=settings, clock=clock_from(settings.clock_file), broker=broker,
                    inbox=Inbox(broker=broker, group_id=f"bianmin-{name}{settings.consumer_group_suffix}",
-                               retry=retry or RetryPolicy(), service=name), deps=deps)
+                               retry=retry or RetryPolicy(), service=name, batch_size=settings.consume_batch),
+                   deps=deps)

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL
 from services.kit.eventstore import DEFAULT_NOTIFY_INTERVAL
+from services.kit.inbox import DEFAULT_CONSUME_BATCH
 from services.kit.kafka_security import KafkaSecurity
 from services.kit.publishable import DEFAULT_MAX_EVENT_BYTES
 
@@ -52,6 +53,9 @@ class ServiceSettings(BaseSettings):
                                  validation_alias=AliasChoices("BIANMIN_MAX_EVENT_BYTES"))
     # Seconds between two refreshes of the gauges read from PostgreSQL and Kafka (outbox, dead letters, lag).
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, validation_alias=AliasChoices("BIANMIN_METRICS_REFRESH_SECONDS"))
+    # Events consumed and applied per transaction (services.kit.inbox); 1 applies each on its own.
+    consume_batch: int = Field(default=DEFAULT_CONSUME_BATCH, ge=1, le=10_000,
+                               validation_alias=AliasChoices("BIANMIN_CONSUME_BATCH"))
     # Largest request body accepted; anything bigger is a 413 before it is read (services.kit.edge).
     max_body_bytes: int = Field(default=64 * 1024, ge=1, validation_alias=AliasChoices("BIANMIN_MAX_BODY_BYTES"))
     # The outbox's wake-ups (ADR 38): at most one NOTIFY per this many seconds from a process (0: one per
