@@ -38,7 +38,7 @@ from services.kit.errors import ApiError, error_responses
 from services.kit.fields import PG_BIGINT_MAX
 from services.kit.inbox import Delivery
 from services.kit.loops import Backoff, run_forever
-from services.kit.telemetry import current_traceparent, trace_id_of
+from services.kit.telemetry import trace_id_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -202,9 +202,10 @@ def batch_recorder(runtime: AuditRuntime) -> Callable[[asyncpg.Connection, list[
     the inbox's transaction with a handful of statements (batch_append, ADR 40)."""
 
     async def record_batch(conn: asyncpg.Connection, items: list[tuple[Delivery, Envelope]]) -> None:
-        trace_id = trace_id_of(current_traceparent())  # as record_event: the span the inbox runs in
-        await batch_append.record_events(conn, [batch_append.Item(event, trace_id) for _, event in items],
-                                         now=runtime.clock.now())
+        # Each record carries its own producer's trace (the message's traceparent), not the batch's span.
+        await batch_append.record_events(
+            conn, [batch_append.Item(event, trace_id_of(delivery.traceparent)) for delivery, event in items],
+            now=runtime.clock.now())
 
     return record_batch
 
@@ -218,4 +219,4 @@ def subscribe(runtime: AuditRuntime) -> None:
 
     runtime.inbox.subscribe(EVENT_TOPICS, dict.fromkeys(EVENT_TYPES, record_event), start="earliest",
                             description="Appends every bianmin event to the append-only, hash-chained audit log.",
-                            on_duplicate=refuse_forged)
+                            on_duplicate=refuse_forged, apply_batch=batch_recorder(runtime))
