@@ -182,28 +182,36 @@ class Inbox:
     def handler_for(self, topic: str, event_type: str) -> Apply | None:
         return self.routes.get(topic, {}).get(event_type)
 
+    async def _to_handle(self, record: ConsumerRecord, routes: Mapping[str, Apply]) -> tuple[Envelope | None, bool]:
+        """(the event to apply, or None; whether the record was dead-lettered). A type this consumer
+        does not route is passed over (by its header, without parsing); an unreadable one is
+        dead-lettered at once: both only move the offset on."""
+        header_type = _header(record, "event_type")
+        if header_type is not None and header_type not in routes:
+            record_event_handled(self.service, record.topic, header_type, "passed_over")
+            return None, False
+        try:
+            event = parse_event(record.value)
+        except (ValueError, ValidationError) as exc:
+            await self._dead_letter(record, f"unreadable: {describe(exc)}")
+            record_event_handled(self.service, record.topic, None, "dead_lettered")
+            return None, True
+        if event.event_type not in routes:
+            record_event_handled(self.service, record.topic, event.event_type, "passed_over")
+            return None, False
+        return event, False
+
     async def process(self, msg: KafkaMessage, routes: Mapping[str, Apply],
                       on_duplicate: OnDuplicate | None = None, apply_batch: ApplyBatch | None = None) -> None:
         record: ConsumerRecord = msg.raw_message  # one message: a subscriber of batches of one
-        header_type = _header(record, "event_type")
-        if header_type is not None and header_type not in routes:
-            dead = False  # not for this consumer: no parse, no transaction
-            record_event_handled(self.service, record.topic, header_type, "passed_over")
-        else:
-            try:
-                event = parse_event(record.value)
-            except (ValueError, ValidationError) as exc:
-                await self._dead_letter(record, f"unreadable: {describe(exc)}")
-                record_event_handled(self.service, record.topic, None, "dead_lettered")
-                dead = True
-            else:
-                apply = routes.get(event.event_type)
-                if apply is not None and apply_batch is not None:
-                    apply = one_at_a_time(apply_batch, _delivery(record))
-                dead = apply is not None and not await self._apply_with_retries(record, event, apply, on_duplicate)
-                if apply is None or dead:
-                    record_event_handled(self.service, record.topic, event.event_type,
-                                         "dead_lettered" if dead else "passed_over")
+        event, dead = await self._to_handle(record, routes)
+        if event is not None:
+            apply = routes[event.event_type]
+            if apply_batch is not None:
+                apply = one_at_a_time(apply_batch, _delivery(record))
+            dead = not await self._apply_with_retries(record, event, apply, on_duplicate)
+            if dead:
+                record_event_handled(self.service, record.topic, event.event_type, "dead_lettered")
         # Only now, after the transaction or the dead letter; a dead letter at once, so it is sent once.
         await self.offsets.handled(msg.consumer, record.topic, record.partition, record.offset, now=dead)
 
@@ -216,21 +224,11 @@ class Inbox:
         items: list[BatchItem] = []
         dead = False
         for record in records:
-            header_type = _header(record, "event_type")
-            if header_type is not None and header_type not in routes:
-                record_event_handled(self.service, record.topic, header_type, "passed_over")
+            event, unreadable = await self._to_handle(record, routes)
+            dead = dead or unreadable
+            if event is None:
                 continue
-            try:
-                event = parse_event(record.value)
-            except (ValueError, ValidationError) as exc:
-                await self._dead_letter(record, f"unreadable: {describe(exc)}")
-                record_event_handled(self.service, record.topic, None, "dead_lettered")
-                dead = True
-                continue
-            apply = routes.get(event.event_type)
-            if apply is None:
-                record_event_handled(self.service, record.topic, event.event_type, "passed_over")
-                continue
+            apply = routes[event.event_type]
             delivery = _delivery(record)
             if apply_batch is not None:
                 apply = one_at_a_time(apply_batch, delivery)
