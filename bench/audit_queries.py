@@ -194,7 +194,7 @@ async def run(events: int, samples: int, chunk_cases: int) -> int:
     def anomaly(kind: str):
         async def call(conn, i):
             rows = await anomaly_store.candidates(conn, kind, now=NOW, limits=LIMITS, township_id=None,
-                                                  period=queries.Period(), after=None, limit=50)
+                                                  period=queries.Period(None, None), after=None, limit=50)
             found = [f for f in (RULES[kind](r, NOW, LIMITS, calendar) for r in rows) if f]
             await anomaly_store.evidence(conn, [e for f in found for e in f.evidence])
             return found
@@ -207,7 +207,7 @@ async def run(events: int, samples: int, chunk_cases: int) -> int:
     async def events_page(conn, i):
         month = START + timedelta(days=30 * rnd.randrange(35))
         f = queries.EventFilter(township_id=rnd.choice(TOWNSHIPS),
-                                period=queries.Period(start=month, end=month + timedelta(days=30)))
+                                period=queries.Period(month.date(), (month + timedelta(days=29)).date()))
         return await queries.events(conn, f, after=None, limit=50)
 
     async def events_by_staff(conn, i):

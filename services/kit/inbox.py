@@ -33,7 +33,7 @@ from services.kit.metrics import (
     record_event_retry,
 )
 from services.kit.offsets import CommitOnRevoke, OffsetCommitter
-from services.kit.telemetry import continued_from
+from services.kit.telemetry import processing
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ class Inbox:
     async def _apply_one_at_a_time(self, items: list[BatchItem], on_duplicate: OnDuplicate | None) -> bool:
         ok = True
         for item in items:
-            with continued_from(item.delivery.traceparent):
+            with processing(item.delivery.traceparent, item.delivery.topic):
                 ok_one = await self._apply_with_retries(item.record, item.event, item.apply, on_duplicate)
             if not ok_one:
                 record_event_handled(self.service, item.delivery.topic, item.event.event_type, "dead_lettered")

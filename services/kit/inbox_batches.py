@@ -13,7 +13,7 @@ import asyncpg
 from aiokafka import ConsumerRecord, TopicPartition
 
 from contracts.envelope import Envelope
-from services.kit.telemetry import continued_from
+from services.kit.telemetry import processing, processing_span
 
 if TYPE_CHECKING:
     from services.kit.inbox import Apply, Delivery, OnDuplicate
@@ -57,7 +57,7 @@ async def apply_batch_in(conn: asyncpg.Connection, items: Sequence[BatchItem], *
         fresh.discard(item.event.event_id)  # a second copy in the same batch is a duplicate
     if apply_batch is None:
         for item, is_fresh in zip(items, flags, strict=True):
-            with continued_from(item.delivery.traceparent):  # what the handler appends joins the event's trace
+            with processing(item.delivery.traceparent, item.delivery.topic):
                 if is_fresh:
                     await item.apply(conn, item.event)
                 elif on_duplicate is not None:
@@ -65,11 +65,16 @@ async def apply_batch_in(conn: asyncpg.Connection, items: Sequence[BatchItem], *
         return flags
     applied = [(item.delivery, item.event) for item, is_fresh in zip(items, flags, strict=True) if is_fresh]
     if applied:
-        await apply_batch(conn, applied)
+        spans = [processing_span(delivery.traceparent, delivery.topic) for delivery, _ in applied]
+        try:
+            await apply_batch(conn, applied)
+        finally:
+            for span in spans:
+                span.end()
     if on_duplicate is not None:  # after the batch, so a copy of an event of this batch finds it applied
         for item, is_fresh in zip(items, flags, strict=True):
             if not is_fresh:
-                with continued_from(item.delivery.traceparent):
+                with processing(item.delivery.traceparent, item.delivery.topic):
                     await on_duplicate(conn, item.event, item.delivery)
     return flags
 

@@ -10,6 +10,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
 
 
 def setup_tracing(service_name: str) -> TracerProvider:
@@ -46,3 +47,22 @@ def continued_from(traceparent: str | None) -> Iterator[None]:
         yield
     finally:
         context.detach(token)
+
+
+def processing_span(traceparent: str | None, topic: str) -> Span:
+    """A consumer span for one message handled in a batch, child of the span that published it.
+
+    FastStream opens one span for a whole batch, in a trace of its own; without this, a case's
+    trace would end at the publish and never show who consumed the event. Not made current: a
+    batch handler ends the spans of all its messages once the batch is applied.
+    """
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    return trace.get_tracer(__name__).start_span(f"{topic} process", context=parent, kind=SpanKind.CONSUMER)
+
+
+@contextmanager
+def processing(traceparent: str | None, topic: str) -> Iterator[None]:
+    """`processing_span`, made current while one message's handler runs: what it appends (and the
+    relay later publishes) joins the event's trace."""
+    with trace.use_span(processing_span(traceparent, topic), end_on_exit=True):
+        yield
