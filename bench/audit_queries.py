@@ -33,7 +33,7 @@ from contracts.departments import DEPARTMENTS  # noqa: E402
 from contracts.envelope import new_event_id  # noqa: E402
 from contracts.workdays import default_calendar  # noqa: E402
 from deploy import local  # noqa: E402
-from services.audit import anomaly_store, domain, figure_store, queries, store  # noqa: E402
+from services.audit import anomaly_store, domain, figure_store, periods, queries, store  # noqa: E402
 from services.audit import read_model as rm  # noqa: E402
 from services.audit.anomalies import RULES, Limits  # noqa: E402
 from services.kit.db import apply_migrations, create_pool  # noqa: E402
@@ -201,7 +201,7 @@ async def run(events: int, samples: int, chunk_cases: int) -> int:
         return call
 
     async def figures(conn, i):
-        year = queries.period(datetime(2025, 1, 1).date(), datetime(2025, 12, 31).date())
+        year = periods.period(datetime(2025, 1, 1).date(), datetime(2025, 12, 31).date())
         return await figure_store.counts(conn, by="department", unit="month", township_id=None, period=year)
 
     async def events_page(conn, i):
